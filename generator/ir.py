@@ -1,0 +1,482 @@
+"""The one IR: a typed, normalized, finite transition system.
+
+Produced by `generator.check` and read by every backend (Z3, Python generation, JSON, exports). In the IR:
+- constants are substituted (no const names remain; a `Lit` stands where a const was used);
+- imports are resolved (functions of imported modules are in `System.functions`);
+- named types are resolved to structural types (the name is kept for display only and does not take part in equality);
+- every expression carries its type; integer expressions carry the interval of values they can take, so that a
+  backend can pick the narrowest machine sort for each of them and integer arithmetic never overflows;
+- every name is resolved: `Var` is a state variable, `Local` a parameter, let, quantifier or function argument.
+
+Values (what `Lit.value` holds and what the runtime computes with):
+  bool -> bool; int range -> int; bits[N] -> int in 0..2**N-1; enum -> member name (str);
+  record -> tuple of field values in declaration order; map -> tuple of values, one per domain element in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from .diagnostics import NO_SPAN, Span
+
+# ---------------------------------------------------------------------------------------------------------------- types
+
+
+@dataclass(frozen=True)
+class BoolType:
+    def __str__(self) -> str:
+        return "bool"
+
+
+@dataclass(frozen=True)
+class IntType:
+    """The integers lo..hi (both inclusive). The type of a variable, a parameter, or the interval of an expression."""
+
+    lo: int
+    hi: int
+    name: str = field(default="", compare=False)
+
+    def __str__(self) -> str:
+        return self.name or f"{self.lo}..{self.hi}"
+
+    def contains(self, other: "IntType") -> bool:
+        return self.lo <= other.lo and other.hi <= self.hi
+
+    def overlaps(self, other: "IntType") -> bool:
+        return self.lo <= other.hi and other.lo <= self.hi
+
+
+@dataclass(frozen=True)
+class BitsType:
+    """A fixed-width bit vector, read as an unsigned number for arithmetic and as a set of bit indices."""
+
+    width: int
+
+    def __str__(self) -> str:
+        return f"bits[{self.width}]"
+
+
+@dataclass(frozen=True)
+class EnumType:
+    name: str
+    members: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class RecordType:
+    name: str
+    fields: tuple[tuple[str, "Type"], ...]
+
+    def __str__(self) -> str:
+        return self.name or "record { " + ", ".join(f"{n}: {t}" for n, t in self.fields) + " }"
+
+    def field_type(self, name: str) -> "Type":
+        for n, t in self.fields:
+            if n == name:
+                return t
+        raise KeyError(name)
+
+    def field_index(self, name: str) -> int:
+        return [n for n, _ in self.fields].index(name)
+
+
+@dataclass(frozen=True)
+class MapType:
+    """A total function from a finite domain (an int range or an enum) to values of `codomain`."""
+
+    domain: Union[IntType, EnumType]
+    codomain: "Type"
+
+    def __str__(self) -> str:
+        return f"{self.domain} -> {self.codomain}"
+
+
+Type = Union[BoolType, IntType, BitsType, EnumType, RecordType, MapType]
+BOOL = BoolType()
+
+
+def domain_values(t: Union[IntType, EnumType, BoolType]) -> tuple:
+    """The elements of a finite domain, in order."""
+    if isinstance(t, IntType):
+        return tuple(range(t.lo, t.hi + 1))
+    if isinstance(t, EnumType):
+        return t.members
+    if isinstance(t, BoolType):
+        return (False, True)
+    raise TypeError(f"not a finite domain: {t}")
+
+
+def domain_size(t: Type) -> int:
+    if isinstance(t, IntType):
+        return t.hi - t.lo + 1
+    if isinstance(t, EnumType):
+        return len(t.members)
+    if isinstance(t, BoolType):
+        return 2
+    raise TypeError(f"not a finite domain: {t}")
+
+
+def bits_needed(n: int) -> int:
+    """Bits to tell n distinct values apart (at least 1)."""
+    return max(1, (n - 1).bit_length())
+
+
+def state_bits(t: Type) -> int:
+    """The number of bits a value of `t` takes in an encoding that uses the narrowest field for each part."""
+    if isinstance(t, BoolType):
+        return 1
+    if isinstance(t, IntType):
+        return bits_needed(t.hi - t.lo + 1)
+    if isinstance(t, BitsType):
+        return t.width
+    if isinstance(t, EnumType):
+        return bits_needed(len(t.members))
+    if isinstance(t, RecordType):
+        return sum(state_bits(ft) for _, ft in t.fields)
+    if isinstance(t, MapType):
+        return domain_size(t.domain) * state_bits(t.codomain)
+    raise TypeError(t)
+
+
+def value_count(t: Type) -> int:
+    """The number of distinct values of `t`."""
+    if isinstance(t, (BoolType, IntType, EnumType)):
+        return domain_size(t)
+    if isinstance(t, BitsType):
+        return 1 << t.width
+    if isinstance(t, RecordType):
+        n = 1
+        for _, ft in t.fields:
+            n *= value_count(ft)
+        return n
+    if isinstance(t, MapType):
+        return value_count(t.codomain) ** domain_size(t.domain)
+    raise TypeError(t)
+
+
+def default_value(t: Type):
+    """The least value of a type (used for padding and as a neutral element, never silently as an initial value)."""
+    if isinstance(t, BoolType):
+        return False
+    if isinstance(t, IntType):
+        return t.lo
+    if isinstance(t, BitsType):
+        return 0
+    if isinstance(t, EnumType):
+        return t.members[0]
+    if isinstance(t, RecordType):
+        return tuple(default_value(ft) for _, ft in t.fields)
+    if isinstance(t, MapType):
+        return tuple(default_value(t.codomain) for _ in domain_values(t.domain))
+    raise TypeError(t)
+
+
+# ---------------------------------------------------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True)
+class Lit:
+    """A constant value of `type` (see the module docstring for how values are represented)."""
+
+    value: object
+    type: Type
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Var:
+    """A state variable read in the pre-state."""
+
+    name: str
+    type: Type
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Local:
+    """A name bound by an action parameter, a let, a quantifier, a map comprehension or a function parameter."""
+
+    name: str
+    type: Type
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Op:
+    """An operator or built-in applied to arguments; its meaning is the row `op` of `generator.semantics.OPERATORS`.
+
+    `type` is the result type; for integer results it is the interval the result lies in.
+    """
+
+    op: str
+    args: tuple["Expr", ...]
+    type: Type
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Index:
+    """`base[index]`: a map lookup when base is a map, a single-bit test (a bool) when base is bits[N].
+
+    For a bit test an index outside 0..N-1 reads as false; a map index always lies in the domain (checked statically).
+    """
+
+    base: "Expr"
+    index: "Expr"
+    type: Type
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Field:
+    base: "Expr"
+    name: str
+    type: Type
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Ite:
+    cond: "Expr"
+    then: "Expr"
+    else_: "Expr"
+    type: Type
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Let:
+    name: str
+    value: "Expr"
+    body: "Expr"
+    type: Type
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Quant:
+    """`forall`/`exists` `name` in `domain`: `body` (one bound variable; several are nested)."""
+
+    kind: str  # "forall" | "exists"
+    name: str
+    domain: Union[IntType, EnumType, BoolType]
+    body: "Expr"
+    type: Type = BOOL
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class MapLit:
+    """`[name in domain: body]`: the map sending each element of the domain to body."""
+
+    name: str
+    domain: Union[IntType, EnumType]
+    body: "Expr"
+    type: MapType
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class RecordLit:
+    values: tuple["Expr", ...]  # in the record type's field order
+    type: RecordType
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Call:
+    """A call of a pure function of `System.functions` (never recursive)."""
+
+    func: str
+    args: tuple["Expr", ...]
+    type: Type
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Update:
+    """A functional update: `base` with the part selected by `index` (map or bit) or `field_name` replaced by `value`.
+
+    Not written by users: `generator.transition` builds these when it turns an action's assignments into next-state
+    expressions. Exactly one of `index` and `field_name` is set.
+    """
+
+    base: "Expr"
+    index: "Expr | None"
+    field_name: "str | None"
+    value: "Expr"
+    type: Type
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+Expr = Union[Lit, Var, Local, Op, Index, Field, Ite, Let, Quant, MapLit, RecordLit, Call, Update]
+
+
+# ----------------------------------------------------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True)
+class IndexStep:
+    index: Expr
+
+
+@dataclass(frozen=True)
+class FieldStep:
+    name: str
+
+
+PathStep = Union[IndexStep, FieldStep]
+
+
+@dataclass(frozen=True)
+class Assign:
+    """`var'<path> = value`: set the part of `var` selected by `path` (empty: the whole variable) in the post-state.
+
+    `range_checked` is true when `value` is an integer whose interval is not inside the target's range: then taking the
+    action with a value outside the range is a modelling error that every backend reports (the Z3 backends as a
+    violation of the implicit property `range`, the generated model by raising `RangeViolation`).
+    """
+
+    var: str
+    path: tuple[PathStep, ...]
+    value: Expr
+    target_type: Type
+    range_checked: bool = False
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class LetStmt:
+    """`let name = value`: binds name for the statements after it in the same block."""
+
+    name: str
+    value: Expr
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class If:
+    """`if cond { then } else { else_ }`. `branch_id` numbers the ifs of one action from 0 in source order."""
+
+    cond: Expr
+    then: tuple["Stmt", ...]
+    else_: tuple["Stmt", ...]
+    branch_id: int
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+Stmt = Union[Assign, LetStmt, If]
+
+
+# ------------------------------------------------------------------------------------------------------------- program
+
+
+@dataclass(frozen=True)
+class StateVar:
+    name: str
+    type: Type
+    ghost: bool = False
+    doc: str = ""
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: Union[IntType, EnumType, BoolType]
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Function:
+    """A pure definition `def name(params): result = body`; `module` is where it was written."""
+
+    name: str
+    params: tuple[Param, ...]
+    result: Type
+    body: Expr
+    module: str
+    doc: str = ""
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Action:
+    """A guarded, parameterized transition. Variables not assigned in `body` keep their value (the frame).
+
+    Enabled for parameter values p when `guard` holds; then every right-hand side in `body` is evaluated in the pre-state.
+    Assignments to overlapping parts in one run of the body are rejected statically; where two map entries are assigned
+    through index expressions that turn out equal at run time, the later one in source order wins.
+    """
+
+    name: str
+    params: tuple[Param, ...]
+    guard: Expr
+    body: tuple[Stmt, ...]
+    modifies: tuple[str, ...]  # the variables assigned somewhere in body, in declaration order
+    doc: str = ""
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Property:
+    """An `invariant`, a `lemma` (only strengthens proofs) or a `cover` goal (a state that should be reachable)."""
+
+    kind: str  # "invariant" | "lemma" | "cover"
+    name: str
+    expr: Expr
+    doc: str = ""
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Constant:
+    """A constant after substitution and -D overrides: kept for display and for the generated code's header."""
+
+    name: str
+    value: object  # int, bool, or (lo, hi) for a range constant
+    overridden: bool = False
+
+
+@dataclass(frozen=True)
+class System:
+    module: str
+    file: str
+    doc: str
+    constants: tuple[Constant, ...]
+    vars: tuple[StateVar, ...]
+    init: tuple[tuple[str, Expr], ...]  # one expression per variable, in declaration order
+    functions: tuple[Function, ...]  # in dependency order: a function only calls the ones before it
+    actions: tuple[Action, ...]
+    invariants: tuple[Property, ...]
+    lemmas: tuple[Property, ...]
+    covers: tuple[Property, ...]
+    imports: tuple[str, ...] = ()
+
+    def var(self, name: str) -> StateVar:
+        for v in self.vars:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+    def function(self, name: str) -> Function:
+        for f in self.functions:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def action(self, name: str) -> Action:
+        for a in self.actions:
+            if a.name == name:
+                return a
+        raise KeyError(name)
+
+    def invariant(self, name: str) -> Property:
+        for p in self.invariants:
+            if p.name == name:
+                return p
+        raise KeyError(name)

@@ -1,0 +1,95 @@
+"""Finding, reading and parsing a spec and the modules it imports.
+
+`import NAME` looks for NAME.irq beside the importing file, then in its lib/ folder, then in each include folder.
+Returns the modules in dependency order (imports before importers) and the source text of every file read, which the
+CLI needs to show the source line of an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .diagnostics import Diagnostic, Span, SpecError
+from .parse import parse_text
+from .syntax import ImportDecl, ModuleAst
+
+
+@dataclass
+class Loaded:
+    modules: list[ModuleAst]  # dependency order; the root module last
+    sources: dict[str, str]  # file name (as shown in errors) -> text
+
+
+def read_source(path: Path) -> str:
+    """Read a spec file as UTF-8; a missing file, a directory or bad bytes become a positioned error."""
+    name = str(path)
+    if path.is_dir():
+        raise SpecError([Diagnostic(Span(name, 0, 0), "is a directory, not a spec file")])
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SpecError([Diagnostic(Span(name, 0, 0), "no such file")]) from None
+    except OSError as err:
+        raise SpecError([Diagnostic(Span(name, 0, 0), f"cannot read: {err.strerror}")]) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise SpecError([Diagnostic(Span(name, line, column), f"the file is not valid UTF-8 (byte 0x{data[err.start]:02x})",
+                                    "save the spec as UTF-8")]) from None
+
+
+def load_modules(path: Path, include: tuple[Path, ...] = (), text: str | None = None) -> Loaded:
+    """Parse `path` and, transitively, every module it imports; raise SpecError on any syntax or import error."""
+    sources: dict[str, str] = {}
+    order: list[ModuleAst] = []
+    done: dict[str, ModuleAst] = {}
+    errors: list[Diagnostic] = []
+
+    def visit(file: Path, chain: tuple[str, ...], src: str | None) -> ModuleAst | None:
+        key = str(file.resolve()) if src is None else str(file)
+        if key in done:
+            return done[key]
+        name = str(file)
+        source = read_source(file) if src is None else src
+        sources[name] = source
+        module = parse_text(source, name)
+        if module.name in chain:
+            return module  # the importer reports the cycle
+        for decl in module.decls:
+            if not isinstance(decl, ImportDecl):
+                continue
+            if decl.name in chain + (module.name,):
+                cycle = " -> ".join(chain[chain.index(decl.name):] + (module.name, decl.name)) \
+                    if decl.name in chain else f"{module.name} -> {decl.name}"
+                errors.append(Diagnostic(decl.span, f"import cycle: {cycle}"))
+                continue
+            target = _find(decl.name, file.parent, include)
+            if target is None:
+                looked = [str(file.parent / f"{decl.name}.irq"), str(file.parent / "lib" / f"{decl.name}.irq")]
+                looked += [str(d / f"{decl.name}.irq") for d in include]
+                errors.append(Diagnostic(decl.span, f"unknown module '{decl.name}'",
+                                         "looked for " + ", ".join(looked)))
+                continue
+            try:
+                visit(target, chain + (module.name,), None)
+            except SpecError as err:
+                errors.extend(err.diagnostics)
+        done[key] = module
+        order.append(module)
+        return module
+
+    visit(path, (), text)
+    if errors:
+        raise SpecError(errors)
+    return Loaded(order, sources)
+
+
+def _find(name: str, here: Path, include: tuple[Path, ...]) -> Path | None:
+    for folder in (here, here / "lib", *include):
+        candidate = folder / f"{name}.irq"
+        if candidate.is_file():
+            return candidate
+    return None

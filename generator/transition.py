@@ -1,0 +1,128 @@
+"""An action's body -> one next-state expression per modified variable (the relational reading of an action).
+
+Backends that need the transition as formulas (Z3, the differential tests) use this instead of walking statements:
+- `next_values(action)`: for every variable in `action.modifies`, an expression over the pre-state and the
+  parameters giving its post-state value; lets are substituted, ifs become `Ite`, partial assignments become `Update`
+  chains applied in source order (so when two map entries are assigned through indices that turn out equal, the
+  later one wins, as in the generated Python);
+- `range_obligations(action)`: for every assignment whose value may leave its target's range, the condition under
+  which it runs and the value, so that a backend can report a `range` violation;
+- `branch_paths(action)`: for every `if` (by branch_id), the path conditions under which its then- and else-branches
+  run, for branch coverage.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from . import ir
+from .ir import BOOL
+
+
+def substitute(e: ir.Expr, name: str, value: ir.Expr) -> ir.Expr:
+    """Replace the free occurrences of local `name` in `e` by `value` (names are never rebound in scope, so no
+    capture can happen: the checker rejects a binder that hides a name in scope)."""
+    if isinstance(e, ir.Local):
+        return value if e.name == name else e
+    if isinstance(e, (ir.Lit, ir.Var)):
+        return e
+    if isinstance(e, (ir.Let, ir.Quant, ir.MapLit)) and e.name == name:
+        if isinstance(e, ir.Let):
+            return dataclasses.replace(e, value=substitute(e.value, name, value))
+        return e
+    changes = {}
+    for f in dataclasses.fields(e):
+        v = getattr(e, f.name)
+        if isinstance(v, (ir.Lit, ir.Var, ir.Local, ir.Op, ir.Index, ir.Field, ir.Ite, ir.Let, ir.Quant, ir.MapLit,
+                          ir.RecordLit, ir.Call, ir.Update)):
+            changes[f.name] = substitute(v, name, value)
+        elif isinstance(v, tuple) and v and not isinstance(v[0], (str, int)):
+            changes[f.name] = tuple(substitute(x, name, value) for x in v)
+    return dataclasses.replace(e, **changes) if changes else e
+
+
+def _and(a: ir.Expr, b: ir.Expr) -> ir.Expr:
+    if isinstance(a, ir.Lit) and a.value is True:
+        return b
+    return ir.Op("and", (a, b), BOOL)
+
+
+def _not(a: ir.Expr) -> ir.Expr:
+    return ir.Op("not", (a,), BOOL)
+
+
+def _update(base: ir.Expr, path: tuple[ir.PathStep, ...], value: ir.Expr) -> ir.Expr:
+    if not path:
+        return value
+    step, rest = path[0], path[1:]
+    if isinstance(step, ir.FieldStep):
+        assert isinstance(base.type, ir.RecordType)
+        inner = ir.Field(base, step.name, base.type.field_type(step.name))
+        return ir.Update(base, None, step.name, _update(inner, rest, value), base.type)
+    if isinstance(base.type, ir.MapType):
+        inner = ir.Index(base, step.index, base.type.codomain)
+        return ir.Update(base, step.index, None, _update(inner, rest, value), base.type)
+    # a single bit of a bits[N] value: the value is a bool
+    return ir.Update(base, step.index, None, value, base.type)
+
+
+@dataclass(frozen=True)
+class RangeObligation:
+    var: str
+    when: ir.Expr  # the path condition under which the assignment runs (lets substituted)
+    value: ir.Expr
+    target: ir.IntType
+    span: object
+
+
+@dataclass(frozen=True)
+class Relation:
+    next_values: tuple[tuple[str, ir.Expr], ...]  # (var, next value) for each modified variable, declaration order
+    range_obligations: tuple[RangeObligation, ...]
+    branch_paths: tuple[tuple[int, ir.Expr, ir.Expr], ...]  # (branch_id, then-path condition, else-path condition)
+
+
+def relation(system: ir.System, action: ir.Action) -> Relation:
+    """Turn an action body into next-state expressions, range obligations and branch path conditions."""
+    current: dict[str, ir.Expr] = {}
+    obligations: list[RangeObligation] = []
+    branches: list[tuple[int, ir.Expr, ir.Expr]] = []
+
+    def run(stmts: tuple[ir.Stmt, ...], cond: ir.Expr, lets: list[tuple[str, ir.Expr]],
+            state: dict[str, ir.Expr], system_vars: dict[str, ir.Type]) -> dict[str, ir.Expr]:
+        state = dict(state)
+        lets = list(lets)
+
+        def close(e: ir.Expr) -> ir.Expr:
+            for name, value in reversed(lets):
+                e = substitute(e, name, value)
+            return e
+
+        for st in stmts:
+            if isinstance(st, ir.LetStmt):
+                lets.append((st.name, close(st.value)))
+            elif isinstance(st, ir.Assign):
+                base = state.get(st.var, ir.Var(st.var, system_vars[st.var]))
+                path = tuple(ir.IndexStep(close(p.index)) if isinstance(p, ir.IndexStep) else p for p in st.path)
+                value = close(st.value)
+                state[st.var] = _update(base, path, value)
+                if st.range_checked:
+                    assert isinstance(st.target_type, ir.IntType)
+                    obligations.append(RangeObligation(st.var, cond, value, st.target_type, st.span))
+            elif isinstance(st, ir.If):
+                c = close(st.cond)
+                then_cond, else_cond = _and(cond, c), _and(cond, _not(c))
+                branches.append((st.branch_id, then_cond, else_cond))
+                then_state = run(st.then, then_cond, lets, state, system_vars)
+                else_state = run(st.else_, else_cond, lets, state, system_vars)
+                for var in set(then_state) | set(else_state):
+                    pre = state.get(var, ir.Var(var, system_vars[var]))
+                    t, e = then_state.get(var, pre), else_state.get(var, pre)
+                    state[var] = t if t == e else ir.Ite(c, t, e, t.type)
+        return state
+
+    var_types = {v.name: v.type for v in system.vars}
+    final = run(action.body, ir.Lit(True, BOOL), [], current, var_types)
+    ordered = tuple((v, final[v]) for v in action.modifies)
+    return Relation(ordered, tuple(obligations), tuple(sorted(branches, key=lambda b: b[0])))
