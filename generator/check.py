@@ -26,6 +26,9 @@ MAX_DOMAIN = 1 << 16
 ConstValue = Union[int, bool, tuple]  # tuple = (lo, hi) of a range constant
 
 
+_POISONED = ir.BitsType(0)  # the type of a let whose value failed to check; never seen outside the checker
+
+
 class _Abort(Exception):
     """Stops checking the current statement or declaration after its error was recorded."""
 
@@ -112,16 +115,19 @@ class Checker:
         self.functions: dict[str, ir.Function] = {}
         self.def_decls: dict[str, s.DefDecl] = {}
         self.declared: dict[str, tuple[str, Span]] = {}  # every global name -> (what it is, where)
+        self.failed: set[str] = set()  # names whose declaration had an error
 
     # ------------------------------------------------------------------------------------------------ diagnostics
     def error(self, span: Span, message: str, hint: str = "") -> _Abort:
         self.diags.append(Diagnostic(span, message, hint))
         return _Abort()
 
-    def unknown(self, name: str, span: Span, what: str, candidates: list[str]) -> _Abort:
+    def unknown(self, name: str, span: Span, what: str, candidates: list[str], of: str = "") -> _Abort:
+        if name in self.failed:
+            return _Abort()  # its declaration failed and was reported
         close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else ""
-        return self.error(span, f"unknown {what} '{name}'", hint)
+        return self.error(span, f"unknown {what} '{name}'" + (f" of {of}" if of else ""), hint)
 
     def declare(self, name: str, what: str, span: Span) -> bool:
         if name in BUILTINS:
@@ -149,19 +155,16 @@ class Checker:
                     self.error(decl.span, f"module '{module.name}' is imported, so it may declare only const, type, "
                                "def and import", f"move this into the importing spec, or do not import '{module.name}'")
                     continue
-                if isinstance(decl, s.ConstDecl):
-                    self.guarded(lambda d=decl: self.const_decl(d))
-                elif isinstance(decl, s.TypeDecl):
-                    self.guarded(lambda d=decl: self.type_decl(d))
+                if isinstance(decl, (s.ConstDecl, s.TypeDecl, s.VarDecl)):
+                    self.declaration(decl)
                 elif isinstance(decl, s.DefDecl):
                     if self.declare(decl.name, "def", decl.span):
                         self.def_decls[decl.name] = decl
-                elif isinstance(decl, s.VarDecl):
-                    self.guarded(lambda d=decl: self.var_decl(d))
+        const_names = [d.name for m in self.modules for d in m.decls if isinstance(d, s.ConstDecl)]
         for name in self.overrides:
-            if name not in self.consts:
-                self.diags.append(Diagnostic(Span(f"-D {name}", 0, 0), f"-D {name}: the spec declares no constant "
-                                             f"'{name}'", self._suggest(name, list(self.consts))))
+            if name not in const_names:
+                self.diags.append(Diagnostic(Span(f"-D {name}", 0, 0), f"the spec declares no constant '{name}'",
+                                             self._suggest(name, const_names)))
         self.check_functions()
         init = self.init_decls()
         actions, invariants, lemmas, covers = [], [], [], []
@@ -197,6 +200,19 @@ class Checker:
             seen.add(n)
 
     # ----------------------------------------------------------------------------------------------- declarations
+    def declaration(self, d: Union[s.ConstDecl, s.TypeDecl, s.VarDecl]) -> None:
+        """Check a const, type or var declaration. When it fails, its names are remembered, so that their uses are not
+        reported again as unknown names (the declaration's own error says what is wrong)."""
+        try:
+            if isinstance(d, s.ConstDecl):
+                self.const_decl(d)
+            elif isinstance(d, s.TypeDecl):
+                self.type_decl(d)
+            else:
+                self.var_decl(d)
+        except _Abort:
+            self.failed.update([n for n, _ in d.names] if isinstance(d, s.VarDecl) else [d.name])
+
     def const_decl(self, d: s.ConstDecl) -> None:
         if not self.declare(d.name, "constant", d.span):
             return
@@ -209,6 +225,11 @@ class Checker:
             except SpecError as err:
                 self.diags.extend(err.diagnostics)
                 raise _Abort() from None
+            where = value_expr.span
+            if (d.range_hi is None) != (hi_expr is None):
+                what, wanted = ("a range constant", "a range lo..hi") if d.range_hi is not None else \
+                    ("not a range constant", "a single value")
+                raise self.error(where, f"'{d.name}' is {what} (declared at {d.span}), so -D {d.name} takes {wanted}")
         declared = self.resolve_type(d.type, allow_int=True) if d.type is not None else None
         if hi_expr is not None:
             lo, hi = self.const_int(value_expr), self.const_int(hi_expr)
@@ -223,7 +244,7 @@ class Checker:
             if declared is not None:
                 if isinstance(declared, BoolType) != isinstance(value, bool):
                     raise self.error(value_expr.span, f"constant '{d.name}' is declared {declared} but its value is "
-                                     f"{value!r}")
+                                     f"{str(value).lower() if isinstance(value, bool) else value}")
                 if isinstance(declared, IntType) and not declared.lo <= value <= declared.hi:  # type: ignore
                     raise self.error(value_expr.span, f"value {value} of constant '{d.name}' is out of its type "
                                      f"{declared.lo}..{declared.hi}")
@@ -399,26 +420,31 @@ class Checker:
                 self.guarded(lambda n=n: self.def_decl(self.def_decls[n]))
 
     def def_decl(self, d: s.DefDecl) -> None:
-        params = self.params(d.params)
+        params = self.params(d.params, finite=False)
         result = self.resolve_type(d.result)
         scope = _Scope({p.name: p.type for p in params}, "def")
         body = self.coerce(self.expr(d.body, scope, result), result, d.body.span, strict=True)
         module = next(m.name for m in self.modules if d in m.decls)
         self.functions[d.name] = ir.Function(d.name, tuple(params), result, body, module, d.doc, d.span)
 
-    def params(self, decls: tuple[s.ParamDecl, ...]) -> list[ir.Param]:
+    def params(self, decls: tuple[s.ParamDecl, ...], finite: bool = True) -> list[ir.Param]:
+        """Action parameters are chosen from finite domains; a def's parameters may have any type (`finite=False`)."""
         out, seen = [], set()
         for p in decls:
             if p.name in seen:
                 raise self.error(p.span, f"parameter '{p.name}' appears twice")
-            self.check_local_name(p.name, p.span)
+            self.check_local_name(p.name, p.span, may_hide_state=not finite)
             seen.add(p.name)
-            out.append(ir.Param(p.name, self.domain(p.type), p.span))
+            out.append(ir.Param(p.name, self.domain(p.type) if finite else self.resolve_type(p.type), p.span))
         return out
 
-    def check_local_name(self, name: str, span: Span) -> None:
+    def check_local_name(self, name: str, span: Span, may_hide_state: bool = False) -> None:
+        """Reject a local name that hides a global one. A def's parameters may hide state variables: a def cannot
+        read state, so there is nothing to confuse them with (lapic.irq's ppr(tpr, isr) is written that way)."""
         if name in self.declared:
             what, where = self.declared[name]
+            if may_hide_state and "variable" in what:
+                return
             raise self.error(span, f"'{name}' would hide the {what} declared at {where}", "choose another name")
         if name in BUILTINS:
             raise self.error(span, f"'{name}' would hide the built-in function of that name")
@@ -435,16 +461,16 @@ class Checker:
                         if a.var in self.consts:
                             raise self.error(a.span, f"cannot assign to constant '{a.var}'")
                         raise self.unknown(a.var, a.span, "variable", list(self.vars))
-                    if a.var in values:
+                    if a.var in spans:
                         raise self.error(a.span, f"variable '{a.var}' is initialised twice (first at {spans[a.var]})")
+                    spans[a.var] = a.span  # before the value is checked: a bad value is not also a missing one
                     t = self.vars[a.var].type
                     value = self.coerce(self.expr(a.value, _Scope({}, "init"), t), t, a.value.span, strict=True)
                     values[a.var] = value
-                    spans[a.var] = a.span
                 self.guarded(one)
         where = decls[0].span if decls else self.root.span
         for name, var in self.vars.items():
-            if name not in values and not any(d.message.endswith(f"'{name}'") for d in self.diags):
+            if name not in spans:
                 self.error(where if decls else var.span, f"variable '{name}' has no initial value",
                            f"add '{name} = ...' to the init block")
         return tuple((n, values[n]) for n in self.vars if n in values)
@@ -476,7 +502,12 @@ class Checker:
                     self.check_local_name(st.name, st.span)
                     if st.name in scope.names:
                         raise self.error(st.span, f"'{st.name}' is already bound here", "choose another name")
-                    value = self.expr(st.value, scope)
+                    try:
+                        value = self.expr(st.value, scope)
+                    except _Abort:
+                        # keep the name bound, so that its uses do not each report an unknown name
+                        scope = scope.child(st.name, _POISONED)
+                        raise
                     out.append(ir.LetStmt(st.name, value, st.span))
                     scope = scope.child(st.name, value.type)
                 elif isinstance(st, s.AssignStmt):
@@ -514,7 +545,7 @@ class Checker:
                 try:
                     ft = t.field_type(sel.name)
                 except KeyError:
-                    raise self.unknown(sel.name, sel.span, f"field of {t}", [n for n, _ in t.fields]) from None
+                    raise self.unknown(sel.name, sel.span, "field", [n for n, _ in t.fields], str(t)) from None
                 path.append(ir.FieldStep(sel.name))
                 key.append(("field", sel.name))
                 t = ft
@@ -638,6 +669,8 @@ class Checker:
     def e_Name(self, e: s.Name, scope: _Scope, expected: ir.Type | None) -> ir.Expr:
         n = e.name
         if n in scope.names:
+            if scope.names[n] is _POISONED:
+                raise _Abort()  # its definition failed and was reported
             return ir.Local(n, scope.names[n], e.span)
         if n in self.consts:
             v = self.consts[n].value
@@ -680,7 +713,7 @@ class Checker:
         try:
             return ir.Field(base, e.name, base.type.field_type(e.name), e.span)
         except KeyError:
-            raise self.unknown(e.name, e.span, f"field of {base.type}", [n for n, _ in base.type.fields]) from None
+            raise self.unknown(e.name, e.span, "field", [n for n, _ in base.type.fields], str(base.type)) from None
 
     def e_Unary(self, e: s.Unary, scope: _Scope, expected: ir.Type | None) -> ir.Expr:
         if e.op == "not":
@@ -747,9 +780,12 @@ class Checker:
         """Type both sides of a binary operator, letting a side of known width give its width to the other."""
         shift = e.op in ("<<", ">>")
         want = expected if isinstance(expected, BitsType) and e.op not in ("==", "!=", "<", "<=", ">", ">=") else None
-        if _width_free(e.left) and not _width_free(e.right) and not shift:
+        # A literal whose type comes from its context (a number or bit(...) beside a bit vector, a record literal)
+        # on the left takes it from the right-hand side.
+        left_needs_context = isinstance(e.left, s.RecordExpr) and not isinstance(e.right, s.RecordExpr)
+        if (_width_free(e.left) and not _width_free(e.right) or left_needs_context) and not shift:
             right = self.expr(e.right, scope, want)
-            left = self.expr(e.left, scope, right.type if isinstance(right.type, BitsType) else want)
+            left = self.expr(e.left, scope, right.type if isinstance(right.type, (BitsType, RecordType)) else want)
             return left, right
         left = self.expr(e.left, scope, want)
         if shift:
@@ -852,7 +888,7 @@ class Checker:
         names = [n for n, _ in expected.fields]
         for n, _ in e.fields:
             if n not in names:
-                raise self.unknown(n, e.span, f"field of {expected}", names)
+                raise self.unknown(n, e.span, "field", names, str(expected))
         missing = [n for n in names if n not in given]
         if missing:
             raise self.error(e.span, f"record literal misses field(s): {', '.join(missing)}")

@@ -20,6 +20,8 @@ class Span:
     end_column: int = 0
 
     def __str__(self) -> str:
+        if self.line <= 0:  # the whole file (missing, unreadable) or a command-line option (-D NAME)
+            return self.file
         return f"{self.file}:{self.line}:{self.column}"
 
 
@@ -57,10 +59,11 @@ class Diagnostic:
 class SpecError(Exception):
     """Raised when a stage cannot continue; carries every diagnostic found so far, in source order."""
 
-    def __init__(self, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]):
+    def __init__(self, diagnostics: list[Diagnostic] | tuple[Diagnostic, ...], sources: dict[str, str] | None = None):
         ordered = sorted(diagnostics, key=lambda d: (d.span.file, d.span.line, d.span.column))
         self.diagnostics: tuple[Diagnostic, ...] = tuple(ordered)
+        self.sources: dict[str, str] = dict(sources or {})  # the text of every file read, to show source lines
         super().__init__("\n".join(f"{d.span}: {d.message}" for d in self.diagnostics))
 
-    def render(self, sources: dict[str, str]) -> str:
-        return "\n".join(d.render(sources) for d in self.diagnostics)
+    def render(self, sources: dict[str, str] | None = None) -> str:
+        return "\n".join(d.render(self.sources if sources is None else sources) for d in self.diagnostics)

@@ -19,19 +19,15 @@ class Frontend:
 
 def load(path: str | Path, defines: dict[str, str] | None = None, include: tuple[Path, ...] = (),
          text: str | None = None) -> Frontend:
-    """Parse, resolve imports and check `path` (or `text`, named `path`); raise SpecError with rendered sources.
+    """Parse, resolve imports and check `path` (or `text`, named `path`); raise SpecError carrying the sources.
 
     `defines` maps constant names to override values as written after -D (e.g. {"NCPU": "3", "VECTORS": "16..255"}).
     """
-    path = Path(path)
-    sources: dict[str, str] = {}
+    loaded = load_modules(Path(path), include, text)
     try:
-        loaded = load_modules(path, include, text)
-        sources = loaded.sources
-        return Frontend(build_system(loaded.modules, defines), sources)
+        return Frontend(build_system(loaded.modules, defines), loaded.sources)
     except SpecError as err:
-        err.sources = sources or ({str(path): text} if text is not None else {})  # type: ignore[attr-defined]
-        raise
+        raise SpecError(err.diagnostics, loaded.sources) from None
 
 
 def load_system(path: str | Path, defines: dict[str, str] | None = None, text: str | None = None) -> System:

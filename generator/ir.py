@@ -386,8 +386,10 @@ class StateVar:
 
 @dataclass(frozen=True)
 class Param:
+    """A parameter: of an action (a finite domain: range, enum or bool) or of a function (any type)."""
+
     name: str
-    type: Union[IntType, EnumType, BoolType]
+    type: "Type"
     span: Span = field(default=NO_SPAN, compare=False)
 
 

@@ -55,7 +55,11 @@ def load_modules(path: Path, include: tuple[Path, ...] = (), text: str | None = 
         name = str(file)
         source = read_source(file) if src is None else src
         sources[name] = source
-        module = parse_text(source, name)
+        try:
+            module = parse_text(source, name)
+        except SpecError as err:
+            errors.extend(err.diagnostics)
+            return None
         if module.name in chain:
             return module  # the importer reports the cycle
         for decl in module.decls:
@@ -81,9 +85,12 @@ def load_modules(path: Path, include: tuple[Path, ...] = (), text: str | None = 
         order.append(module)
         return module
 
-    visit(path, (), text)
+    try:
+        visit(path, (), text)
+    except SpecError as err:
+        raise SpecError(list(err.diagnostics) + errors, sources) from None
     if errors:
-        raise SpecError(errors)
+        raise SpecError(errors, sources)
     return Loaded(order, sources)
 
 

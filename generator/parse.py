@@ -298,30 +298,52 @@ def _describe_expected(expected: set[str]) -> str:
     words = sorted(set(words))
     if len(words) == 1:
         return words[0]
+    if len(words) > 10:
+        # after a complete expression nearly every operator and keyword may follow: name the useful few
+        keep = [w for w in words if w in ("a comparison (==, !=, <, <=, >, >=)", "'and'", "'or'", "'implies'",
+                                          "')'", "']'", "'}'", "the end of the file", "a name")]
+        return "one of " + ", ".join(keep or words[:10]) + f" (or one of {len(words) - len(keep or words[:10])} more)"
     return "one of " + ", ".join(words)
 
 
-def _mistake_hint(err: UnexpectedInput) -> str:
+def _mistake_hint(err: UnexpectedInput, start: str) -> str:
+    """The hint of the common mistake whose example fails in the same parser state as `err`.
+
+    Lark compares parser states by stack depth, so the examples are parsed from the same start symbol as the text that
+    failed: whole files for "start", and, for a declaration parsed on its own, the examples without their module header.
+    """
     parser = _parser()
+    examples = _MISTAKES
+    if start != "start":
+        examples = {label: [e.removeprefix("module m ") for e in texts] for label, texts in _MISTAKES.items()}
     try:
-        label = err.match_examples(parser.parse, _MISTAKES, use_accepts=True)
+        label = err.match_examples(lambda text: parser.parse(text, start=start), examples, use_accepts=True)
     except Exception:  # match_examples re-parses the examples; a failure there must not hide the real error
         return ""
     return label or ""
 
 
-def _syntax_diagnostic(err: UnexpectedInput, file: str, line_offset: int) -> Diagnostic:
+def _syntax_diagnostic(err: UnexpectedInput, file: str, line_offset: int, start: str = "start",
+                       cut: tuple[int, int, str] | None = None) -> Diagnostic:
+    """`cut` is (line, column, word) of the declaration that follows a piece parsed on its own: an end of input there
+    is reported as that word, which is what the whole file has at that point."""
     line = (err.line if err.line > 0 else 1) + line_offset
     column = err.column if err.column > 0 else 1
-    hint = _mistake_hint(err)
+    hint = _mistake_hint(err, start)
     if isinstance(err, UnexpectedToken):
         tok = err.token
+        if tok.type == "$END" and cut is not None:
+            line, column, word = cut
+            message = f"unexpected '{word}'; expected {_describe_expected(err.expected)}"
+            return Diagnostic(Span(file, line, column, line, column + len(word)), message, hint)
         if tok.type == "$END":
-            found = "the end of the file"
-        else:
-            found = f"'{tok.value}'"
-        message = f"unexpected {found}; expected {_describe_expected(err.expected)}"
-        end_col = column + max(1, len(str(tok.value))) if tok.type != "$END" else column + 1
+            # Lark places the end token on the last token read; the end of the file is just after it.
+            if tok.end_line:
+                line, column = tok.end_line + line_offset, tok.end_column
+            message = f"unexpected end of file; expected {_describe_expected(err.expected)}"
+            return Diagnostic(Span(file, line, column, line, column + 1), message, hint)
+        message = f"unexpected '{tok.value}'; expected {_describe_expected(err.expected)}"
+        end_col = column + max(1, len(str(tok.value)))
         return Diagnostic(Span(file, line, column, line, end_col), message, hint)
     if isinstance(err, UnexpectedCharacters):
         message = f"unexpected character {err.char!r}"
@@ -394,10 +416,14 @@ def _recover_errors(text: str, file: str, first: UnexpectedInput) -> list[Diagno
     for index, (a, b) in enumerate(pieces):
         chunk = text[a:b]
         line_offset = text.count("\n", 0, a)
+        start = "start" if index == 0 else "decl_chunk"
+        cut = None
+        if b < len(text):
+            cut = (text.count("\n", 0, b) + 1, 1, _DECL_START.match(text, b).group(0))  # type: ignore[union-attr]
         try:
-            parser.parse(chunk, start="start" if index == 0 else "decl_chunk")
+            parser.parse(chunk, start=start)
         except UnexpectedInput as err:
-            diagnostics.append(_syntax_diagnostic(err, file, line_offset))
+            diagnostics.append(_syntax_diagnostic(err, file, line_offset, start, cut))
     return diagnostics or [_syntax_diagnostic(first, file, 0)]
 
 
@@ -406,6 +432,6 @@ def parse_override(text: str, name: str) -> tuple[s.SExpr, s.SExpr | None]:
     try:
         tree = _parser().parse(text, start="override_value")
     except UnexpectedInput as err:
-        diag = _syntax_diagnostic(err, f"-D {name}", 0)
+        diag = _syntax_diagnostic(err, f"-D {name}", 0, "override_value")
         raise SpecError([diag]) from None
     return _ToSyntax(f"-D {name}").transform(tree)

@@ -1,0 +1,36 @@
+"""IR -> JSON: a faithful, deterministic dump of the checked transition system (`irqspec parse --json`).
+
+Every IR node becomes an object whose "node" key names its class and whose other keys are its fields in declaration
+order; positions become "file:line:col" strings. Two runs on the same input give the same bytes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from .diagnostics import Span
+from .ir import System
+
+
+def to_data(value: object) -> object:
+    """Plain JSON data for an IR value."""
+    if isinstance(value, Span):
+        return str(value) if value.line else None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out: dict[str, object] = {"node": type(value).__name__}
+        for f in dataclasses.fields(value):
+            out[f.name] = to_data(getattr(value, f.name))
+        return out
+    if isinstance(value, (tuple, list)):
+        return [to_data(v) for v in value]
+    if isinstance(value, (bool, str)) or value is None:
+        return value
+    if isinstance(value, int):
+        # JSON readers in other languages lose precision past 2**53: large values (bits[256]) are strings.
+        return value if abs(value) < (1 << 53) else str(value)
+    raise TypeError(f"no JSON form for {type(value).__name__}")
+
+
+def system_json(system: System) -> str:
+    return json.dumps(to_data(system), indent=1, ensure_ascii=False) + "\n"
