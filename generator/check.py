@@ -102,6 +102,11 @@ def _width_free(e: s.SExpr) -> bool:
     return False
 
 
+def _needs_context(e: s.SExpr) -> bool:
+    """An expression whose type only its context can tell: a width-free bits expression or a record literal."""
+    return _width_free(e) or isinstance(e, s.RecordExpr)
+
+
 class Checker:
     def __init__(self, modules: list[s.ModuleAst], overrides: dict[str, str] | None = None):
         self.modules = modules
@@ -135,7 +140,8 @@ class Checker:
             return False
         if name in self.declared:
             first_what, first = self.declared[name]
-            self.error(span, f"'{name}' is already declared as a {first_what} at {first}")
+            article = "an" if first_what[0] in "aeiou" else "a"
+            self.error(span, f"'{name}' is already declared as {article} {first_what} at {first}")
             return False
         self.declared[name] = (what, span)
         return True
@@ -177,8 +183,9 @@ class Checker:
                 prop = self.guarded(lambda d=decl: self.prop_decl(d))
                 if prop is not None:
                     {"invariant": invariants, "lemma": lemmas, "cover": covers}[decl.kind].append(prop)
-        self.check_unique([a.name for a in actions], "action", {d.name: d.span for d in self.root.decls
-                                                                 if isinstance(d, s.ActionDecl)})
+        self.check_unique([d for d in self.root.decls if isinstance(d, s.ActionDecl)], "action")
+        # invariants, lemmas and covers share one namespace: commands and reports name a property without its kind
+        self.check_unique([d for d in self.root.decls if isinstance(d, s.PropDecl)], "property")
         if self.diags:
             raise SpecError(self.diags)
         constants = tuple(ir.Constant(n, c.value, c.overridden) for n, c in self.consts.items())
@@ -192,12 +199,13 @@ class Checker:
         close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
         return f"did you mean '{close[0]}'?" if close else ""
 
-    def check_unique(self, names: list[str], what: str, spans: dict[str, Span]) -> None:
-        seen: set[str] = set()
-        for n in names:
-            if n in seen:
-                self.error(spans[n], f"{what} '{n}' is declared twice")
-            seen.add(n)
+    def check_unique(self, decls: list[Union[s.ActionDecl, s.PropDecl]], what: str) -> None:
+        first: dict[str, Span] = {}
+        for d in decls:
+            if d.name in first:
+                self.error(d.span, f"{what} '{d.name}' is declared twice (first at {first[d.name]})")
+            else:
+                first[d.name] = d.span
 
     # ----------------------------------------------------------------------------------------------- declarations
     def declaration(self, d: Union[s.ConstDecl, s.TypeDecl, s.VarDecl]) -> None:
@@ -477,6 +485,10 @@ class Checker:
 
     # ---------------------------------------------------------------------------------------------------- actions
     def action_decl(self, d: s.ActionDecl) -> ir.Action:
+        # actions share the global namespace: generated code and traces name them beside variables and functions
+        first = self.declared.get(d.name)
+        if not (first and first[0] == "action") and not self.declare(d.name, "action", d.span):
+            raise _Abort()  # (two actions of one name are reported by check_unique)
         params = self.params(d.params)
         scope = _Scope({p.name: p.type for p in params}, "guard")
         guards = []
@@ -832,9 +844,14 @@ class Checker:
 
     def e_IteExpr(self, e: s.IteExpr, scope: _Scope, expected: ir.Type | None) -> ir.Expr:
         cond = self.expect_bool(e.cond, scope)
-        then = self.expr(e.then, scope, expected)
-        other = self.expr(e.else_, scope, expected if expected is not None else
-                          (then.type if not isinstance(then.type, IntType) else None))
+        if expected is None and _needs_context(e.then) and not _needs_context(e.else_):
+            # `if c then bit(v) else mask`: the else branch tells the then branch its width (or record type)
+            other = self.expr(e.else_, scope)
+            then = self.expr(e.then, scope, other.type if isinstance(other.type, (BitsType, RecordType)) else None)
+        else:
+            then = self.expr(e.then, scope, expected)
+            other = self.expr(e.else_, scope, expected if expected is not None else
+                              (then.type if not isinstance(then.type, IntType) else None))
         tt, et = then.type, other.type
         if isinstance(tt, IntType) and isinstance(et, IntType):
             typ: ir.Type = IntType(min(tt.lo, et.lo), max(tt.hi, et.hi))

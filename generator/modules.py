@@ -78,9 +78,13 @@ def load_modules(path: Path, include: tuple[Path, ...] = (), text: str | None = 
                                          "looked for " + ", ".join(looked)))
                 continue
             try:
-                visit(target, chain + (module.name,), None)
+                imported = visit(target, chain + (module.name,), None)
             except SpecError as err:
                 errors.extend(err.diagnostics)
+                continue
+            if imported is not None and imported.name != decl.name:
+                errors.append(Diagnostic(decl.span, f"'{target}' declares module '{imported.name}', not "
+                                         f"'{decl.name}'", "a module's file is named after it: NAME.irq"))
         done[key] = module
         order.append(module)
         return module
