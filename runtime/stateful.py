@@ -1,0 +1,79 @@
+"""A Hypothesis rule-based state machine for a generated reference model.
+
+`build_state_machine(model)` reads the model's ACTIONS table: one rule per action, enabled only when some instance of
+the action is enabled (the precondition), whose parameters are drawn one by one, in declaration order, from the values
+of their domains that still leave an enabled instance (so every drawn step is enabled and shrinks towards the first
+values of the domains); after every step every invariant of the model is checked. A failing run shrinks to a short
+trace; the assertion message lists it step by step with the failing state and the invariant's witness.
+"""
+
+from __future__ import annotations
+
+import keyword
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+
+def _rule_name(action: str, taken: set[str]) -> str:
+    name = action if action.isidentifier() and not keyword.iskeyword(action) else "action"
+    if name in taken or hasattr(RuleBasedStateMachine, name) or name.startswith("_"):
+        name = "action_" + name.lstrip("_")
+    base, n = name, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def _make_rule(info: Any, name: str):
+    def some_instance(self) -> bool:
+        return next(iter(info.instances(self.state)), None) is not None
+
+    def take(self, data) -> None:
+        instances = list(info.instances(self.state))
+        chosen: tuple = ()
+        for i, (name, _) in enumerate(info.params):
+            choices = list(dict.fromkeys(t[i] for t in instances if t[:i] == chosen))
+            chosen += (data.draw(st.sampled_from(choices), label=name),)
+        self.state = info.apply(self.state, *chosen)
+        self.steps.append((info.name, dict(zip((p for p, _ in info.params), chosen)), self.state))
+
+    take.__name__ = take.__qualname__ = name
+    return precondition(some_instance)(rule(data=st.data())(take))
+
+
+def describe_run(steps: list[tuple[str, dict, Any]]) -> str:
+    """A run as numbered lines: `3. take_virq(c=1) -> State(...)`."""
+    lines = []
+    for i, (action, params, state) in enumerate(steps):
+        args = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        lines.append(f"{i}. {action}({args})" + (f" -> {state!r}" if i == len(steps) - 1 else ""))
+    return "\n".join(lines)
+
+
+def build_state_machine(model: Any, check_invariants: bool = True) -> type[RuleBasedStateMachine]:
+    """A RuleBasedStateMachine class over `model` (a generated `<module>_model` module)."""
+
+    def __init__(self) -> None:
+        RuleBasedStateMachine.__init__(self)
+        self.state = model.initial_state()
+        self.steps = [("init", {}, self.state)]
+
+    namespace: dict[str, Any] = {"__init__": __init__, "__doc__": f"Random runs of the model of {model.SPEC}."}
+    taken: set[str] = {"state", "steps", "invariants_hold"}
+    for info in model.ACTIONS.values():
+        name = _rule_name(info.name, taken)
+        namespace[name] = _make_rule(info, name)
+
+    if check_invariants:
+        def invariants_hold(self) -> None:
+            violated = model.violated_invariants(self.state)
+            if violated:
+                names = ", ".join(f"{n} (witness {w})" for n, w in violated)
+                raise AssertionError(f"{model.SPEC}: invariant violated after {len(self.steps) - 1} steps: {names}\n"
+                                     + describe_run(self.steps))
+        namespace["invariants_hold"] = invariant()(invariants_hold)
+
+    return type(f"{model.SPEC}_machine", (RuleBasedStateMachine,), namespace)
