@@ -45,6 +45,119 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _LiveLine:
+    """The progress line on a terminal: rewritten in place, cleared before the result is printed."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.shown = False
+
+    def __call__(self, depth: int, elapsed: float) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\r  depth {depth} clean, {elapsed:.1f} s ")
+            sys.stderr.flush()
+            self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * 40 + "\r")
+            sys.stderr.flush()
+
+
+def _solver_errors(fn: Callable[[], object]) -> object:
+    from .smt.system import UnknownProperty
+
+    try:
+        return fn()
+    except UnknownProperty as err:
+        raise UsageError(str(err.args[0]) if err.args else "unknown property") from None
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .report import format_trace, format_witness
+    from .smt.bmc import check
+
+    front = _load(args)
+    system = front.system
+    live = _LiveLine(sys.stderr.isatty() and not args.json)
+    try:
+        result = _solver_errors(lambda: check(system, args.inv or None, max_depth=args.max_depth,
+                                              timeout=args.timeout, progress=live))
+    finally:
+        live.clear()
+    if args.itf and result.trace is not None:
+        from runtime.itf import write_itf
+        from .itf_types import param_descriptors, var_descriptors
+
+        write_itf(args.itf, result.trace, var_descriptors(system), param_descriptors(system),
+                  {"source": system.file, "irqspec::module": system.module})
+    if args.json:
+        from .jsonir import to_data
+
+        out = {"status": result.status, "depth": result.depth_reached, "invariant": result.invariant,
+               "witness": to_data(result.witness), "reason": result.reason, "elapsed": round(result.elapsed, 3),
+               "trace": None if result.trace is None else [
+                   {"action": st.action, "params": to_data(st.params), "state": to_data(st.state)}
+                   for st in result.trace.steps]}
+        import json
+
+        sys.stdout.write(json.dumps(out, indent=1) + "\n")
+    elif result.status == "violated":
+        assert result.trace is not None
+        sys.stdout.write(format_trace(system, result.trace) + "\n")
+        where = f" for {format_witness(result.witness)}" if result.witness else ""
+        sys.stdout.write(f"VIOLATED: {result.invariant}{where}, after {result.depth_reached} steps "
+                         f"({result.elapsed:.2f} s)\n")
+        if args.itf:
+            sys.stdout.write(f"trace written to {args.itf} (ITF)\n")
+    elif result.status == "holds":
+        sys.stdout.write(f"no violation up to depth {result.depth_reached} ({result.elapsed:.2f} s)\n")
+    else:
+        sys.stdout.write(f"UNKNOWN after depth {result.depth_reached}: {result.reason}\n")
+    return {"violated": EXIT_VIOLATED, "holds": EXIT_OK}.get(result.status, EXIT_UNKNOWN)
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    from .report import format_trace, format_witness, format_params
+    from .smt.prove import prove
+
+    system = _load(args).system
+    result = _solver_errors(lambda: prove(system, args.inv or None, engine=args.engine, timeout=args.timeout,
+                                          max_k=args.max_k))
+    if result.status == "proved":
+        cert = result.certificate
+        sys.stdout.write(f"PROVED by {result.engine} ({result.elapsed:.2f} s), unbounded\n")
+        if cert is not None:
+            sys.stdout.write(f"certificate ({cert.engine}, k = {cert.k}; re-checked by three independent queries:"
+                             f" init => C, C and step => C', C => property):\n")
+            sys.stdout.write("\n".join("  " + line for line in cert.text.splitlines()) + "\n")
+        return EXIT_OK
+    if result.status == "refuted":
+        sys.stdout.write(f"REFUTED by {result.engine}: {result.invariant}\n")
+        if result.trace is not None:
+            sys.stdout.write(format_trace(system, result.trace) + "\n")
+            if result.trace.witness:
+                sys.stdout.write(f"violated for {format_witness(result.trace.witness)}\n")
+        return EXIT_VIOLATED
+    sys.stdout.write(f"UNKNOWN ({result.engine}): {result.reason}\n")
+    cti = result.cti
+    if cti is not None:
+        from .report import changes, format_value
+
+        types = {v.name: v.type for v in system.vars}
+        sys.stdout.write(f"counterexample to induction: {cti.broken} breaks"
+                         f"{' for ' + format_witness(cti.witness) if cti.witness else ''}\n  pre-state:\n")
+        for v in system.vars:
+            sys.stdout.write(f"    {v.name} = {format_value(cti.pre[v.name], v.type)}\n")
+        if cti.action is not None and cti.post is not None:
+            sys.stdout.write(f"  step: {format_params(cti.params, system, cti.action)}\n  changes:\n")
+            for v in system.vars:
+                for line in changes(v.name, cti.pre[v.name], cti.post[v.name], types[v.name]):
+                    sys.stdout.write(f"    {line}\n")
+        sys.stdout.write("  (add a lemma that rules out the pre-state, or try --engine spacer)\n")
+    return EXIT_UNKNOWN
+
+
 def _spec_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="the spec (.irq)")
     p.add_argument("-D", dest="define", action="append", default=[], metavar="NAME=VALUE",
@@ -53,7 +166,15 @@ def _spec_arguments(p: argparse.ArgumentParser) -> None:
                    help="another folder to look for imported modules in")
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"parse": cmd_parse}
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"parse": cmd_parse, "check": cmd_check,
+                                                             "prove": cmd_prove}
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,6 +188,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parse", help="parse and check a spec; print a summary or the IR as JSON")
     _spec_arguments(p)
     p.add_argument("--json", action="store_true", help="print the checked IR as JSON")
+    p = sub.add_parser("check", help="bounded model checking: the shortest trace that violates an invariant")
+    _spec_arguments(p)
+    p.add_argument("--inv", action="append", default=[], metavar="NAME", help="check only this invariant (repeatable)")
+    p.add_argument("--max-depth", type=int, default=20, metavar="K", help="longest trace to look for (default 20)")
+    p.add_argument("--timeout", type=_positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
+    p.add_argument("--itf", metavar="PATH", help="write the counterexample as an ITF JSON trace")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p = sub.add_parser("prove", help="unbounded proof of the invariants (induction, k-induction, Spacer)")
+    _spec_arguments(p)
+    p.add_argument("--inv", action="append", default=[], metavar="NAME", help="prove only this invariant (repeatable)")
+    p.add_argument("--engine", choices=["induction", "kind", "spacer", "auto"], default="auto",
+                   help="proof engine; auto runs them as a portfolio (default)")
+    p.add_argument("--max-k", type=int, default=10, metavar="K", help="largest k for k-induction (default 10)")
+    p.add_argument("--timeout", type=_positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
     return parser
 
 

@@ -284,7 +284,7 @@ class ExprCompiler:
         return f"{self.function_names[e.func]}({', '.join(self.expr(a) for a in e.args)})"
 
     def _update(self, e: ir.Update) -> str:
-        raise NotImplementedError("Update nodes are built by generator.transition, never by the checker")
+        raise TypeError("Update nodes are built by generator.transition for the solver, never by the checker")
 
     def hoisted(self, e: ir.Expr) -> tuple[list[str], str]:
         """`e` as statements binding its outermost lets (as locals) and the expression that remains."""
