@@ -221,6 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("irqspec: interrupted\n")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # output piped into a reader that stopped early (| head): not an error of ours
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def run() -> None:

@@ -1,0 +1,179 @@
+"""Proof engines by induction: plain induction over the spec's invariants and lemmas, and k-induction.
+
+- `induction`: C = the invariants and lemmas; the three queries of `generator.smt.inductive`. A failure of the
+  step query is reported as a counterexample to induction (CTI): add a lemma that excludes its pre-state.
+- `k_induction`: for k = 1, 2, ...: the base case by BMC (no violation within k - 1 steps) and the step case over
+  simple paths (k consecutive distinct states satisfying the properties, then a step, imply the properties).
+  `recheck_k` re-runs both cases in fresh solvers.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Sequence
+
+import z3
+
+from .. import ir
+from runtime.trace import Step, Trace
+from .bmc import Progress, Unrolling, new_solver
+from .certificate import Certificate, to_smt2
+from .inductive import CTI, check_inductive, goal_conjuncts
+from .outcome import ProofResult
+from .system import Goal, SymbolicSystem, first_violated
+
+
+def source_text(system: ir.System, goals: Sequence[Goal]) -> str:
+    """The goals as written in the spec (from their source spans), falling back to their names."""
+    by_name = {p.name: p for p in (*system.invariants, *system.lemmas)}
+    try:
+        lines = Path(system.file).read_text().splitlines()
+    except OSError:
+        lines = []
+    out = []
+    for g in goals:
+        p = by_name.get(g.name)
+        span = getattr(p, "span", None)
+        if p is not None and lines and span is not None and span.line > 0:
+            end = max(span.end_line, span.line)
+            out.append("\n".join(lines[span.line - 1:end]).strip())
+        elif g.kind == "range":
+            out.append("range: every range-checked assignment stays inside its target's range")
+        else:
+            out.append(f"{g.kind} {g.name}")
+    return "\n".join(out)
+
+
+def induction(system: ir.System, goals: Sequence[Goal], timeout: float | None = None) -> ProofResult:
+    """Prove `goals` with their invariants and lemmas as the inductive invariant (not yet re-checked)."""
+    start = time.monotonic()
+    enc = SymbolicSystem(system)
+    conjuncts = goal_conjuncts(enc, goals)
+    out = check_inductive(enc, conjuncts, goals, timeout)
+    elapsed = time.monotonic() - start
+    if out.status == "inductive":
+        canonical = enc.state("")
+        formula = z3.And([c.holds(canonical) for c in conjuncts])
+        cert = Certificate("induction", 1, source_text(system, goals), to_smt2(formula), tuple(g.name for g in goals))
+        return ProofResult("proved", "induction", certificate=cert, reason="inductive", elapsed=elapsed)
+    if out.status == "init":
+        assert out.init_state is not None
+        trace = Trace((Step(None, {}, out.init_state),), out.broken, out.witness)
+        return ProofResult("refuted", "induction", trace=trace, invariant=out.broken, reason=out.reason,
+                           elapsed=elapsed)
+    return ProofResult("unknown", "induction", cti=out.cti, reason=out.reason, elapsed=elapsed)
+
+
+def _properties(enc: SymbolicSystem, goals: Sequence[Goal]):
+    return [g for g in goals if g.kind != "range"]
+
+
+def k_induction(system: ir.System, goals: Sequence[Goal], max_k: int = 10, timeout: float | None = None,
+                progress: Progress | None = None) -> ProofResult:
+    """Prove or refute `goals` by k-induction with simple-path constraints, k = 1..max_k."""
+    start = time.monotonic()
+    enc = SymbolicSystem(system)
+    assumed = _properties(enc, goals)
+    base = Unrolling(enc, prefix="b")
+    step_solver = new_solver()
+    states = [enc.state("k0")]
+    step_solver.add(states[0].valid())
+
+    def left() -> float | None:
+        return None if timeout is None else timeout - (time.monotonic() - start)
+
+    def unknown(solver: z3.Solver, what: str) -> ProofResult:
+        remaining = left()
+        why = "timeout" if remaining is not None and remaining <= 0.01 else solver.reason_unknown()
+        return ProofResult("unknown", "kind", reason=f"{what}: {why}", elapsed=time.monotonic() - start)
+
+    for k in range(1, max_k + 1):
+        # base case: no violation at depth k - 1
+        if k > 1:
+            base.extend()
+        bad = enc.violations(base.states[-1], goals, f"b{k - 1}")
+        remaining = left()
+        if remaining is not None and remaining <= 0:
+            return unknown(base.solver, f"base case {k - 1}")
+        r = base.check(z3.Or([v.formula for v in bad]), remaining) if bad else z3.unsat
+        if r == z3.sat:
+            m = base.solver.model()
+            hit = first_violated(m, bad)
+            assert hit is not None
+            w = hit.witness(m)
+            trace = enc.trace(m, base.states, hit.name, w)
+            return ProofResult("refuted", "kind", trace=trace, invariant=hit.name,
+                               reason=f"{hit.name} violated at depth {k - 1}", elapsed=time.monotonic() - start)
+        if r != z3.unsat:
+            return unknown(base.solver, f"base case {k - 1}")
+        # step case: P on k distinct consecutive states implies P on the next one
+        prev = states[-1]
+        step_solver.add(*[enc.holds(g, prev) for g in assumed])
+        t = enc.state(f"k{k}")
+        step_solver.add(enc.trans(prev, t), *[z3.Not(t.same(s)) for s in states])
+        states.append(t)
+        bad = enc.violations(t, goals, f"k{k}")
+        lit = z3.Bool(f"kstep!{k}")
+        step_solver.add(z3.Implies(lit, z3.Or([v.formula for v in bad]) if bad else z3.BoolVal(False)))
+        remaining = left()
+        if remaining is not None:
+            if remaining <= 0:
+                return unknown(step_solver, f"step case {k}")
+            step_solver.set("timeout", max(1, int(remaining * 1000)))
+        r = step_solver.check(lit)
+        if r == z3.unsat:
+            text = f"k-induction with k = {k} over simple paths, of:\n{source_text(system, goals)}"
+            cert = Certificate("kind", k, text, "", tuple(g.name for g in goals))
+            return ProofResult("proved", "kind", certificate=cert, reason=f"{k}-inductive",
+                               elapsed=time.monotonic() - start)
+        if r != z3.sat:
+            return unknown(step_solver, f"step case {k}")
+        if progress is not None:
+            progress(k, time.monotonic() - start)
+    m = step_solver.model()
+    hit = first_violated(m, bad)
+    cti = None
+    if hit is not None:
+        action, params = states[-1].step.decode(m)
+        cti = CTI(states[-2].decode(m), action, params, states[-1].decode(m), hit.name, hit.witness(m))
+    return ProofResult("unknown", "kind", cti=cti, reason=f"not {max_k}-inductive", elapsed=time.monotonic() - start)
+
+
+def recheck_k(system: ir.System, goals: Sequence[Goal], k: int, timeout: float | None = None) -> str | None:
+    """Re-run the base cases (depths 0..k-1) and the step case of a k-induction proof in fresh solvers.
+    None when both hold; otherwise why not."""
+    start = time.monotonic()
+    enc = SymbolicSystem(system)
+
+    def solver() -> z3.Solver:
+        s = new_solver()
+        if timeout is not None:
+            s.set("timeout", max(1, int((timeout - (time.monotonic() - start)) * 1000)))
+        return s
+
+    for depth in range(k):
+        q = solver()
+        states = [enc.state(f"r{i}") for i in range(depth + 1)]
+        q.add(enc.init(states[0]), *[enc.trans(a, b) for a, b in zip(states, states[1:])])
+        bad = enc.violations(states[-1], goals, f"r{depth}")
+        if bad:
+            q.add(z3.Or([v.formula for v in bad]))
+            r = q.check()
+            if r != z3.unsat:
+                return f"base case at depth {depth}: {r}"
+    q = solver()
+    states = [enc.state(f"s{i}") for i in range(k + 1)]
+    q.add(states[0].valid())
+    for i, s in enumerate(states[:-1]):
+        q.add(*[enc.holds(g, s) for g in _properties(enc, goals)], enc.trans(s, states[i + 1]))
+    for i in range(k + 1):
+        for j in range(i):
+            q.add(z3.Not(states[i].same(states[j])))
+    bad = enc.violations(states[-1], goals, f"s{k}")
+    if bad:
+        q.add(z3.Or([v.formula for v in bad]))
+        r = q.check()
+        if r != z3.unsat:
+            return f"step case with k = {k}: {r}"
+    return None
