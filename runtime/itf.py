@@ -18,8 +18,9 @@ Only the standard library is used.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .trace import Step, Trace
 

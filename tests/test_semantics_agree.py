@@ -25,7 +25,7 @@ def python_reading(name: str, width: int):
     args = ", ".join(f"a{i}" for i in range(row.arity))
     body = row.python.format(*(f"a{i}" for i in range(row.arity)), w=width, mask=(1 << width) - 1)
     scope = {n: getattr(rv, n) for n in dir(rv) if not n.startswith("_")}
-    return eval(f"lambda {args}: {body}", scope)  # noqa: S307 - the templates are ours
+    return eval(f"lambda {args}: {body}", scope)
 
 
 def random_int(rng: random.Random, nonneg: bool, positive: bool = False) -> tuple[int, int, int]:
@@ -42,7 +42,8 @@ def random_int(rng: random.Random, nonneg: bool, positive: bool = False) -> tupl
 
 def random_bits(rng: random.Random, width: int) -> int:
     mask = (1 << width) - 1
-    return rng.choice([0, mask, 1, 1 << (width - 1), rng.getrandbits(width), rng.getrandbits(width) & rng.getrandbits(width)])
+    sparse = rng.getrandbits(width) & rng.getrandbits(width)
+    return rng.choice([0, mask, 1, 1 << (width - 1), rng.getrandbits(width), sparse])
 
 
 def gen_args(rng: random.Random, name: str, width: int) -> list[tuple[object, object]]:
@@ -175,3 +176,25 @@ def test_boundaries_of_bit_operations() -> None:
 
 def test_every_operator_has_a_z3_builder() -> None:
     assert set(Z3_OPS) == set(OPERATORS)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_bit_test_and_bit_update_agree_with_runtime(width: int) -> None:
+    """`bits[i]` and `bits'[i] = flag` (generator/smt/values.py) against runtime.values.test_bit / set_bit, with
+    indices inside, below and past the width, symbolic and constant."""
+    from generator.smt.values import set_bit, test_bit
+
+    rng = random.Random(f"bits-{width}")
+    for _ in range(CASES):
+        value = random_bits(rng, width)
+        index = rng.choice([-2, 0, width - 1, width, width + 3, rng.randint(-2, width + 3)])
+        itype = IntType(index - rng.choice([0, 1, 9]), index + rng.choice([0, 2, 300]))
+        flag = rng.random() < 0.5
+        base, s1 = symbolic(0, value, BitsType(width))
+        idx, s2 = symbolic(1, index, itype)
+        got = read(z3.substitute(test_bit(base, idx), *s1, *s2))
+        assert got == rv.test_bit(value, index, width), (width, value, index)
+        updated = z3.substitute(set_bit(base, idx, z3.BoolVal(flag)), *s1, *s2)
+        assert read(updated).as_long() == rv.set_bit(value, index, flag, width), (width, value, index, flag)
+        const = constant(index, itype)
+        assert read(test_bit(z3.BitVecVal(value, width), const)) == rv.test_bit(value, index, width)

@@ -1,21 +1,25 @@
 """Bounded model checking: the shortest run from an initial state to a bad (or wanted) state.
 
-One incremental solver holds the initial condition and the transitions unrolled so far; at each depth the goal is
-tried under an assumption literal, so depths are tried in order and the first answer is the shortest. A solver
+The transitions are unrolled one step at a time and the goal is tried at each depth in order, so the first answer is
+the shortest. A solver
 `unknown` or a timeout gives status "unknown", never "holds"; "holds" means no violation up to the depth reached.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import z3
 
-from .. import ir, transition
 from runtime.trace import Trace
-from .system import StateVars, SymbolicSystem, Violation, first_violated, select_goals
+
+from .. import ir, transition
+from .context import in_fresh_context
+from .goals import select_goals
+from .state import StateVars
+from .system import SymbolicSystem, Violation, first_violated
 
 Progress = Callable[[int, float], None]
 
@@ -45,37 +49,48 @@ class ReachResult:
 
 
 def new_solver() -> z3.Solver:
-    """A solver for the bit-vector formulas of the encoding, used incrementally with assumptions."""
-    return z3.SolverFor("QF_BV")
+    """A solver for the quantifier-free bit-vector formulas of the encoding: Z3's QF_BV tactic (simplification,
+    elimination of the state-copy equations, bit-blasting, SAT). It is not incremental, but each query through it is
+    an order of magnitude faster than through Z3's incremental solvers (measured on svm_virq at 240 vectors: depth 6
+    in 2 s against 25 s), so every query gets a fresh one."""
+    return z3.Tactic("qfbv").solver()
 
 
 class Unrolling:
-    """Init and a chain of transitions in one solver, extended one step at a time."""
+    """The initial state and a chain of steps, extended one step at a time.
 
-    def __init__(self, enc: SymbolicSystem, solver: z3.Solver | None = None, prefix: str = ""):
+    States after the first are terms over the previous state and the step's fresh selector and parameters (see
+    `SymbolicSystem.successor`), and the initial state is the init values themselves, so a query holds no state-copy
+    equations. Each `check` runs a fresh solver on the steps so far plus the goal."""
+
+    def __init__(self, enc: SymbolicSystem, prefix: str = ""):
         self.enc = enc
-        self.solver = solver if solver is not None else new_solver()
         self.prefix = prefix
-        self.states: list[StateVars] = [enc.state(f"{prefix}0")]
-        self.solver.add(enc.init(self.states[0]))
+        self.states: list[StateVars] = [enc.initial(f"{prefix}0")]
+        self.steps: list[z3.BoolRef] = []
+        self.solver: z3.Solver | None = None  # the solver of the last check (its model, its reason for unknown)
 
     @property
     def depth(self) -> int:
         return len(self.states) - 1
 
     def extend(self) -> StateVars:
-        t = self.enc.state(f"{self.prefix}{len(self.states)}")
-        self.solver.add(self.enc.trans(self.states[-1], t))
+        t, enabled = self.enc.successor(self.states[-1], f"{self.prefix}{len(self.states)}")
+        self.steps.append(enabled)
         self.states.append(t)
         return t
 
     def check(self, goal: z3.BoolRef, timeout: float | None) -> z3.CheckSatResult:
-        """Is `goal` satisfiable at the current depth? (The goal is added under a fresh assumption literal.)"""
-        lit = z3.Bool(f"goal!{self.prefix}{self.depth}!{id(goal)}")
-        self.solver.add(z3.Implies(lit, goal))
+        """Is `goal` satisfiable at the current depth?"""
+        self.solver = new_solver()
         if timeout is not None:
             self.solver.set("timeout", max(1, int(timeout * 1000)))
-        return self.solver.check(lit)
+        self.solver.add(*self.steps, goal)
+        return self.solver.check()
+
+    def model(self) -> z3.ModelRef:
+        assert self.solver is not None
+        return self.solver.model()
 
 
 class _Clock:
@@ -90,12 +105,13 @@ class _Clock:
         return None if self.timeout is None else self.timeout - self.elapsed()
 
 
+@in_fresh_context
 def check(system: ir.System, invariants: Iterable[str] | None = None, max_depth: int = 20,
           timeout: float | None = None, progress: Progress | None = None, lemmas: bool = False,
           ranges: bool = True) -> CheckResult:
     """Search for the shortest run (up to `max_depth` steps) that violates one of `invariants` (names of invariants,
-    lemmas or "range"; by default every invariant, every lemma when `lemmas`, and the range property when
-    `ranges`). `progress(depth, elapsed)` is called after each depth found clean."""
+    lemmas or "range"; by default every invariant, and every lemma when `lemmas`) or, when `ranges`, the range
+    property. `progress(depth, elapsed)` is called after each depth found clean."""
     enc = SymbolicSystem(system)
     goals = select_goals(system, invariants, lemmas=lemmas, ranges=ranges)
     clock = _Clock(timeout)
@@ -108,7 +124,7 @@ def check(system: ir.System, invariants: Iterable[str] | None = None, max_depth:
             return CheckResult("holds", max_depth, reason="no property to check", elapsed=clock.elapsed())
         answer = _timed_check(run, z3.Or([v.formula for v in violations]), clock)
         if answer == z3.sat:
-            model = run.solver.model()
+            model = run.model()
             bad = first_violated(model, violations)
             assert bad is not None
             witness = bad.witness(model)
@@ -129,9 +145,9 @@ def _timed_check(run: Unrolling, goal: z3.BoolRef, clock: _Clock) -> z3.CheckSat
     return run.check(goal, remaining)
 
 
-def _why_unknown(solver: z3.Solver, clock: _Clock) -> str:
+def _why_unknown(solver: z3.Solver | None, clock: _Clock) -> str:
     remaining = clock.remaining()
-    if remaining is not None and remaining <= 0.01:
+    if solver is None or remaining is not None and remaining <= 0.01:
         return f"timeout after {clock.elapsed():.1f}s"
     return f"solver gave up: {solver.reason_unknown()}"
 
@@ -148,7 +164,7 @@ def _search(enc: SymbolicSystem, goal_at: Callable[[Unrolling], z3.BoolRef | Non
             continue
         answer = _timed_check(run, goal, clock)
         if answer == z3.sat:
-            trace = enc.trace(run.solver.model(), run.states)
+            trace = enc.trace(run.model(), run.states)
             return ReachResult("reached", depth, trace, f"reached in {depth} steps", clock.elapsed())
         if answer != z3.unsat:
             return ReachResult("unknown", depth - 1, reason=_why_unknown(run.solver, clock), elapsed=clock.elapsed())
@@ -157,6 +173,7 @@ def _search(enc: SymbolicSystem, goal_at: Callable[[Unrolling], z3.BoolRef | Non
     return ReachResult("unreached", max_depth, reason=f"not reached in {max_depth} steps", elapsed=clock.elapsed())
 
 
+@in_fresh_context
 def reach(system: ir.System, goal: ir.Expr | str, max_depth: int = 20, timeout: float | None = None,
           progress: Progress | None = None) -> ReachResult:
     """The shortest run to a state where `goal` holds: an expression over the state, or the name of a cover goal."""
@@ -171,6 +188,7 @@ def reach(system: ir.System, goal: ir.Expr | str, max_depth: int = 20, timeout: 
     return _search(enc, lambda run: enc.prop(expr, run.states[-1]), max_depth, timeout, progress)
 
 
+@in_fresh_context
 def reach_step(system: ir.System, action: str, condition: ir.Expr | None = None, max_depth: int = 20,
                timeout: float | None = None, progress: Progress | None = None) -> ReachResult:
     """The shortest run whose last step is `action`, taken with `condition` true (an expression over the pre-state
@@ -202,5 +220,14 @@ def reach_branch(system: ir.System, action: str, branch_id: int, taken: bool = T
     return reach_step(system, action, then if taken else other, max_depth, timeout, progress)
 
 
-__all__ = ["check", "reach", "reach_step", "reach_branch", "CheckResult", "ReachResult", "Unrolling", "new_solver",
-           "Violation"]
+__all__ = [
+    "CheckResult",
+    "ReachResult",
+    "Unrolling",
+    "Violation",
+    "check",
+    "new_solver",
+    "reach",
+    "reach_branch",
+    "reach_step",
+]

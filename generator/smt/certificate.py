@@ -8,15 +8,18 @@ A k-inductive certificate (k > 1, from k-induction) is re-checked by re-running 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import z3
 
 from .. import ir
+from .context import in_fresh_context
+from .goals import Goal
 from .inductive import InductiveOutcome, check_inductive, formula_conjunct
-from .system import Goal, StateVars, SymbolicSystem
-from .values import Scalar
+from .state import StateVars
+from .storage import Scalar
+from .system import SymbolicSystem
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ def from_smt2(text: str) -> z3.BoolRef:
     return z3.And(list(z3.parse_smt2_string(text)))
 
 
+@in_fresh_context
 def recheck(system: ir.System, certificate: Certificate, goals: Sequence[Goal],
             timeout: float | None = None) -> InductiveOutcome:
     """Re-check a 1-inductive certificate with fresh solvers: init => C, C and trans => C', C => P."""
@@ -124,6 +128,10 @@ def _render(e: z3.ExprRef, parts: dict[str, Scalar], top: bool = False) -> str:
     if k == z3.Z3_OP_ITE:
         return wrap(f"if {_render(args[0], parts, True)} then {_render(args[1], parts, True)} "
                     f"else {_render(args[2], parts, True)}")
+    if k == z3.Z3_OP_BIT2BOOL:  # Spacer's bit-level lemmas: bit i of a part
+        return f"{_render(args[0], parts)}[{e.params()[0]}]"
+    if k == z3.Z3_OP_CONCAT and len(args) == 2 and z3.is_bv_value(args[0]) and args[0].as_long() == 0:
+        return _render(args[1], parts)  # a zero-extension: the same number
     if k == z3.Z3_OP_BNOT:
         return f"~{_render(args[0], parts)}"
     if k == z3.Z3_OP_EXTRACT:

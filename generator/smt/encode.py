@@ -9,7 +9,7 @@ Operators go through the one table `Z3_OPS` (generator/smt/ops.py), keyed like `
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import z3
 
@@ -18,7 +18,7 @@ from ..ir import BitsType, MapType, RecordType
 from .ops import Z3_OPS, apply
 from .values import IntV, Value, ite, literal, select, set_bit, store, test_bit
 
-__all__ = ["ExprEncoder", "Z3_OPS", "Value", "IntV"]
+__all__ = ["Z3_OPS", "ExprEncoder", "IntV", "Value"]
 
 
 def value_key(v: Value) -> object:
@@ -74,7 +74,12 @@ class ExprEncoder:
                 return z3.BoolVal(e.op == "implies")
             if z3.is_true(left):
                 return z3.BoolVal(True) if e.op == "or" else self.boolean(e.args[1], env)
-            return Z3_OPS[e.op]((left, self.boolean(e.args[1], env)), e.type)
+            right = self.boolean(e.args[1], env)
+            if z3.is_true(right):  # an instance's fixed parameters often decide the right side (src != dst)
+                return left if e.op == "and" else z3.BoolVal(True)
+            if z3.is_false(right):
+                return z3.BoolVal(False) if e.op == "and" else left if e.op == "or" else z3.Not(left)
+            return Z3_OPS[e.op]((left, right), e.type)
         args = tuple(self.encode(a, env) for a in e.args)
         key = ("op", e.op, e.type, value_key(args))
         return self._memoized(key, args, lambda: apply(e.op, args, tuple(a.type for a in e.args), e.type))

@@ -9,19 +9,22 @@
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import z3
 
-from .. import ir
 from runtime.trace import Step, Trace
+
+from .. import ir
 from .bmc import Progress, Unrolling, new_solver
 from .certificate import Certificate, to_smt2
+from .goals import Goal
 from .inductive import CTI, check_inductive, goal_conjuncts
 from .outcome import ProofResult
-from .system import Goal, SymbolicSystem, first_violated
+from .system import SymbolicSystem, first_violated
 
 
 def source_text(system: ir.System, goals: Sequence[Goal]) -> str:
@@ -65,7 +68,8 @@ def induction(system: ir.System, goals: Sequence[Goal], timeout: float | None = 
     return ProofResult("unknown", "induction", cti=out.cti, reason=out.reason, elapsed=elapsed)
 
 
-def _properties(enc: SymbolicSystem, goals: Sequence[Goal]):
+def _assumable(goals: Sequence[Goal]) -> list[Goal]:
+    """The goals with a positive form (not `range`), assumed on the states before the last in a step case."""
     return [g for g in goals if g.kind != "range"]
 
 
@@ -74,54 +78,73 @@ def k_induction(system: ir.System, goals: Sequence[Goal], max_k: int = 10, timeo
     """Prove or refute `goals` by k-induction with simple-path constraints, k = 1..max_k."""
     start = time.monotonic()
     enc = SymbolicSystem(system)
-    assumed = _properties(enc, goals)
+    assumed = _assumable(goals)
     base = Unrolling(enc, prefix="b")
-    step_solver = new_solver()
     states = [enc.state("k0")]
-    step_solver.add(states[0].valid())
+    path: list[z3.BoolRef] = [states[0].valid()]  # the step case's simple path so far
 
     def left() -> float | None:
         return None if timeout is None else timeout - (time.monotonic() - start)
 
-    def unknown(solver: z3.Solver, what: str) -> ProofResult:
+    def unknown(solver: z3.Solver | None, what: str) -> ProofResult:
         remaining = left()
-        why = "timeout" if remaining is not None and remaining <= 0.01 else solver.reason_unknown()
+        why = "timeout" if solver is None or remaining is not None and remaining <= 0.01 else solver.reason_unknown()
         return ProofResult("unknown", "kind", reason=f"{what}: {why}", elapsed=time.monotonic() - start)
 
-    for k in range(1, max_k + 1):
-        # base case: no violation at depth k - 1
-        if k > 1:
+    step_solver: z3.Solver | None = None
+    bad: list = []
+    base_time = step_time = 0.0
+
+    def base_case(depth: int) -> ProofResult | None:
+        """Check the base case at `depth`; a violation refutes (depths go in order, so the trace is the shortest)."""
+        while base.depth < depth:
             base.extend()
-        bad = enc.violations(base.states[-1], goals, f"b{k - 1}")
+        violations = enc.violations(base.states[-1], goals, f"b{base.depth}")
         remaining = left()
         if remaining is not None and remaining <= 0:
-            return unknown(base.solver, f"base case {k - 1}")
-        r = base.check(z3.Or([v.formula for v in bad]), remaining) if bad else z3.unsat
+            return unknown(None, f"base case {base.depth}")
+        r = base.check(z3.Or([v.formula for v in violations]), remaining) if violations else z3.unsat
         if r == z3.sat:
-            m = base.solver.model()
-            hit = first_violated(m, bad)
+            m = base.model()
+            hit = first_violated(m, violations)
             assert hit is not None
             w = hit.witness(m)
             trace = enc.trace(m, base.states, hit.name, w)
             return ProofResult("refuted", "kind", trace=trace, invariant=hit.name,
-                               reason=f"{hit.name} violated at depth {k - 1}", elapsed=time.monotonic() - start)
+                               reason=f"{hit.name} violated at depth {base.depth}", elapsed=time.monotonic() - start)
         if r != z3.unsat:
-            return unknown(base.solver, f"base case {k - 1}")
-        # step case: P on k distinct consecutive states implies P on the next one
+            return unknown(base.solver, f"base case {base.depth}")
+        return None
+
+    checked = -1  # the deepest base case found clean
+    for k in range(1, max_k + 1):
+        # base case: no violation up to depth k - 1; beyond that, run ahead while the base cases have cost less
+        # than the step cases (a refutation is then found by the cheap BMC rather than after many step cases)
+        while checked < k - 1 or (base_time < step_time and checked < max_k - 1):
+            t0 = time.monotonic()
+            outcome = base_case(checked + 1)
+            base_time += time.monotonic() - t0
+            if outcome is not None:
+                return outcome
+            checked += 1
+        # step case: the properties on k distinct consecutive states imply them on the next one
         prev = states[-1]
-        step_solver.add(*[enc.holds(g, prev) for g in assumed])
-        t = enc.state(f"k{k}")
-        step_solver.add(enc.trans(prev, t), *[z3.Not(t.same(s)) for s in states])
+        path.extend(enc.holds(g, prev) for g in assumed)
+        t, enabled = enc.successor(prev, f"k{k}")  # terms over the free first state: no state-copy equations
+        path.append(enabled)
+        path.extend(z3.Not(t.same(s)) for s in states)
         states.append(t)
         bad = enc.violations(t, goals, f"k{k}")
-        lit = z3.Bool(f"kstep!{k}")
-        step_solver.add(z3.Implies(lit, z3.Or([v.formula for v in bad]) if bad else z3.BoolVal(False)))
         remaining = left()
+        if remaining is not None and remaining <= 0:
+            return unknown(None, f"step case {k}")
+        step_solver = new_solver()
         if remaining is not None:
-            if remaining <= 0:
-                return unknown(step_solver, f"step case {k}")
             step_solver.set("timeout", max(1, int(remaining * 1000)))
-        r = step_solver.check(lit)
+        step_solver.add(*path, z3.Or([v.formula for v in bad]) if bad else z3.BoolVal(False))
+        t0 = time.monotonic()
+        r = step_solver.check()
+        step_time += time.monotonic() - t0
         if r == z3.unsat:
             text = f"k-induction with k = {k} over simple paths, of:\n{source_text(system, goals)}"
             cert = Certificate("kind", k, text, "", tuple(g.name for g in goals))
@@ -131,6 +154,7 @@ def k_induction(system: ir.System, goals: Sequence[Goal], max_k: int = 10, timeo
             return unknown(step_solver, f"step case {k}")
         if progress is not None:
             progress(k, time.monotonic() - start)
+    assert step_solver is not None
     m = step_solver.model()
     hit = first_violated(m, bad)
     cti = None
@@ -154,8 +178,8 @@ def recheck_k(system: ir.System, goals: Sequence[Goal], k: int, timeout: float |
 
     for depth in range(k):
         q = solver()
-        states = [enc.state(f"r{i}") for i in range(depth + 1)]
-        q.add(enc.init(states[0]), *[enc.trans(a, b) for a, b in zip(states, states[1:])])
+        states = [enc.state(f"r{i}") for i in range(depth + 1)]  # relational, unlike the engine's unrolling
+        q.add(enc.init(states[0]), *[enc.trans(a, b) for a, b in itertools.pairwise(states)])
         bad = enc.violations(states[-1], goals, f"r{depth}")
         if bad:
             q.add(z3.Or([v.formula for v in bad]))
@@ -166,7 +190,7 @@ def recheck_k(system: ir.System, goals: Sequence[Goal], k: int, timeout: float |
     states = [enc.state(f"s{i}") for i in range(k + 1)]
     q.add(states[0].valid())
     for i, s in enumerate(states[:-1]):
-        q.add(*[enc.holds(g, s) for g in _properties(enc, goals)], enc.trans(s, states[i + 1]))
+        q.add(*[enc.holds(g, s) for g in _assumable(goals)], enc.trans(s, states[i + 1]))
     for i in range(k + 1):
         for j in range(i):
             q.add(z3.Not(states[i].same(states[j])))

@@ -11,13 +11,15 @@ found by Spacer, re-checked). The induction engine, and the re-check of every 1-
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
 
 import z3
 
 from .bmc import new_solver
-from .system import Goal, StateVars, SymbolicSystem, Violation, first_violated
+from .goals import Goal
+from .state import StateVars
+from .system import SymbolicSystem, Violation, first_violated
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ its exact result, so none wraps. tests/test_semantics_agree.py holds each builde
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import z3
 
 from .. import ir
 from ..ir import BitsType, IntType
 from ..semantics import OPERATORS
-from .values import IntV, Value, const_int, eq, int_cmp, make_int, resize, shift_bits, signed_width, bit_of
+from .values import IntV, Value, bit_of, const_int, eq, int_cmp, make_int, resize, shift_bits, signed_width
 
 Builder = Callable[[tuple, ir.Type], Value]
 

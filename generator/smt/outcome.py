@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from runtime.trace import Trace
+
 from .certificate import Certificate
 from .inductive import CTI
 

@@ -1,7 +1,7 @@
 """Unbounded proofs: `prove(system, engine=...)` with induction, k-induction, Spacer, or a portfolio of them.
 
-What is proved: the named invariants (by default all) and the implicit `range` property. Induction and k-induction
-also prove every lemma (lemmas are what makes the invariants inductive); Spacer infers its own strengthening.
+What is proved: the named invariants (by default all) and the implicit `range` property (always). Induction and
+k-induction also prove every lemma (lemmas are what makes the invariants inductive); Spacer infers its own strengthening.
 No result is "proved" until its certificate has been re-checked by fresh solvers (`generator.smt.certificate`):
 1-inductive certificates by init => C, C and trans => C', C => P; k-inductive ones by re-running base and step cases.
 A timeout or a solver `unknown` is "unknown", never "proved".
@@ -12,36 +12,37 @@ from __future__ import annotations
 import multiprocessing
 import queue
 import time
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from .. import ir
 from .bmc import Progress
 from .certificate import recheck
+from .context import in_fresh_context
+from .goals import Goal, select_goals
 from .induction import induction, k_induction, recheck_k
 from .outcome import ProofResult
 from .spacer import spacer
-from .system import Goal, select_goals
 
 ENGINES = ("induction", "kind", "spacer")
 
 
 def _goals(system: ir.System, invariants: Iterable[str] | None, engine: str) -> tuple[Goal, ...]:
-    named = select_goals(system, invariants, ranges=False) if invariants is not None else \
-        select_goals(system, None, ranges=False)
-    named = tuple(g for g in named if g.kind != "range")
-    wanted_range = invariants is None or "range" in list(invariants)
-    lemmas = () if engine == "spacer" else tuple(g for g in select_goals(system, None, lemmas=True, ranges=False)
-                                                  if g.kind == "lemma" and g.name not in {n.name for n in named})
-    rng = tuple(g for g in select_goals(system, None, ranges=True) if g.kind == "range") if wanted_range else ()
-    return named + lemmas + rng
+    """What a proof establishes: the named invariants (default: all), the range property (always: the transition
+    relation leaves out out-of-range steps, so a proof without it would say nothing of runs that take one), and for
+    induction and k-induction every lemma, the strengthening they rest on, proved along with the rest."""
+    named = tuple(g for g in select_goals(system, invariants, ranges=False) if g.kind != "range")
+    lemmas = () if engine == "spacer" else tuple(Goal(p.name, p.kind, p.expr) for p in system.lemmas
+                                                  if p.name not in {g.name for g in named})
+    return named + lemmas + tuple(g for g in select_goals(system, None) if g.kind == "range")
 
 
+@in_fresh_context
 def prove(system: ir.System, invariants: Iterable[str] | None = None, engine: str = "auto",
           timeout: float | None = None, max_k: int = 10, progress: Progress | None = None) -> ProofResult:
     """Prove the invariants (by name; default all) and the range property of `system`, or refute them.
 
-    `engine`: "induction", "kind" (k-induction up to `max_k`), "spacer", or "auto" (all three as parallel
-    processes; the first definitive answer wins and names its engine)."""
+    `engine`: "induction", "kind" (k-induction up to `max_k`), "spacer", or "auto" (induction, then k-induction
+    and Spacer racing in parallel processes; the first definitive answer wins and names its engine)."""
     if invariants is not None:
         invariants = list(invariants)
     if engine == "auto":
@@ -81,30 +82,44 @@ def _rechecked(system: ir.System, goals: Sequence[Goal], result: ProofResult, ti
 
 
 def _worker(system: ir.System, invariants: list[str] | None, engine: str, timeout: float | None, max_k: int,
-            out: "multiprocessing.Queue[ProofResult]") -> None:
+            out: multiprocessing.Queue[ProofResult]) -> None:
     out.put(prove(system, invariants, engine, timeout, max_k))
 
 
 def _portfolio(system: ir.System, invariants: list[str] | None, timeout: float | None, max_k: int) -> ProofResult:
-    """Run every engine in its own process (the IR is frozen dataclasses, so it pickles); the first "proved" or
-    "refuted" wins and the others are stopped. All unknown: unknown, with each engine's reason."""
+    """Induction first, in this process: it is three queries, and closes the proof at once when the spec's lemmas make
+    the invariants inductive (measured at 2 vCPUs x 240 vectors: 2.0 s, against 2.9 s for all three engines racing
+    on two cores). Otherwise k-induction and Spacer race in their own processes (the IR is frozen dataclasses, so it
+    pickles); the first "proved" or "refuted" wins and the other is stopped. All unknown: unknown, with each reason."""
     start = time.monotonic()
-    ctx = multiprocessing.get_context("spawn")  # no fork: the parent may hold Z3 state
-    results: "multiprocessing.Queue[ProofResult]" = ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(system, invariants, e, timeout, max_k, results), daemon=True)
-             for e in ENGINES]
+    first = prove(system, invariants, "induction", timeout, max_k)
+    if first.status != "unknown":
+        return first
+    left = None if timeout is None else timeout - (time.monotonic() - start)
+    if left is not None and left <= 0:
+        return _elapsed(first, start)
+    ctx = multiprocessing.get_context("spawn")  # no fork: the parent holds Z3 state
+    results: multiprocessing.Queue[ProofResult] = ctx.Queue()
+    racers = ("kind", "spacer")
+    procs = [ctx.Process(target=_worker, args=(system, invariants, e, left, max_k, results), daemon=True)
+             for e in racers]
     for p in procs:
         p.start()
-    answers: list[ProofResult] = []
+    answers: list[ProofResult] = [first]
+    deadline = None if left is None else time.monotonic() + left + 5.0  # the engines stop themselves at `left`
     try:
-        while len(answers) < len(procs):
-            wait = None if timeout is None else timeout + 5.0 - (time.monotonic() - start)
-            if wait is not None and wait <= 0:
-                break
+        while len(answers) < len(procs) + 1:
             try:
-                r = results.get(timeout=wait)
+                r = results.get(timeout=0.1)
             except queue.Empty:
-                break
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+                if not any(p.is_alive() for p in procs) and results.empty():
+                    dead = [f"{e}: engine process ended with exit code {p.exitcode}" for e, p in zip(racers, procs)]
+                    answers.extend(ProofResult("unknown", e, reason=d) for e, d in zip(racers, dead)
+                                   if e not in {a.engine for a in answers[1:]})
+                    break
+                continue
             answers.append(r)
             if r.status in ("proved", "refuted"):
                 return _elapsed(r, start)
@@ -115,7 +130,7 @@ def _portfolio(system: ir.System, invariants: list[str] | None, timeout: float |
         for p in procs:
             p.join(1.0)
     cti = next((a.cti for a in answers if a.cti is not None), None)
-    reasons = "; ".join(f"{a.engine}: {a.reason}" for a in answers) or "timeout"
+    reasons = "; ".join(f"{a.engine}: {a.reason}" for a in answers)
     return ProofResult("unknown", "auto", cti=cti, reason=reasons, elapsed=time.monotonic() - start)
 
 
@@ -124,4 +139,4 @@ def _elapsed(r: ProofResult, start: float) -> ProofResult:
                        time.monotonic() - start)
 
 
-__all__ = ["prove", "ProofResult", "ENGINES"]
+__all__ = ["ENGINES", "ProofResult", "prove"]

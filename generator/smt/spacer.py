@@ -12,15 +12,16 @@ BMC (the shortest one). Inv has one argument per scalar state part: the flatteni
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import z3
 
 from .. import ir
 from .bmc import check as bmc_check
 from .certificate import Certificate, part_scalars, render, to_smt2
+from .goals import Goal
 from .outcome import ProofResult
-from .system import Goal, SymbolicSystem
+from .system import SymbolicSystem
 
 
 def spacer(system: ir.System, goals: Sequence[Goal], timeout: float | None = None) -> ProofResult:
@@ -42,11 +43,16 @@ def spacer(system: ir.System, goals: Sequence[Goal], timeout: float | None = Non
     fp.rule(inv(*t.terms()), [inv(*s.terms()), enc.trans(s, t)])
     for v in violations:
         fp.rule(err(), [inv(*s.terms()), v.formula])
-    answer = fp.query(err)
+    try:
+        answer = fp.query(err)
+    except z3.Z3Exception as error:  # Spacer reports its timeout as an exception ("canceled")
+        why = error.value.decode() if isinstance(error.value, bytes) else str(error)
+        return ProofResult("unknown", "spacer", reason=f"Spacer: {why}", elapsed=time.monotonic() - start)
     if answer == z3.unsat:
         cover = fp.get_cover_delta(-1, inv)
         formula = z3.substitute_vars(cover, *canonical.terms())
-        text = render(formula, part_scalars(system))
+        text = ("Spacer's inductive invariant over the state parts (arithmetic on a part is modulo 2**width):\n"
+                + render(formula, part_scalars(system)))
         cert = Certificate("spacer", 1, text, to_smt2(formula), tuple(g.name for g in goals))
         return ProofResult("proved", "spacer", certificate=cert, reason="Spacer found an inductive invariant",
                            elapsed=time.monotonic() - start)

@@ -1,15 +1,18 @@
 """The IR transition system as Z3 formulas over copies of the state.
 
 `SymbolicSystem(system)` gives:
-- `state(tag)`: a `StateVars`, one Z3 constant per scalar part of every variable (named as in the spec, `irr[1]@3`),
-  together with the `StepVars` of the step that leads into it: an action selector and fresh parameter constants for
-  every action, so that a model tells which action fired with which parameters;
-- `init(s)`, `trans(s, t)`, `prop(expr, s)`: the initial condition, the transition relation (a disjunction over the
-  actions, written as "selector = a implies guard of a" plus one next-value if-chain per part, with the frame) and a
-  state predicate;
-- `violations(s, goals, tag)`: for each property, the condition that it fails in `s`, with leading `forall`s turned into
-  fresh constants so a model names the failing elements directly (the witness);
-- `trace(model, states)`: a `runtime.trace.Trace` decoded from a model.
+- `state(tag)`: a `StateVars` (generator/smt/state.py), one Z3 constant per scalar part of every variable (named as in
+  the spec, `irr[1]@3`), with the `StepVars` of the step that leads into it (which action instance fired, with which
+  parameters);
+- `init(s)`, `trans(s, t)`, `prop(expr, s)`: the initial condition, the transition relation and a state predicate.
+  `trans` says "the selector picks an enabled instance" and gives each part of t as an if-chain over the instances
+  that change it (the frame otherwise). Parameters over small domains (vCPUs) are expanded into one instance per value
+  (see `state.action_instances`), so bodies read irr[0] rather than a mux over a symbolic index;
+- `initial()`, `successor(s, tag)`: the same as terms instead of constraints (the initial state is the init values;
+  a successor's parts are terms over the previous state and fresh step choices), which BMC unrolls;
+- `violations(s, goals, tag)`: for each property, the condition that it fails in s. Leading `forall`s over small
+  domains become a disjunction, the others fresh constants, so a model names the failing elements (the witness);
+- `trace(model, states)`: the `runtime.trace.Trace` a model gives to a list of states.
 
 Range obligations (`generator.transition`): a step whose range-checked assignment would leave its target's range is not
 a transition (it is excluded from `trans`), and the implicit property `range` fails in a state where some action could
@@ -19,58 +22,19 @@ take such a step. So a proof of `range` shows that the restricted relation loses
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
 
 import z3
 
-from .. import ir, transition
 from runtime.trace import Step, Trace
+
+from .. import ir, transition
 from .encode import ExprEncoder
-from .values import Scalar, Value, assemble, evaluate, flatten, in_range, literal, scalars
-
-
-class UnknownProperty(KeyError):
-    """A property name that the spec does not declare."""
-
-
-@dataclass(frozen=True)
-class Goal:
-    """A property to check: an invariant, a lemma, or the implicit `range` property (no expression)."""
-
-    name: str
-    kind: str  # "invariant" | "lemma" | "range"
-    expr: ir.Expr | None = None
-
-
-RANGE = Goal("range", "range")
-
-
-def select_goals(system: ir.System, names: Iterable[str] | None = None, lemmas: bool = False,
-                 ranges: bool = True) -> tuple[Goal, ...]:
-    """The goals named (invariants, lemmas or "range"), or by default every invariant (and every lemma when `lemmas`),
-    plus `range` when `ranges` and the spec has range-checked assignments."""
-    props = {p.name: p for p in (*system.invariants, *system.lemmas)}
-    if names is None:
-        chosen = [Goal(p.name, p.kind, p.expr) for p in system.invariants]
-        if lemmas:
-            chosen += [Goal(p.name, p.kind, p.expr) for p in system.lemmas]
-        if ranges and has_range_obligations(system):
-            chosen.append(RANGE)
-        return tuple(chosen)
-    out = []
-    for n in names:
-        if n == "range":
-            out.append(RANGE)
-        elif n in props:
-            out.append(Goal(n, props[n].kind, props[n].expr))
-        else:
-            raise UnknownProperty(n)
-    return tuple(out)
-
-
-def has_range_obligations(system: ir.System) -> bool:
-    return any(transition.relation(system, a).range_obligations for a in system.actions)
+from .goals import RANGE, Goal, UnknownProperty, select_goals
+from .state import EXPAND_DOMAIN, StateVars, StepVars, action_instances
+from .storage import Scalar, evaluate, flatten, scalars
+from .values import Value, in_range, literal
 
 
 @dataclass
@@ -81,175 +45,6 @@ class Violation:
     formula: z3.BoolRef
     witness: Callable[[z3.ModelRef], dict[str, object]]
     fresh: tuple[z3.ExprRef, ...] = ()  # the constants the formula adds beyond the state's (for Horn clauses)
-
-
-# Parameters with at most this many values (vCPU numbers, enums, booleans) are expanded: the action gets one
-# instance per value, so its body reads irr[0], irr[1] directly instead of through a mux over a symbolic index, and
-# the instances share the encoding of what they read (pending_vector(irr[0], ...)). Wider parameters (vectors,
-# register values) stay symbolic. Measured on svm_virq: BMC to depth 7 about 3x faster than all-symbolic.
-EXPAND_DOMAIN = 8
-EXPAND_PRODUCT = 64
-
-
-@dataclass(frozen=True)
-class Instance:
-    """An action with some of its parameters fixed (the expanded ones): one value of the step's selector."""
-
-    action: int  # index in system.actions
-    fixed: tuple[tuple[str, object], ...]
-
-
-def action_instances(system: ir.System) -> tuple[Instance, ...]:
-    """The selector values of a step: every action, once per combination of its expanded parameters' values."""
-    out = []
-    for i, a in enumerate(system.actions):
-        combos: list[tuple[tuple[str, object], ...]] = [()]
-        for p in a.params:
-            size = ir.domain_size(p.type)
-            if size <= EXPAND_DOMAIN and len(combos) * size <= EXPAND_PRODUCT:
-                combos = [c + ((p.name, d),) for c in combos for d in ir.domain_values(p.type)]
-        out.extend(Instance(i, c) for c in combos)
-    return tuple(out)
-
-
-class StepVars:
-    """The selector (which action instance fires) and the parameters of every action, for one step. A parameter of
-    an expanded instance is a constant in that instance's encoding and is tied to its variable by `valid()`."""
-
-    def __init__(self, system: ir.System, tag: str, instances: tuple[Instance, ...] | None = None):
-        self.system = system
-        self.tag = tag
-        self.instances = instances if instances is not None else action_instances(system)
-        self.width = ir.bits_needed(len(self.instances))
-        self.selector = z3.BitVec(f"action@{tag}", self.width)
-        self.params: dict[str, dict[str, tuple[z3.ExprRef, Scalar]]] = {}
-        for a in system.actions:
-            self.params[a.name] = {}
-            for p in a.params:
-                sc = Scalar.of(p.type)
-                self.params[a.name][p.name] = (sc.const(f"{a.name}.{p.name}@{tag}"), sc)
-
-    def terms(self) -> list[z3.ExprRef]:
-        """The selector and every parameter constant."""
-        return [self.selector] + [term for ps in self.params.values() for term, _ in ps.values()]
-
-    def is_instance(self, j: int) -> z3.BoolRef:
-        return self.selector == j
-
-    def is_action(self, index: int) -> z3.BoolRef:
-        """The step is action number `index` (its instances have consecutive selector values)."""
-        ids = [j for j, inst in enumerate(self.instances) if inst.action == index]
-        if len(ids) == 1:
-            return self.selector == ids[0]
-        return z3.And(z3.ULE(ids[0], self.selector), z3.ULE(self.selector, ids[-1]))
-
-    def env(self, action: str) -> dict[str, Value]:
-        """The parameters of `action` as variables (valid whichever instance fires)."""
-        return {p: sc.read(term) for p, (term, sc) in self.params[action].items()}
-
-    def instance_env(self, j: int) -> dict[str, Value]:
-        """The parameters of instance j: its fixed ones as constants, the others as variables."""
-        inst = self.instances[j]
-        action = self.system.actions[inst.action]
-        env = self.env(action.name)
-        for name, value in inst.fixed:
-            env[name] = literal(value, next(p.type for p in action.params if p.name == name))
-        return env
-
-    def valid(self) -> z3.BoolRef:
-        parts = []
-        if len(self.instances) < 1 << self.width:
-            parts.append(z3.ULT(self.selector, len(self.instances)))
-        for ps in self.params.values():
-            for term, sc in ps.values():
-                v = sc.valid(term)
-                if v is not None:
-                    parts.append(v)
-        for j, inst in enumerate(self.instances):
-            if inst.fixed:
-                ps = self.params[self.system.actions[inst.action].name]
-                parts.append(z3.Implies(self.is_instance(j), z3.And([ps[n][0] == ps[n][1].code(v)
-                                                                      for n, v in inst.fixed])))
-        return z3.And(parts)
-
-    def decode(self, model: z3.ModelRef) -> tuple[str, dict[str, object]]:
-        j = model.eval(self.selector, model_completion=True).as_long()  # type: ignore[attr-defined]
-        action = self.system.actions[self.instances[min(j, len(self.instances) - 1)].action]
-        env = self.env(action.name)
-        return action.name, {p.name: evaluate(model, env[p.name], p.type) for p in action.params}
-
-    def assign(self, action: str, params: Mapping[str, object]) -> z3.BoolRef:
-        """The constraint that this step is `action` with the given parameter values."""
-        index = [a.name for a in self.system.actions].index(action)
-        parts = [self.is_action(index)]
-        for p, value in params.items():
-            term, sc = self.params[action][p]
-            parts.append(term == sc.code(value))
-        return z3.And(parts)
-
-
-class StateVars:
-    """One copy of the state: a Z3 constant per scalar part of each variable, and the step that leads into it."""
-
-    def __init__(self, system: ir.System, tag: str, instances: tuple[Instance, ...] | None = None,
-                 step: StepVars | None = None, terms: Mapping[str, list[z3.ExprRef]] | None = None):
-        self.system = system
-        self.tag = tag
-        suffix = f"@{tag}" if tag != "" else ""
-        if terms is None:
-            self.parts: dict[str, tuple[tuple[z3.ExprRef, Scalar], ...]] = {
-                v.name: tuple((sc.const(name + suffix), sc) for name, sc in scalars(v.type, v.name))
-                for v in system.vars}
-        else:  # a state given by terms (see SymbolicSystem.successor)
-            self.parts = {v.name: tuple(zip(terms[v.name], (sc for _, sc in scalars(v.type, v.name))))
-                          for v in system.vars}
-        self.step = step if step is not None else StepVars(system, tag, instances)
-        self._values: dict[str, Value] | None = None
-        self.encoder: ExprEncoder | None = None  # set by SymbolicSystem.encoder
-
-    def values(self) -> dict[str, Value]:
-        """Each variable's Value in this state (built once, so unchanged parts keep their identity)."""
-        if self._values is None:
-            self._values = {v.name: assemble(v.type, iter([sc.read(t) for t, sc in self.parts[v.name]]))
-                            for v in self.system.vars}
-        return self._values
-
-    def terms(self) -> list[z3.ExprRef]:
-        return [t for ps in self.parts.values() for t, _ in ps]
-
-    def names(self) -> list[str]:
-        """The spec names of the parts (irr[1], vmcb[0].v_irq), in `terms` order."""
-        return [name for v in self.system.vars for name, _ in scalars(v.type, v.name)]
-
-    def valid(self) -> z3.BoolRef:
-        parts = [sc.valid(t) for ps in self.parts.values() for t, sc in ps]
-        return z3.And([p for p in parts if p is not None])
-
-    def same(self, other: "StateVars") -> z3.BoolRef:
-        return z3.And([a == b for a, b in zip(self.terms(), other.terms())])
-
-    def decode(self, model: z3.ModelRef) -> dict[str, object]:
-        values = self.values()
-        return {v.name: evaluate(model, values[v.name], v.type) for v in self.system.vars}
-
-    def assign(self, state: Mapping[str, object]) -> z3.BoolRef:
-        """The constraint that this copy holds the given IR values."""
-        out = []
-        for v in self.system.vars:
-            for (term, sc), part in zip(self.parts[v.name], _flatten_value(v.type, state[v.name])):
-                out.append(term == sc.code(part))
-        return z3.And(out)
-
-
-def _flatten_value(t: ir.Type, value: object) -> Iterable[object]:
-    if isinstance(t, ir.RecordType):
-        for (_, ft), v in zip(t.fields, value):  # type: ignore[call-overload]
-            yield from _flatten_value(ft, v)
-    elif isinstance(t, ir.MapType):
-        for v in value:  # type: ignore[attr-defined]
-            yield from _flatten_value(t.codomain, v)
-    else:
-        yield value
 
 
 class SymbolicSystem:
@@ -306,9 +101,8 @@ class SymbolicSystem:
         parameters (no fresh state constants: BMC solves the unrolled terms directly), and the step's condition."""
         step = StepVars(self.system, str(tag), self.instances)
         enabled, nexts = self._step(s, step)
-        nexts = {v: [z3.simplify(x) for x in xs] for v, xs in nexts.items()}
         t = StateVars(self.system, str(tag), self.instances, step=step, terms=nexts)
-        return t, z3.simplify(enabled)
+        return t, enabled
 
     def _step(self, s: StateVars, step: StepVars) -> tuple[z3.BoolRef, dict[str, list[z3.ExprRef]]]:
         """The condition that `step` is enabled in s (a valid selector and parameters, the guard, range obligations),
@@ -374,7 +168,7 @@ class SymbolicSystem:
             body = body.body
         symbolic: dict[str, Value] = {}
         constraints, fresh = [], []
-        small = [(n, d) for n, d in binders if ir.domain_size(d) <= int(__import__("os").environ.get("XD", EXPAND_DOMAIN))]
+        small = [(n, d) for n, d in binders if ir.domain_size(d) <= EXPAND_DOMAIN]
         for name, dom in binders:
             if (name, dom) in small:
                 continue
@@ -448,5 +242,14 @@ def first_violated(model: z3.ModelRef, violations: list[Violation]) -> Violation
     return None
 
 
-__all__ = ["SymbolicSystem", "StateVars", "StepVars", "Goal", "RANGE", "Violation", "select_goals",
-           "first_violated", "UnknownProperty"]
+__all__ = [
+    "RANGE",
+    "Goal",
+    "StateVars",
+    "StepVars",
+    "SymbolicSystem",
+    "UnknownProperty",
+    "Violation",
+    "first_violated",
+    "select_goals",
+]

@@ -1,26 +1,21 @@
-"""How IR values are represented as Z3 terms, and the storage of state variables and parameters.
+"""How IR values are represented as Z3 terms while an expression is encoded (a `Value`), and the structural
+operations on them (if-then-else, equality, bit tests and updates, map reads and writes).
 
-Values while encoding an expression (a `Value`):
 - bool: a Z3 Bool;
 - integer: an `IntV`, a two's-complement bit vector just wide enough (signed) for the interval the value is known to
   lie in, with that interval. Every integer operator extends its operands to a width that holds its exact result, so
   arithmetic never wraps: the interval arithmetic of `generator.semantics` is what makes the widths finite;
 - bits[N]: a Z3 BitVec(N);
 - enum: a Z3 BitVec holding the index of the member, as narrow as the member count allows;
-- record: a tuple of field values in declaration order; map: a tuple of values, one per domain element in order.
+- record: a tuple of field values in declaration order; map: a tuple of values, one per domain element in order (maps
+  are flattened: a symbolic index reads through an if-chain over the positions it may take).
 
-Storage of one scalar part of a state variable or parameter (a `Scalar`, one Z3 constant per part: records and maps
-are flattened, because Spacer and bit-blasting do better on many small variables than on arrays):
-- bool: Bool; bits[N]: BitVec(N); enum: the narrowest BitVec that holds the member index;
-- integer range lo..hi: the narrowest unsigned BitVec that holds hi - lo + 1 values. When lo >= 0 and hi itself fits in
-  that width the value is stored as it is (so vector numbers read directly, e.g. 16..255 in 8 bits); otherwise value -
-  lo is stored (e.g. -3..4 in 3 bits). Widths that hold more codes than the type has values get a validity constraint.
+How state variables and parameters are stored (one Z3 constant per scalar part) is `generator.smt.storage`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Union
 
 import z3
 
@@ -54,7 +49,7 @@ class IntV:
         return IntType(self.lo, self.hi)
 
 
-Value = Union[z3.BoolRef, IntV, z3.BitVecRef, tuple]
+Value = z3.BoolRef | IntV | z3.BitVecRef | tuple
 
 
 def resize(term: z3.BitVecRef, width: int) -> z3.BitVecRef:
@@ -185,21 +180,6 @@ def shift_bits(base: z3.BitVecRef, amount: IntV, left: bool) -> z3.BitVecRef:
     return z3.If(cond, shifted, z3.BitVecVal(0, width))
 
 
-def one_hot(index: IntV, width: int) -> list[z3.BoolRef]:
-    """For each bit position 0..width-1, the condition `index == i` (false where the interval excludes i).
-
-    Bit tests and bit(v) with a symbolic index are built from these instead of from shifters: the comparisons are
-    shared by every register read at the same index, and a SAT solver gets a literal per candidate vector (measured on
-    svm_virq at 240 vectors: BMC several times faster than with barrel shifters)."""
-    out = []
-    for i in range(width):
-        if index.lo <= i <= index.hi:
-            out.append(index.term == z3.BitVecVal(i, index.width))
-        else:
-            out.append(z3.BoolVal(False))
-    return out
-
-
 def bit_of(index: IntV, width: int) -> z3.BitVecRef:
     """The `width`-bit vector with only bit `index` set; 0 when the index lies outside 0..width-1."""
     k = const_int(index)
@@ -247,7 +227,7 @@ def set_bit(base: z3.BitVecRef, index: IntV, flag: z3.BoolRef) -> z3.BitVecRef:
     return z3.If(flag, base | mask, base & ~mask)
 
 
-def domain_index(index: Value, domain: Union[IntType, EnumType]) -> list[tuple[int, z3.BoolRef]]:
+def domain_index(index: Value, domain: IntType | EnumType) -> list[tuple[int, z3.BoolRef]]:
     """The positions in `domain` an index may denote, each with the condition that it does (a constant index gives
     one position under `True`). Integer indices only range over their interval."""
     if isinstance(domain, EnumType):
@@ -263,7 +243,7 @@ def domain_index(index: Value, domain: Union[IntType, EnumType]) -> list[tuple[i
     return [(d - domain.lo, index.term == z3.BitVecVal(d, index.width)) for d in range(lo, hi + 1)]
 
 
-def select(entries: tuple, index: Value, domain: Union[IntType, EnumType]) -> Value:
+def select(entries: tuple, index: Value, domain: IntType | EnumType) -> Value:
     """`map[index]` over the flattened entries: an if-chain over the positions the index may take."""
     cands = domain_index(index, domain)
     out = entries[cands[-1][0]]  # the checker keeps map indices inside the domain, so the last candidate is the rest
@@ -272,136 +252,9 @@ def select(entries: tuple, index: Value, domain: Union[IntType, EnumType]) -> Va
     return out
 
 
-def store(entries: tuple, index: Value, domain: Union[IntType, EnumType], value: Value) -> tuple:
+def store(entries: tuple, index: Value, domain: IntType | EnumType, value: Value) -> tuple:
     """`map` with the entry at `index` replaced by `value`."""
     out = list(entries)
     for pos, cond in domain_index(index, domain):
         out[pos] = ite(cond, value, out[pos])
     return tuple(out)
-
-
-# --------------------------------------------------------------------------------------------------------------- storage
-
-
-@dataclass(frozen=True)
-class Scalar:
-    """How one scalar part (bool, integer, bits or enum) of a variable or parameter is stored in one Z3 constant."""
-
-    type: Union[BoolType, IntType, BitsType, EnumType]
-    width: int  # 0 for bool
-    offset: int = 0  # integers: the stored number is value - offset
-
-    @staticmethod
-    def of(t: ir.Type) -> "Scalar":
-        if isinstance(t, BoolType):
-            return Scalar(t, 0)
-        if isinstance(t, BitsType):
-            return Scalar(t, t.width)
-        if isinstance(t, EnumType):
-            return Scalar(t, enum_width(t))
-        if isinstance(t, IntType):
-            width = ir.bits_needed(t.hi - t.lo + 1)
-            direct = t.lo >= 0 and max(1, t.hi.bit_length()) <= width
-            return Scalar(t, width, 0 if direct else t.lo)
-        raise TypeError(f"not a scalar type: {t}")
-
-    def sort(self) -> z3.SortRef:
-        return z3.BoolSort() if self.width == 0 else z3.BitVecSort(self.width)
-
-    def const(self, name: str) -> z3.ExprRef:
-        return z3.Const(name, self.sort())
-
-    def valid(self, term: z3.ExprRef) -> z3.BoolRef | None:
-        """The constraint that a stored code denotes a value of the type (None when every code does)."""
-        t = self.type
-        count = len(t.members) if isinstance(t, EnumType) else t.hi - t.lo + 1 if isinstance(t, IntType) else 0
-        if count == 0:
-            return None
-        lo = (t.lo - self.offset) if isinstance(t, IntType) else 0
-        hi = lo + count - 1
-        parts = []
-        if lo > 0:
-            parts.append(z3.ULE(z3.BitVecVal(lo, self.width), term))
-        if hi < (1 << self.width) - 1:
-            parts.append(z3.ULE(term, z3.BitVecVal(hi, self.width)))
-        if not parts:
-            return None
-        return z3.And(parts) if len(parts) > 1 else parts[0]
-
-    def read(self, term: z3.ExprRef) -> Value:
-        """The Value of a stored code."""
-        t = self.type
-        if isinstance(t, IntType):
-            w = max(signed_width(t.lo, t.hi), self.width + 1, signed_width(self.offset, self.offset))
-            x = z3.ZeroExt(w - self.width, term)
-            if self.offset:
-                x = x + z3.BitVecVal(self.offset, w)
-            return make_int(x, t.lo, t.hi)
-        return term
-
-    def write(self, value: Value) -> z3.ExprRef:
-        """The stored code of a Value (an integer outside the type wraps: range obligations report that case)."""
-        if isinstance(self.type, IntType):
-            assert isinstance(value, IntV)
-            w = max(value.width, self.width + 1, signed_width(self.offset, self.offset))
-            x = resize(value.term, w)
-            if self.offset:
-                x = x - z3.BitVecVal(self.offset, w)
-            return z3.Extract(self.width - 1, 0, x)
-        return value  # type: ignore[return-value]
-
-    def code(self, value: object) -> z3.ExprRef:
-        """The stored code of an IR value, as a Z3 constant."""
-        return z3.simplify(self.write(literal(value, self.type)))
-
-
-def scalars(t: ir.Type, name: str) -> Iterator[tuple[str, Scalar]]:
-    """The scalar parts of a value of type `t`, named as in the spec (irr[1], vmcb[0].v_irq), in flattening order."""
-    if isinstance(t, RecordType):
-        for fname, ft in t.fields:
-            yield from scalars(ft, f"{name}.{fname}")
-    elif isinstance(t, MapType):
-        for d in ir.domain_values(t.domain):
-            yield from scalars(t.codomain, f"{name}[{d}]")
-    else:
-        yield name, Scalar.of(t)
-
-
-def assemble(t: ir.Type, parts: Iterator[Value]) -> Value:
-    """The Value of type `t` from the Values of its scalar parts (in `scalars` order)."""
-    if isinstance(t, RecordType):
-        return tuple(assemble(ft, parts) for _, ft in t.fields)
-    if isinstance(t, MapType):
-        return tuple(assemble(t.codomain, parts) for _ in ir.domain_values(t.domain))
-    return next(parts)
-
-
-def flatten(t: ir.Type, value: Value) -> Iterator[Value]:
-    """The Values of the scalar parts of `value` (in `scalars` order)."""
-    if isinstance(t, RecordType):
-        for (_, ft), v in zip(t.fields, value):  # type: ignore[arg-type]
-            yield from flatten(ft, v)
-    elif isinstance(t, MapType):
-        for v in value:  # type: ignore[union-attr]
-            yield from flatten(t.codomain, v)
-    else:
-        yield value
-
-
-def evaluate(model: z3.ModelRef, value: Value, t: ir.Type) -> object:
-    """The IR value of `value` (of type `t`) in `model`."""
-    if isinstance(t, BoolType):
-        return z3.is_true(model.eval(value, model_completion=True))
-    if isinstance(t, IntType):
-        assert isinstance(value, IntV)
-        return model.eval(value.term, model_completion=True).as_signed_long()  # type: ignore[attr-defined]
-    if isinstance(t, BitsType):
-        return model.eval(value, model_completion=True).as_long()  # type: ignore[attr-defined]
-    if isinstance(t, EnumType):
-        index = model.eval(value, model_completion=True).as_long()  # type: ignore[attr-defined]
-        return t.members[min(index, len(t.members) - 1)]
-    if isinstance(t, RecordType):
-        return tuple(evaluate(model, v, ft) for v, (_, ft) in zip(value, t.fields))  # type: ignore[call-overload]
-    if isinstance(t, MapType):
-        return tuple(evaluate(model, v, t.codomain) for v in value)  # type: ignore[union-attr]
-    raise TypeError(t)
