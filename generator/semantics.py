@@ -39,7 +39,9 @@ class OpSpec:
         if self.name == "popcount":
             width = args[0].width  # type: ignore[union-attr]
             return IntType(0, width)
-        bits = next(a for a in args if isinstance(a, BitsType))
+        bits = next((a for a in args if isinstance(a, BitsType)), None)
+        if bits is None:  # bit(v): its width is not in its argument but in its context, which only the checker knows
+            raise ValueError(f"the result width of '{self.name}' comes from its context, not its arguments")
         return bits
 
 
