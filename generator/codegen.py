@@ -36,30 +36,8 @@ def _locals_of_expr(e: ir.Expr, out: set[str]) -> None:
         out.add(e.name)
     if isinstance(e, (ir.Let, ir.Quant, ir.MapLit)):
         out.add(e.name)
-    for child in _sub_exprs(e):
+    for child in ir.children(e):
         _locals_of_expr(child, out)
-
-
-def _sub_exprs(e: ir.Expr) -> tuple[ir.Expr, ...]:
-    if isinstance(e, ir.Let):
-        return (e.value, e.body)
-    if isinstance(e, (ir.Quant, ir.MapLit)):
-        return (e.body,)
-    if isinstance(e, ir.Op):
-        return e.args
-    if isinstance(e, ir.Index):
-        return (e.base, e.index)
-    if isinstance(e, ir.Field):
-        return (e.base,)
-    if isinstance(e, ir.Ite):
-        return (e.cond, e.then, e.else_)
-    if isinstance(e, (ir.RecordLit,)):
-        return e.values
-    if isinstance(e, ir.Call):
-        return e.args
-    if isinstance(e, ir.Update):
-        return (e.base, e.value) + ((e.index,) if e.index is not None else ())
-    return ()
 
 
 def _exprs_of_stmts(stmts: tuple[ir.Stmt, ...]):
@@ -89,7 +67,7 @@ def _let_names(stmts: tuple[ir.Stmt, ...], out: set[str]) -> None:
 def _enum_domains(e: ir.Expr, out: dict[tuple[str, ...], ir.EnumType]) -> None:
     if isinstance(e, ir.Index) and isinstance(e.base.type, ir.MapType) and isinstance(e.base.type.domain, ir.EnumType):
         out.setdefault(e.base.type.domain.members, e.base.type.domain)
-    for child in _sub_exprs(e):
+    for child in ir.children(e):
         _enum_domains(child, out)
 
 

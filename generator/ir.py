@@ -316,6 +316,27 @@ class Update:
 Expr = Union[Lit, Var, Local, Op, Index, Field, Ite, Let, Quant, MapLit, RecordLit, Call, Update]
 
 
+def children(e: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions of an expression (for a binder: its value and body), in evaluation order."""
+    if isinstance(e, Let):
+        return (e.value, e.body)
+    if isinstance(e, (Quant, MapLit)):
+        return (e.body,)
+    if isinstance(e, (Op, Call)):
+        return e.args
+    if isinstance(e, Index):
+        return (e.base, e.index)
+    if isinstance(e, Field):
+        return (e.base,)
+    if isinstance(e, Ite):
+        return (e.cond, e.then, e.else_)
+    if isinstance(e, RecordLit):
+        return e.values
+    if isinstance(e, Update):
+        return (e.base,) + ((e.index,) if e.index is not None else ()) + (e.value,)
+    return ()
+
+
 # ----------------------------------------------------------------------------------------------------------- statements
 
 

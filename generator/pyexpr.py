@@ -166,27 +166,9 @@ def free_locals(e: ir.Expr) -> set[str]:
     if isinstance(e, (ir.Quant, ir.MapLit)):
         return free_locals(e.body) - {e.name}
     out: set[str] = set()
-    for child in _children(e):
+    for child in ir.children(e):
         out |= free_locals(child)
     return out
-
-
-def _children(e: ir.Expr) -> tuple[ir.Expr, ...]:
-    if isinstance(e, ir.Op):
-        return e.args
-    if isinstance(e, ir.Index):
-        return (e.base, e.index)
-    if isinstance(e, ir.Field):
-        return (e.base,)
-    if isinstance(e, ir.Ite):
-        return (e.cond, e.then, e.else_)
-    if isinstance(e, (ir.RecordLit,)):
-        return e.values
-    if isinstance(e, ir.Call):
-        return e.args
-    if isinstance(e, ir.Update):
-        return (e.base, e.value) + ((e.index,) if e.index is not None else ())
-    return ()
 
 
 def conjuncts(e: ir.Expr) -> list[ir.Expr]:
