@@ -158,6 +158,40 @@ def cmd_prove(args: argparse.Namespace) -> int:
     return EXIT_UNKNOWN
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    import json
+
+    from runtime.conformance import Divergence, replay
+    from runtime.itf import ITFError
+    from .loadmodel import load_model
+
+    system = _load(args).system
+    model = load_model(system, "irqspec replay")
+    try:
+        doc = json.loads(Path(args.trace).read_text(encoding="utf-8"))
+        trace = model.trace_from_itf(doc)
+    except FileNotFoundError:
+        raise UsageError(f"{args.trace}: no such file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise UsageError(f"{args.trace}: not a JSON file: {err}") from None
+    except (ITFError, KeyError, TypeError, ValueError) as err:
+        raise UsageError(f"{args.trace}: not an ITF trace of {system.module}'s variables: {err}") from None
+    if not trace.steps:
+        raise UsageError(f"{args.trace}: the trace has no states")
+    try:
+        replay(model, [(st.action, st.params, st.state) for st in trace.steps])
+    except Divergence as div:
+        sys.stdout.write(f"{args.trace}: {div}\n")
+        return EXIT_VIOLATED
+    except ValueError as err:
+        raise UsageError(f"{args.trace}: {err}") from None
+    violated = model.violated_invariants(model.state_from_dict(trace.steps[-1].state))
+    sys.stdout.write(f"{args.trace}: all {len(trace.steps) - 1} steps replay on the model of {system.module}\n")
+    for name, witness in violated:
+        sys.stdout.write(f"  the last state violates {name} for {witness}\n")
+    return EXIT_OK
+
+
 def _spec_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="the spec (.irq)")
     p.add_argument("-D", dest="define", action="append", default=[], metavar="NAME=VALUE",
@@ -167,7 +201,7 @@ def _spec_arguments(p: argparse.ArgumentParser) -> None:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"parse": cmd_parse, "check": cmd_check,
-                                                             "prove": cmd_prove}
+                                                             "prove": cmd_prove, "replay": cmd_replay}
 
 
 def _positive(text: str) -> float:
@@ -202,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="proof engine; auto runs them as a portfolio (default)")
     p.add_argument("--max-k", type=int, default=10, metavar="K", help="largest k for k-induction (default 10)")
     p.add_argument("--timeout", type=_positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
+    p = sub.add_parser("replay", help="replay an ITF trace on the spec's reference model; report the first mismatch")
+    _spec_arguments(p)
+    p.add_argument("trace", help="an ITF JSON trace (from irqspec check --itf, Quint or Apalache)")
     return parser
 
 

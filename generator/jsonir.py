@@ -24,6 +24,8 @@ def to_data(value: object) -> object:
         return out
     if isinstance(value, (tuple, list)):
         return [to_data(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_data(v) for k, v in value.items()}
     if isinstance(value, (bool, str)) or value is None:
         return value
     if isinstance(value, int):

@@ -60,15 +60,16 @@ def state_dict(model: Any, s: Any) -> dict[str, object]:
 
 
 def compare(model: Any, step: int, action: str | None, expected: Mapping[str, object],
-            observed: Mapping[str, object], names: Iterable[str], source: str) -> None:
-    """Raise Divergence on the first variable (in declaration order) whose observed value differs."""
+            observed: Mapping[str, object], names: Iterable[str], source: str, reference: str = "the model") -> None:
+    """Raise Divergence on the first variable (in declaration order) whose value in `observed` (what `source` shows)
+    differs from `expected` (what `reference` says)."""
     for name in names:
         if name not in observed:
             raise Divergence(step, action, name, _show(model, name, expected[name]), "<not observed>",
                              f"{source} gave no value for it")
         if observed[name] != expected[name]:
             raise Divergence(step, action, name, _show(model, name, expected[name]),
-                             _show(model, name, observed[name]), f"{source} differs from the model")
+                             _show(model, name, observed[name]), f"{source} differs from {reference}")
 
 
 def replay(model: Any, steps: Sequence[tuple[str | None, Mapping[str, object], Mapping[str, object]]],
@@ -83,7 +84,7 @@ def replay(model: Any, steps: Sequence[tuple[str | None, Mapping[str, object], M
     first_action, _, first_state = steps[0]
     if first_action is not None:
         raise ValueError("a trace starts with the initial state (no action)")
-    compare(model, 0, None, first_state, state_dict(model, s), names, "the model")
+    compare(model, 0, None, first_state, state_dict(model, s), names, "the model", "the recorded trace")
     if adapter is not None:
         adapter.reset()
         compare(model, 0, None, state_dict(model, s), adapter.observe(), adapter.observes, "the implementation")
@@ -96,7 +97,7 @@ def replay(model: Any, steps: Sequence[tuple[str | None, Mapping[str, object], M
         if not info.enabled(s, *args):
             raise Divergence(i, action, "<enabled>", True, False, f"{action}{tuple(args)} is not enabled in the model")
         s = info.apply(s, *args)
-        compare(model, i, action, expected, state_dict(model, s), names, "the model")
+        compare(model, i, action, expected, state_dict(model, s), names, "the model", "the recorded trace")
         if adapter is not None:
             method = getattr(adapter, getattr(adapter, "actions", {}).get(action, action))
             method(**dict(params))
