@@ -118,7 +118,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
-    from .report import format_trace, format_witness, format_params
+    from .report import format_certificate, format_params, format_trace, format_witness
     from .smt.prove import prove
 
     system = _load(args).system
@@ -130,7 +130,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
         if cert is not None:
             sys.stdout.write(f"certificate ({cert.engine}, k = {cert.k}; re-checked by three independent queries:"
                              f" init => C, C and step => C', C => property):\n")
-            sys.stdout.write("\n".join("  " + line for line in cert.text.splitlines()) + "\n")
+            sys.stdout.write("\n".join("  " + line for line in format_certificate(cert.text).splitlines()) + "\n")
         return EXIT_OK
     if result.status == "refuted":
         sys.stdout.write(f"REFUTED by {result.engine}: {result.invariant}\n")

@@ -82,3 +82,34 @@ def format_trace(system: System, trace: Trace) -> str:
 
 def format_witness(witness: dict[str, object]) -> str:
     return ", ".join(f"{k} = {v if not isinstance(v, int) or v < 16 else hex(v)}" for k, v in witness.items())
+
+
+def split_conjuncts(line: str) -> list[str]:
+    """A long `(a) and (b) and ...` formula as one conjunct a line (top-level `and` only)."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(line):
+        ch = line[i]
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and line.startswith(" and ", i):
+            parts.append(line[start:i].strip())
+            start = i + 5
+            i += 4
+        i += 1
+    parts.append(line[start:].strip())
+    return [p for p in parts if p]
+
+
+def format_certificate(text: str) -> str:
+    """A certificate's text, with each long line cut into its top-level conjuncts."""
+    out = []
+    for line in text.splitlines():
+        if len(line) > 110 and " and " in line:
+            indent = line[: len(line) - len(line.lstrip())]
+            conjuncts = split_conjuncts(line.strip())
+            out += [f"{indent}{c}" + (" and" if k < len(conjuncts) - 1 else "") for k, c in enumerate(conjuncts)]
+        else:
+            out.append(line)
+    return "\n".join(out)
