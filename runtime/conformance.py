@@ -30,7 +30,7 @@ class Adapter(Protocol):
     def observe(self) -> Mapping[str, Any]: ...
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: Python sets __traceback__ on an exception as it propagates
 class Divergence(AssertionError):
     """Where the model and the recorded trace, or the model and the implementation, first part ways."""
 

@@ -1,0 +1,1 @@
+"""Worked examples: implementations that the generated reference models and suites are run against."""

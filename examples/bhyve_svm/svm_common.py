@@ -1,0 +1,85 @@
+"""The parts of svm.c, vmm.c and vlapic.c's register emulation that the change (D13780) left alone: event
+injection, EXITINTINFO bookkeeping, and the emulation of the trapped x2APIC writes (ICR, EOI)."""
+
+from __future__ import annotations
+
+from .machine import MSR_APIC_EOI, MSR_APIC_ICR, VMCB_EXIT_INTR, VMCB_EXIT_MSR, VMCB_EXIT_VINTR, Vcpu, VmExit
+from .vmcb import Event
+
+
+def svm_eventinject(vcpu: Vcpu, intr_type: int, vector: int) -> None:
+    """svm_eventinject: put an event in EVENTINJ (APM 15.20, "Event injection"); one at a time."""
+    ctrl = vcpu.vmcb
+    if ctrl.eventinj.valid:
+        raise AssertionError(f"svm_eventinject: event already pending {ctrl.eventinj}")
+    if not 0 <= vector <= 255:
+        raise AssertionError(f"svm_eventinject: invalid vector {vector}")
+    ctrl.eventinj = Event(True, vector, intr_type)
+
+
+def vm_exit_intinfo(vcpu: Vcpu, info: Event) -> None:
+    """vm_exit_intinfo (vmm.c): remember the event an exit cut short."""
+    vcpu.exitintinfo = Event(info.valid, info.vector, info.type)
+
+
+def vm_entry_intinfo(vcpu: Vcpu) -> Event | None:
+    """vm_entry_intinfo (vmm.c): the event to inject at the next entry, consumed (no exception is pending here,
+    so there is nothing to combine it with)."""
+    info = vcpu.exitintinfo
+    if not info.valid:
+        return None
+    vcpu.exitintinfo = Event()
+    return info
+
+
+def svm_save_intinfo(vcpu: Vcpu) -> None:
+    """svm_save_intinfo: APM 15.7.2, "Intercepts during IDT interrupt delivery": if the #VMEXIT happened during
+    event delivery, record the event being delivered. For an INTR the acknowledge already happened (the vector is
+    in ISR), so it will be re-injected, not accepted again."""
+    intinfo = vcpu.vmcb.exitintinfo
+    if not intinfo.valid:
+        return
+    vm_exit_intinfo(vcpu, intinfo)
+
+
+def svm_inj_intinfo(vcpu: Vcpu) -> None:
+    """svm_inj_intinfo: re-inject an event saved from EXITINTINFO through EVENTINJ."""
+    intinfo = vm_entry_intinfo(vcpu)
+    if intinfo is None:
+        return
+    svm_eventinject(vcpu, intinfo.type, intinfo.vector)
+
+
+def vlapic_icrlo_write_handler(vcpu: Vcpu, icrval: int) -> None:
+    """vlapic_icrlo_write_handler, fixed delivery, physical destination: lapic_intr_edge on the target, i.e.
+    vlapic_set_intr_ready then vcpu_notify_event."""
+    vector = icrval & 0xff
+    dest = icrval >> 32
+    vm = vcpu.vm
+    if not 0 <= dest < len(vm.vcpus):
+        return  # no such APIC ID: the IPI goes nowhere
+    target = vm.vcpus[dest]
+    if target.vlapic.vlapic_set_intr_ready(vector, level=False):
+        vm.vcpu_notify_event(target)
+
+
+def lapic_wrmsr(vcpu: Vcpu, num: int, val: int) -> None:
+    """lapic_wrmsr -> vlapic_write: the x2APIC registers the guest writes here."""
+    if num == MSR_APIC_ICR:
+        vlapic_icrlo_write_handler(vcpu, val)
+    elif num == MSR_APIC_EOI:
+        vcpu.vlapic.vlapic_process_eoi()
+    else:
+        raise AssertionError(f"lapic_wrmsr: MSR {num:#x} is not emulated here")
+
+
+def svm_handle_exitcode(vcpu: Vcpu, vmexit: VmExit) -> None:
+    """The `switch (code)` of svm_vmexit, for the exits this example produces."""
+    if vmexit.code == VMCB_EXIT_MSR:
+        # emulate_wrmsr: lapic_msr(num) -> lapic_wrmsr
+        lapic_wrmsr(vcpu, vmexit.msr, vmexit.value)
+    elif vmexit.code in (VMCB_EXIT_INTR, VMCB_EXIT_VINTR):
+        pass  # handled: back round svm_run's loop
+    else:
+        raise AssertionError(f"svm_vmexit: unexpected exit code {vmexit.code:#x}")
+
