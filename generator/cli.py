@@ -192,6 +192,91 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_explore(args: argparse.Namespace) -> int:
+    from .explore import ExploreInterrupted, explore
+    from .report import format_trace, format_witness
+
+    system = _load(args).system
+    live = _ExploreLine(sys.stderr.isatty())
+    try:
+        result = explore(system, max_states=args.max_states, max_depth=args.max_depth, progress=live)
+    except ExploreInterrupted as stop:
+        live.clear()
+        sys.stderr.write(f"irqspec: interrupted after {stop.states} distinct states, depth {stop.depth} "
+                         f"({stop.elapsed:.2f} s)\n")
+        return EXIT_INTERRUPTED
+    finally:
+        live.clear()
+    rate = f"{result.states_per_second:,.0f} states/s"
+    if result.status == "violated":
+        assert result.trace is not None
+        sys.stdout.write(format_trace(system, result.trace) + "\n")
+        where = f" for {format_witness(result.witness)}" if result.witness else ""
+        sys.stdout.write(f"VIOLATED: {result.invariant}{where}, after {len(result.trace) - 1} steps "
+                         f"({result.states} distinct states, {result.elapsed:.2f} s, {rate})\n")
+        return EXIT_VIOLATED
+    if result.status == "holds":
+        sys.stdout.write(f"no violation: {result.states} distinct states, diameter {result.diameter} "
+                         f"({result.elapsed:.2f} s, {rate})\n")
+        return EXIT_OK
+    sys.stdout.write(f"INCOMPLETE: {result.reason}; no violation in {result.states} distinct states up to depth "
+                     f"{result.diameter} ({result.elapsed:.2f} s, {rate})\n")
+    return EXIT_UNKNOWN
+
+
+class _ExploreLine(_LiveLine):
+    """The explorer's progress line: states found, states queued, states per second."""
+
+    def __call__(self, states: int, queue: int, depth: int, elapsed: float) -> None:  # type: ignore[override]
+        if self.enabled:
+            rate = states / elapsed if elapsed else 0.0
+            sys.stderr.write(f"\r  {states:,} states, {queue:,} queued, depth {depth}, {rate:,.0f} states/s ")
+            sys.stderr.flush()
+            self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r" + " " * 72 + "\r")
+            sys.stderr.flush()
+            self.shown = False
+
+
+def gen_command_text(args: argparse.Namespace) -> str:
+    """The command that the generated files' headers name: the spec and the options that shape the output (not -o,
+    so that a regeneration into another folder gives the same bytes)."""
+    parts = ["irqspec", "gen", Path(args.file).as_posix()]
+    for pair in args.define:
+        parts += ["-D", pair]
+    for folder in args.include:
+        parts += ["-I", folder]
+    parts += ["--max-depth", str(args.max_depth)]
+    return " ".join(parts)
+
+
+def cmd_gen(args: argparse.Namespace) -> int:
+    from .suites import generate_all
+
+    out = Path(args.output)
+    result = generate_all(Path(args.file), _defines(args.define), gen_command_text(args), max_depth=args.max_depth,
+                          timeout=args.timeout)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in result.files.items():
+        (out / name).write_text(text, encoding="utf-8")
+    report = result.report
+    sys.stdout.write(f"{report.module}: wrote {len(result.files)} files to {out} ({report.seconds:.1f} s)\n")
+    for name, count in report.counts.items():
+        sys.stdout.write(f"  {name}: {count} test{'s' if count != 1 else ''}\n")
+    if report.violated:
+        sys.stdout.write(f"  counterexample tests for: {', '.join(report.violated)}\n")
+    if report.holding:
+        sys.stdout.write(f"  no violation within depth {report.max_depth}: {', '.join(report.holding)}\n")
+    for line in report.dead:
+        sys.stdout.write(f"  dead code? {line}\n")
+    for line in report.unknown:
+        sys.stdout.write(f"  UNKNOWN: {line}\n")
+    return EXIT_UNKNOWN if report.unknown else EXIT_OK
+
+
 def _spec_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="the spec (.irq)")
     p.add_argument("-D", dest="define", action="append", default=[], metavar="NAME=VALUE",
@@ -201,11 +286,22 @@ def _spec_arguments(p: argparse.ArgumentParser) -> None:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"parse": cmd_parse, "check": cmd_check,
-                                                             "prove": cmd_prove, "replay": cmd_replay}
+                                                             "prove": cmd_prove, "explore": cmd_explore,
+                                                             "replay": cmd_replay, "gen": cmd_gen}
 
 
 def _positive(text: str) -> float:
     value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError("must be positive")
     return value
@@ -229,6 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
     p.add_argument("--itf", metavar="PATH", help="write the counterexample as an ITF JSON trace")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p = sub.add_parser("explore", help="explicit-state breadth-first search: the shortest violating run, or the "
+                                       "number of reachable states and the diameter")
+    _spec_arguments(p)
+    p.add_argument("--max-states", type=_positive_int, default=None, metavar="N",
+                   help="stop after N distinct states (exit 3)")
+    p.add_argument("--max-depth", type=_positive_int, default=None, metavar="K",
+                   help="explore runs of at most K steps (exit 3 when states lie deeper)")
     p = sub.add_parser("prove", help="unbounded proof of the invariants (induction, k-induction, Spacer)")
     _spec_arguments(p)
     p.add_argument("--inv", action="append", default=[], metavar="NAME", help="prove only this invariant (repeatable)")
@@ -236,6 +339,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="proof engine; auto runs them as a portfolio (default)")
     p.add_argument("--max-k", type=int, default=10, metavar="K", help="largest k for k-induction (default 10)")
     p.add_argument("--timeout", type=_positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
+    p = sub.add_parser("gen", help="generate the Python reference model and pytest suites of a spec")
+    _spec_arguments(p)
+    p.add_argument("-o", dest="output", default="generated_tests", metavar="DIR",
+                   help="where to write the model and the suites (default generated_tests)")
+    p.add_argument("--max-depth", type=int, default=20, metavar="K",
+                   help="longest trace to look for when finding counterexamples and covering paths (default 20)")
+    p.add_argument("--timeout", type=_positive, default=None, metavar="S", help="bound on each solver question")
     p = sub.add_parser("replay", help="replay an ITF trace on the spec's reference model; report the first mismatch")
     _spec_arguments(p)
     p.add_argument("trace", help="an ITF JSON trace (from irqspec check --itf, Quint or Apalache)")

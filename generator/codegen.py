@@ -416,10 +416,11 @@ def _domain_value(t: ir.Type) -> str:
 
 def generate_property_tests(system: ir.System, model_module_name: str, spec_path: str = "",
                             spec_text_hash: str = "", command: str = "", max_examples: int = 100,
-                            step_count: int = 40) -> str:
+                            step_count: int = 40, expect_failure: str | None = None) -> str:
     """The source of `test_<module>_properties.py`: a Hypothesis state machine over the model that checks every
     invariant after every step (only invariants: which tests a spec with a known violation gets is decided by the
-    suite generator)."""
+    suite generator). `expect_failure`: why a violation is expected (an invariant Z3 refutes); a run that finds one
+    is then reported as an expected failure, and one that does not passes."""
     if not all(part.isidentifier() and not keyword.iskeyword(part) for part in model_module_name.split(".")):
         raise ValueError(f"not a module name: {model_module_name!r}")
     class_name = "Test" + "".join(part.capitalize() for part in system.module.split("_") if part) + "Properties"
@@ -434,6 +435,9 @@ def generate_property_tests(system: ir.System, model_module_name: str, spec_path
         "class_name": class_name,
         "invariants": comment_text(", ".join(p.name for p in system.invariants) or "(none)"),
         "max_examples": int(max_examples),
+        "module_ident": system.module,
+        "spec_module": str_literal(system.module),
+        "expect_failure": str_literal(expect_failure) if expect_failure else "",
         "step_count": int(step_count),
         "doc": doc_literal(f"Property tests of {system.module}: random runs of the reference model, every invariant "
                            "checked after every step; a failing run shrinks to a short trace and prints it.", ""),

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "spec"
-SEED_SPECS = ["svm_virq.irq", "svm_evtinj.irq", "svm_virq_pending.irq"]
+from spec_paths import SPEC
 
 
 @pytest.fixture

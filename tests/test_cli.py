@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from conftest import ROOT, SEED_SPECS, SPEC
+from spec_paths import ROOT, SEED_SPECS, SPEC
 from generator.cli import main
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import SPEC
+from spec_paths import SPEC
 from generator.cli import main
 
 SMALL = ["-D", "VECTORS=32..33"]

@@ -18,7 +18,7 @@ from generator.pyexpr import RESERVED, doc_literal, mangle
 from runtime.model import take, walk
 from runtime.values import RangeViolation
 
-from conftest import SEED_SPECS, SPEC
+from spec_paths import SEED_SPECS, SPEC
 
 SMALL = {"VECTORS": "32..33"}
 

@@ -11,7 +11,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import SPEC
+from spec_paths import SPEC
 
 from examples.bhyve_svm.adapters import PostfixAdapter, PrefixAdapter, postfix_adapter, prefix_adapter
 from generator.codegen import generate_model

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import SEED_SPECS, SPEC
+from spec_paths import SEED_SPECS, SPEC
 from generator.frontend import load_system
 from generator.ir import BitsType, MapType, state_bits
 from generator.jsonir import system_json

@@ -1,0 +1,362 @@
+"""IR + Z3 traces -> the pytest suites of a spec: counterexamples, coverage, cover witnesses, properties, conftest.
+
+`generate_all` runs the bounded model checker for every question the suites ask (is an invariant refuted? is each
+action, each branch of each `if`, each cover goal reachable?), renders each shortest trace as literal data in a test
+that replays it on the generated model (and, when an adapter is selected, in lockstep on an implementation), and
+returns the files to write with a report of what Z3 could not reach. It writes nothing: the CLI does.
+
+Traces are written as changes: step 0 is the initial state (`INITIAL`, written once per file), each later step holds
+the action, its parameters and the full new value of every variable that changed; `_expand` in the generated file
+turns them into the full expected states that `runtime.conformance.replay` compares, so every state is asserted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runtime.trace import Trace
+
+from . import ir, transition
+from .codegen import environment, generate_model, generate_property_tests
+from .frontend import load
+from .pyexpr import comment_text, doc_literal, str_literal, value_literal
+from .report import changes, format_params
+from .smt import bmc
+from .smt.goals import has_range_obligations
+
+_PROPERTY_EXAMPLES = 30
+_PROPERTY_STEPS = 20
+
+
+@dataclass
+class GenReport:
+    """What the suites hold and what Z3 could not find. `dead` and `unknown` are lines a person reads."""
+
+    module: str
+    max_depth: int
+    violated: list[str] = field(default_factory=list)  # invariants (or "range") with a counterexample test
+    holding: list[str] = field(default_factory=list)  # invariants with no violation within max_depth
+    dead: list[str] = field(default_factory=list)  # actions, branches, covers not reached within max_depth
+    unknown: list[str] = field(default_factory=list)  # questions the solver did not answer (timeout, gave up)
+    counts: dict[str, int] = field(default_factory=dict)  # tests per generated file
+    seconds: float = 0.0  # time spent (not written into any file)
+
+
+@dataclass
+class GenResult:
+    files: dict[str, str]  # relative file name -> text, in the order to write them
+    report: GenReport
+
+
+# ---------------------------------------------------------------------------------------------------- trace text
+
+
+@dataclass
+class _Test:
+    name: str
+    doc: str
+    steps: list[str]  # the lines of the `steps = [...]` literal, indented for a function body
+    checks: list[str] = field(default_factory=list)  # lines after the replay
+
+
+class _Writer:
+    """Turns traces into test functions of one file, with unique test names."""
+
+    def __init__(self, system: ir.System, sources: dict[str, str]):
+        self.system = system
+        self.types = {v.name: v.type for v in system.vars}
+        self.names: set[str] = set()
+        self.sources = sources
+        self.initial: dict[str, object] | None = None
+
+    def test_name(self, base: str) -> str:
+        name, n = base, 2
+        while name in self.names:
+            name, n = f"{base}_{n}", n + 1
+        self.names.add(name)
+        return name
+
+    def initial_text(self) -> list[str]:
+        assert self.initial is not None
+        return [f"    {str_literal(v.name)}: {value_literal(self.initial[v.name], v.type)},  "
+                f"# {comment_text(v.name)} = {comment_text(_show(self.initial[v.name], v.type))}"
+                for v in self.system.vars]
+
+    def steps(self, trace: Trace) -> list[str]:
+        if self.initial is None:
+            self.initial = dict(trace.steps[0].state)
+        lines = ["steps = ["]
+        prev = self.initial
+        for i, step in enumerate(trace.steps):
+            if step.action is None:
+                lines.append("    # 0. the initial state")
+                params = "{}"
+            else:
+                action = self.system.action(step.action)
+                ordered = {p.name: step.params[p.name] for p in action.params}
+                lines.append(f"    # {i}. {comment_text(format_params(ordered, self.system, step.action))}")
+                params = "{" + ", ".join(f"{str_literal(p.name)}: {value_literal(ordered[p.name], p.type)}"
+                                         for p in action.params) + "}"
+            changed: list[str] = []
+            delta = []
+            for v in self.system.vars:
+                before, after = prev[v.name], step.state[v.name]
+                if before != after:
+                    changed += changes(v.name, before, after, v.type)
+                    delta.append(f"{str_literal(v.name)}: {value_literal(after, v.type)}")
+            if step.action is not None:
+                lines += [f"    #      {comment_text(c)}" for c in changed] or ["    #      (nothing changes)"]
+            action_text = "None" if step.action is None else str_literal(step.action)
+            lines += _wrapped(f"    ({action_text}, {params}, {{", delta, "}),")
+            prev = step.state
+        lines.append("]")
+        return ["    " + line if line else "" for line in lines]
+
+    def branch_text(self, action: ir.Action, branch: ir.If, taken: bool) -> str:
+        span = branch.span
+        where = f"line {span.line}" if span.line > 0 else "no line"
+        text = ""
+        source = self.sources.get(span.file, "")
+        if span.line > 0 and source:
+            lines = source.splitlines()
+            if span.line <= len(lines):
+                text = f" `{lines[span.line - 1].strip()}`"
+        side = "then" if taken else ("else" if branch.else_ else "else (no else block: the if is skipped)")
+        return f"{action.name}: the {side} branch of if #{branch.branch_id} ({where}{text})"
+
+
+def _show(value: object, t: ir.Type) -> str:
+    from .report import format_value
+
+    return format_value(value, t)
+
+
+def _wrapped(head: str, items: list[str], tail: str, width: int = 114) -> list[str]:
+    text = head + ", ".join(items) + tail
+    if len(text) <= width:
+        return [text]
+    out = [head]
+    for item in items:
+        out.append("     " + item + ",")
+    out.append("    " + tail)
+    return out
+
+
+def _ifs(stmts: tuple[ir.Stmt, ...]) -> list[ir.If]:
+    out: list[ir.If] = []
+    for st in stmts:
+        if isinstance(st, ir.If):
+            out.append(st)
+            out += _ifs(st.then) + _ifs(st.else_)
+    return sorted(out, key=lambda b: b.branch_id)
+
+
+def _vars_read(e: object, out: list[str]) -> None:
+    """The state variables an expression reads, in first-read order."""
+    if isinstance(e, ir.Var):
+        if e.name not in out:
+            out.append(e.name)
+        return
+    if isinstance(e, tuple):
+        for x in e:
+            _vars_read(x, out)
+    elif dataclasses.is_dataclass(e) and not isinstance(e, type) and not isinstance(e, ir.Type):
+        for f in dataclasses.fields(e):
+            if f.name != "span":
+                _vars_read(getattr(e, f.name), out)
+
+
+def _plain_literal(value: object) -> str:
+    """A literal of a witness value (bool, int, enum member name, tuple of these)."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return str_literal(value)
+    if isinstance(value, tuple):
+        return "(" + "".join(_plain_literal(v) + ", " for v in value).rstrip(" ") + ")"
+    raise TypeError(f"no literal for {value!r}")
+
+
+# ------------------------------------------------------------------------------------------------------- entry
+
+
+def _header(spec_label: str, digest: str, command: str) -> dict[str, str]:
+    return {"spec_path": comment_text(spec_label), "spec_hash": comment_text(digest), "command": comment_text(command)}
+
+
+def _unknown(what: str, result: object) -> str:
+    return f"{what}: unknown ({getattr(result, 'reason', '')})"
+
+
+def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_depth: int = 20,
+                 timeout: float | None = None) -> GenResult:
+    """The files of the suites of `spec_path` ({name relative to the output directory: text}, in order) and a report.
+
+    The generated tests import the model by module name from their own directory, so the files do not depend on
+    where they are written; `timeout` bounds each solver question in seconds. Deterministic: the same spec, defines
+    and command give the same bytes."""
+    start = time.monotonic()
+    front = load(spec_path, defines)
+    system = front.system
+    module = system.module
+    if not module.isidentifier():
+        raise ValueError(f"not a module name: {module!r}")
+    digest = hashlib.sha256(Path(spec_path).read_bytes()).hexdigest()
+    spec_label = Path(spec_path).as_posix()
+    head = _header(spec_label, digest, command)
+    model_name = f"{module}_model"
+    report = GenReport(module, max_depth)
+    env = environment()
+    common = dict(head, model_module=model_name, spec_module=str_literal(module), max_depth=max_depth)
+
+    files: dict[str, str] = {f"{model_name}.py": generate_model(system, spec_label, digest, command)}
+
+    # a) counterexamples
+    cex = _Writer(system, front.sources)
+    tests: list[_Test] = []
+    notes: list[str] = []
+    goals = [(p.name, p) for p in system.invariants]
+    if has_range_obligations(system):
+        goals.append(("range", None))
+    for name, prop in goals:
+        result = bmc.check(system, [name], max_depth=max_depth, timeout=timeout, ranges=name == "range")
+        if result.status == "violated":
+            assert result.trace is not None
+            report.violated.append(name)
+            tests.append(_counterexample_test(cex, name, prop, result))
+            notes.append(f"{name}: violated, shortest counterexample {len(result.trace) - 1} steps "
+                         f"({tests[-1].name})")
+        elif result.status == "holds":
+            report.holding.append(name)
+            notes.append(f"{name}: no violation within depth {max_depth} (bounded: not a proof)")
+        else:
+            report.unknown.append(_unknown(f"invariant {name}", result))
+            notes.append(report.unknown[-1])
+    files[f"test_{module}_counterexamples.py"] = env.get_template("test_counterexamples.py.j2").render(
+        common, tests=tests, notes=[comment_text(n) for n in notes], initial=cex.initial_text() if tests else [],
+        doc=doc_literal(f"Counterexample tests of {module}: each refuted invariant pinned by its shortest trace, "
+                        "replayed step by step on the model (and on an implementation, when one is selected).", ""))
+    report.counts[f"test_{module}_counterexamples.py"] = len(tests)
+
+    # b) coverage
+    cov = _Writer(system, front.sources)
+    tests, dead, unknown = [], [], []
+    for action in system.actions:
+        result = bmc.reach_step(system, action.name, max_depth=max_depth, timeout=timeout)
+        branches = _ifs(action.body)
+        if result.status == "reached":
+            assert result.trace is not None
+            tests.append(_reach_test(cov, f"test_{action.name}_is_taken", f"The shortest run whose last step is "
+                                     f"{action.name}." + (f"\n\n{action.name}: {action.doc}" if action.doc else ""),
+                                     result.trace, []))
+        elif result.status == "unreached":
+            dead.append(f"action {action.name}: not reached within depth {max_depth}")
+            dead += [cov.branch_text(action, b, t) + f": not reached within depth {max_depth} (its action is not)"
+                     for b in branches for t in (True, False)]
+            continue
+        else:
+            unknown.append(_unknown(f"action {action.name}", result))
+        rel = transition.relation(system, action)
+        known = {b for b, _, _ in rel.branch_paths}
+        for b in branches:
+            if b.branch_id not in known:
+                continue
+            for taken in (True, False):
+                what = cov.branch_text(action, b, taken)
+                r = bmc.reach_branch(system, action.name, b.branch_id, taken, max_depth=max_depth, timeout=timeout)
+                if r.status == "reached":
+                    assert r.trace is not None
+                    side = "then" if taken else "else"
+                    tests.append(_reach_test(cov, f"test_{action.name}_if{b.branch_id}_{side}",
+                                             f"The shortest run whose last step takes {what}.", r.trace, []))
+                elif r.status == "unreached":
+                    dead.append(f"{what}: not reached within depth {max_depth}")
+                else:
+                    unknown.append(_unknown(what, r))
+    report.dead += dead
+    report.unknown += unknown
+    files[f"test_{module}_coverage.py"] = env.get_template("test_coverage.py.j2").render(
+        common, tests=tests, dead=[comment_text(d) for d in dead], unknown=[comment_text(u) for u in unknown],
+        initial=cov.initial_text() if tests else [],
+        doc=doc_literal(f"Coverage tests of {module}: for every action and both sides of every `if` in an action, "
+                        "the shortest run found by Z3 that takes it, replayed and asserted state by state.", ""))
+    report.counts[f"test_{module}_coverage.py"] = len(tests)
+
+    # c) cover witnesses
+    wit = _Writer(system, front.sources)
+    tests, dead, unknown = [], [], []
+    for cover in system.covers:
+        r = bmc.reach(system, cover.name, max_depth=max_depth, timeout=timeout)
+        if r.status == "reached":
+            assert r.trace is not None
+            tests.append(_reach_test(wit, f"test_{cover.name}_is_reached",
+                                     f"Cover goal {cover.name}" + (f": {cover.doc}" if cover.doc else ".")
+                                     + f"\n\nThe shortest run that reaches it ({len(r.trace) - 1} steps).", r.trace,
+                                     [f"assert {str_literal(cover.name)} in model.check_covers(last), (",
+                                      f"    {str_literal(f'cover goal {cover.name} does not hold at the end')})"]))
+        elif r.status == "unreached":
+            dead.append(f"cover {cover.name}: not reached within depth {max_depth}")
+        else:
+            unknown.append(_unknown(f"cover {cover.name}", r))
+    report.dead += dead
+    report.unknown += unknown
+    files[f"test_{module}_witnesses.py"] = env.get_template("test_witnesses.py.j2").render(
+        common, tests=tests, dead=[comment_text(d) for d in dead], unknown=[comment_text(u) for u in unknown],
+        initial=wit.initial_text() if tests else [],
+        doc=doc_literal(f"Witness tests of {module}: for every `cover` goal of the spec, the shortest run that "
+                        "reaches it, replayed state by state.", ""))
+    report.counts[f"test_{module}_witnesses.py"] = len(tests)
+
+    # d) properties
+    refuted = [n for n in report.violated if n != "range"]
+    expect = None
+    if refuted:
+        expect = (f"invariant {', '.join(refuted)} is refuted by Z3; see test_{module}_counterexamples.py. Random runs "
+                  f"may or may not find it in {_PROPERTY_EXAMPLES} examples")
+    files[f"test_{module}_properties.py"] = generate_property_tests(
+        system, model_name, spec_label, digest, command, max_examples=_PROPERTY_EXAMPLES, step_count=_PROPERTY_STEPS,
+        expect_failure=expect)
+    report.counts[f"test_{module}_properties.py"] = 1
+
+    files["conftest.py"] = env.get_template("conftest.py.j2").render()
+    report.seconds = time.monotonic() - start
+    return GenResult(files, report)
+
+
+def _reach_test(writer: _Writer, base: str, doc: str, trace: Trace, checks: list[str]) -> _Test:
+    return _Test(writer.test_name(base), doc_literal(doc, "    "), writer.steps(trace), checks)
+
+
+def _counterexample_test(writer: _Writer, name: str, prop: ir.Property | None, result: bmc.CheckResult) -> _Test:
+    trace = result.trace
+    assert trace is not None
+    n = len(trace) - 1
+    if prop is None:
+        doc = (f"A range violation: the last step ({trace.last.action}) assigns a value outside its variable's "
+               f"range. Shortest counterexample: {n} steps.")
+        checks = ["with pytest.raises(RangeViolation):",
+                  "    model.step(last, *steps[-1][:2])"]
+        t = _Test(writer.test_name("test_range_is_violated"), doc_literal(doc, "    "), writer.steps(trace), checks)
+        t.steps.insert(0, "    # the last state is what Z3 computed past the range; the model refuses the step")
+        return t
+    doc = (f"Invariant {name}" + (f": {prop.doc}" if prop.doc else ".")
+           + f"\n\nZ3's shortest counterexample: {n} steps; it fails at the last state with "
+           + ", ".join(f"{k} = {v}" for k, v in result.witness.items()) + ".")
+    read: list[str] = []
+    _vars_read(prop.expr, read)
+    witness = "{" + ", ".join(f"{str_literal(k)}: {_plain_literal(v)}" for k, v in result.witness.items()) + "}"
+    names = "(" + "".join(str_literal(r) + ", " for r in read).rstrip(" ") + ")"
+    checks = [f"assert model.violated_invariants(last) == [({str_literal(name)}, {witness})], (",
+              f"    {str_literal(f'{name} must fail at the last state')})",
+              "if implementation is not None:",
+              f"    _implementation_shows_violation(implementation, last, {str_literal(name)}, {names})"]
+    return _Test(writer.test_name(f"test_{name}_is_violated"), doc_literal(doc, "    "), writer.steps(trace), checks)
+
+
+__all__ = ["GenReport", "GenResult", "generate_all"]

@@ -1,0 +1,215 @@
+"""The generated pytest suites: they pass on the model, pin svm_virq's lost IPI, cover every action, report dead code,
+drive an implementation adapter in lockstep, and are byte-for-byte deterministic."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from spec_paths import ROOT, SEED_SPECS, SPEC
+
+from generator.frontend import load_system
+from generator.suites import generate_all
+
+SMALL = {"VECTORS": "32..33"}
+# With only vectors 0x20 and 0x21 (one priority class), no vector is pending behind a re-injected one: while the first
+# is in service it blocks the second, so vmrun's window request after a re-injection is dead code at this size.
+DEAD_AT_SMALL_VECTORS = {
+    "svm_evtinj.irq": ["vmrun: the then branch of if #1 (line 87 `if v != 0 {`): not reached within depth 9"],
+}
+DEPTH = 9  # the deepest shortest trace of the seed specs (iret) has 8 steps
+
+TINY = """--- A tiny spec with a dead branch and an unreachable action.
+module tiny
+
+var x: 0..3
+var flag: bool
+
+init {
+  x = 0
+  flag = false
+}
+
+--- Count up.
+action inc()
+  requires x < 3
+{
+  x' = x + 1
+  if x == 7 {
+    flag' = true
+  }
+}
+
+action stuck()
+  requires x == 3 and flag
+{
+  flag' = false
+}
+
+invariant small: x < 2
+
+cover flagged: flag
+"""
+
+ADAPTER = '''
+import svm_virq_model as m
+
+
+class ModelAdapter:
+    """An "implementation" that is the model itself, without the ghost variable."""
+
+    module = "svm_virq"
+    observes = tuple(n for n in m.VAR_NAMES if n != "owed")
+
+    def reset(self):
+        self.s = m.initial_state()
+
+    def observe(self):
+        return {n: v for n, v in m.state_to_dict(self.s).items() if n in self.observes}
+
+    def __getattr__(self, name):
+        if name not in m.ACTIONS:
+            raise AttributeError(name)
+
+        def act(**params):
+            self.s = m.step(self.s, name, params)
+        return act
+'''
+
+
+def _write(result, directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in result.files.items():
+        (directory / name).write_text(text)
+
+
+def _pytest(directory: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    cwd = directory if directory.is_dir() else directory.parent
+    command = [sys.executable, "-m", "pytest", str(directory), "-q", "-p", "no:cacheprovider", "-rsx", *args]
+    return subprocess.run(command, check=False, capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """The suites of every seed spec at VECTORS=32..33, written into one directory (spec paths as given, relative)."""
+    directory = tmp_path_factory.mktemp("generated_tests")
+    results = {}
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        for spec in SEED_SPECS:
+            result = generate_all(Path("spec") / spec, SMALL, f"irqspec gen spec/{spec}",
+                                  max_depth=DEPTH)
+            _write(result, directory)
+            results[spec] = result
+    finally:
+        os.chdir(cwd)
+    return directory, results
+
+
+def test_generated_suites_pass_on_the_models(generated):
+    directory, _ = generated
+    run = _pytest(directory)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert " failed" not in run.stdout and "error" not in run.stdout.lower()
+
+
+def test_svm_virq_lost_ipi_is_pinned_by_a_seven_step_counterexample(generated):
+    directory, results = generated
+    report = results["svm_virq.irq"].report
+    assert report.violated == ["no_lost_ipi"]
+    text = (directory / "test_svm_virq_counterexamples.py").read_text()
+    assert "def test_no_lost_ipi_is_violated(implementation):" in text
+    assert "# 7. vmexit(c=1)" in text and "#      isr[1] = {0x21}" in text
+    run = _pytest(directory / "test_svm_virq_counterexamples.py")
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout
+    for spec in ("svm_evtinj.irq", "svm_virq_pending.irq"):
+        assert results[spec].report.violated == [] and results[spec].report.holding == ["no_lost_ipi"]
+
+
+@pytest.mark.parametrize("spec", SEED_SPECS)
+def test_every_action_branch_and_cover_has_a_test(generated, spec):
+    directory, results = generated
+    system = load_system(SPEC / spec, SMALL)
+    report = results[spec].report
+    coverage = (directory / f"test_{system.module}_coverage.py").read_text()
+    witnesses = (directory / f"test_{system.module}_witnesses.py").read_text()
+    for action in system.actions:
+        assert f"def test_{action.name}_is_taken(implementation):" in coverage
+    dead = DEAD_AT_SMALL_VECTORS.get(spec, [])
+    assert report.dead == dead and report.unknown == []
+    assert all(f"#   {line}" in coverage for line in dead) and ("#   (none)" in coverage) == (not dead)
+    for cover in system.covers:
+        assert f"def test_{cover.name}_is_reached(implementation):" in witnesses
+    assert report.counts[f"test_{system.module}_witnesses.py"] == len(system.covers)
+
+
+def test_dead_branches_unreached_actions_and_covers_are_reported(tmp_path):
+    spec = tmp_path / "tiny.irq"
+    spec.write_text(TINY)
+    result = generate_all(spec, {}, "irqspec gen tiny.irq", max_depth=6)
+    assert result.report.dead == [
+        "inc: the then branch of if #0 (line 17 `if x == 7 {`): not reached within depth 6",
+        "action stuck: not reached within depth 6",
+        "cover flagged: not reached within depth 6",
+    ]
+    coverage = result.files["test_tiny_coverage.py"]
+    assert "#   action stuck: not reached within depth 6" in coverage
+    assert "def test_inc_if0_else(implementation):" in coverage
+    assert "#   cover flagged: not reached within depth 6" in result.files["test_tiny_witnesses.py"]
+    _write(result, tmp_path / "out")
+    run = _pytest(tmp_path / "out")
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_broken_model_fails_the_counterexample_replay_naming_step_and_variable(generated, tmp_path):
+    directory, _ = generated
+    for name in ("conftest.py", "svm_virq_model.py", "test_svm_virq_counterexamples.py"):
+        (tmp_path / name).write_text((directory / name).read_text())
+    with open(tmp_path / "svm_virq_model.py", "a") as model:
+        model.write("\n\n_real_vmexit = vmexit\n\n\ndef vmexit(s, c):  # broken: the exit forgets to accept into ISR\n"
+                    "    return _new(State, _real_vmexit(s, c)[:1] + (s[1],) + _real_vmexit(s, c)[2:])\n\n\n"
+                    "ACTIONS['vmexit'] = ACTIONS['vmexit']._replace(apply=vmexit)\n")
+    run = _pytest(tmp_path)
+    assert run.returncode == 1, run.stdout
+    assert "Divergence" in run.stdout
+    assert "divergence after step 7 (vmexit): isr expected {0: {}, 1: {0x21}}, observed {0: {}, 1: {}}" in run.stdout
+
+
+def test_adapter_runs_in_lockstep_and_shows_the_lost_vector(generated, tmp_path):
+    directory, _ = generated
+    (tmp_path / "virq_adapter.py").write_text(ADAPTER)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(directory), str(ROOT)]))
+    run = _pytest(directory, "--irqspec-adapter=virq_adapter:ModelAdapter", env=env)
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 failed" in run.stdout, run.stdout
+    assert ("the implementation follows the counterexample and violates no_lost_ipi with {'c': 1, 'v': 33}: "
+            "owed = {0: {}, 1: {0x21}} (not observed: the model's value); irr = {0: {}, 1: {}}") in run.stdout
+    assert "the selected adapter implements spec module 'svm_virq', these tests are of 'svm_evtinj'" in run.stdout
+    env["IRQSPEC_ADAPTER"] = "virq_adapter:ModelAdapter"
+    coverage = _pytest(directory / "test_svm_virq_coverage.py", env=env)
+    assert coverage.returncode == 0 and "11 passed" in coverage.stdout, coverage.stdout
+
+
+def test_generation_is_deterministic_and_every_file_has_the_header(generated, monkeypatch):
+    _, results = generated
+    monkeypatch.chdir(ROOT)
+    again = generate_all(Path("spec") / "svm_virq.irq", SMALL, "irqspec gen spec/svm_virq.irq",
+                         max_depth=DEPTH)
+    first = results["svm_virq.irq"].files
+    assert list(again.files) == list(first)
+    assert all(again.files[name].encode() == first[name].encode() for name in first)
+    digest = hashlib.sha256((SPEC / "svm_virq.irq").read_bytes()).hexdigest()
+    for name, text in first.items():
+        head = text.splitlines()[:3]
+        assert "Do not edit" in "\n".join(head), name
+        assert str(ROOT) not in text, name
+        if name != "conftest.py":
+            assert head[0] == f"# Generated by irqspec from spec/svm_virq.irq (sha256 {digest}).", name
+            assert head[1] == "# Command: irqspec gen spec/svm_virq.irq", name
+    assert list(first) == ["svm_virq_model.py", "test_svm_virq_counterexamples.py", "test_svm_virq_coverage.py",
+                           "test_svm_virq_witnesses.py", "test_svm_virq_properties.py", "conftest.py"]
