@@ -28,7 +28,7 @@ def big_spec(actions: int) -> str:
     lines = ["module big", "var x: 0..1000", "init { x = 0 }"]
     for i in range(actions):
         lines += [f"--- action {i}", f"action a{i}(k: 0..3)", f"  requires x < 1000 and k != {i % 4}", "{",
-                  f"  let y = x + k", f"  if y <= 1000 {{ x' = y }}", "}"]
+                  "  let y = x + k", "  if y <= 1000 { x' = y }", "}"]
     return "\n".join(lines) + "\n"
 
 

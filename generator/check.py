@@ -974,7 +974,12 @@ def _show_location(loc: tuple) -> str:
 
 def build_system(modules: list[s.ModuleAst], overrides: dict[str, str] | None = None) -> ir.System:
     """Check parsed modules (dependency order, root last) and build the IR; raise SpecError with every error."""
-    return Checker(modules, overrides).run()
+    try:
+        return Checker(modules, overrides).run()
+    except RecursionError:  # a tree the parser could still build but the recursive checks cannot walk
+        root = modules[-1]
+        raise SpecError([Diagnostic(root.span, "nesting too deep to check",
+                                    "split deeply nested expressions or statements into defs and lets")]) from None
 
 
 __all__ = ["build_system", "Checker"]

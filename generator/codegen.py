@@ -76,7 +76,8 @@ def _enum_domains(e: ir.Expr, out: dict[tuple[str, ...], ir.EnumType]) -> None:
 
 def _wrap_unpack(names: list[str], indent: str) -> str:
     """`a, b, c = s`, wrapped in parentheses when it is too long for one line."""
-    line = f"{indent}{', '.join(names)} = s"
+    # one name still unpacks: `x, = s` (State is a tuple of the variables)
+    line = f"{indent}{', '.join(names)}{',' if len(names) == 1 else ''} = s"
     if len(line) <= _WIDTH:
         return line
     rows, cur = [], indent + "("

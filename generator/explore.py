@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 from runtime.trace import Step, Trace
 from runtime.values import RangeViolation

@@ -66,6 +66,9 @@ def _span(file: str, meta_or_token: Any) -> Span:
                 getattr(meta_or_token, "end_column", meta_or_token.column) or meta_or_token.column)
 
 
+MAX_LITERAL_BITS = 4096
+
+
 def parse_int(text: str) -> int:
     t = text.replace("_", "")
     if t.startswith(("0x", "0X")):
@@ -249,7 +252,16 @@ class _ToSyntax(Transformer):
         return s.FieldExpr(children[0], str(children[1]), self._sp(meta))
 
     def int_lit(self, meta, children):
-        return s.IntLit(parse_int(str(children[0])), self._sp(meta))
+        # Python refuses to convert decimal strings (either way) of more than sys.get_int_max_str_digits() digits, so
+        # a literal far beyond any width or range a spec can use is an error here, not a crash in a later message.
+        try:
+            value = parse_int(str(children[0]))
+        except ValueError:
+            value = None
+        if value is None or value.bit_length() > MAX_LITERAL_BITS:
+            raise SpecError([Diagnostic(self._sp(meta), f"integer literal too large ({len(children[0])} characters;"
+                                        f" at most {MAX_LITERAL_BITS} bits)")])
+        return s.IntLit(value, self._sp(meta))
 
     def true_lit(self, meta, children):
         return s.BoolLit(True, self._sp(meta))
@@ -400,9 +412,32 @@ def parse_text(text: str, file: str) -> s.ModuleAst:
             docs.append(tok)
     try:
         module = _ToSyntax(file).transform(tree)
+    except RecursionError:
+        raise SpecError([_too_deep(parser, text, file)]) from None
     except VisitError as err:  # a transformer bug, not a user error: keep the original exception
+        if isinstance(err.orig_exc, SpecError):  # a literal the transformer rejects
+            raise err.orig_exc from None
+        if isinstance(err.orig_exc, RecursionError):
+            raise SpecError([_too_deep(parser, text, file)]) from None
         raise err.orig_exc from None
     return _attach_docs(module, docs, text.splitlines())
+
+
+def _too_deep(parser: Lark, text: str, file: str) -> Diagnostic:
+    """The error for a spec nested deeper than the syntax tree can be built on Python's stack, placed at the most
+    deeply nested opening bracket or `if`."""
+    depth = deepest = 0
+    where: Token | None = None
+    for tok in parser.lex(text):
+        if tok in ("(", "[", "{", "if"):
+            depth += 1
+            if depth > deepest:
+                deepest, where = depth, tok
+        elif tok in (")", "]", "}"):
+            depth -= 1
+    span = _span(file, where) if where is not None else Span(file, 1, 1)
+    return Diagnostic(span, "nesting too deep", "split the expression or the statement into smaller pieces (a def, "
+                      "a let) so that it nests less")
 
 
 def _recover_errors(text: str, file: str, first: UnexpectedInput) -> list[Diagnostic]:

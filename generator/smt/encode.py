@@ -70,8 +70,8 @@ class ExprEncoder:
         if e.op in ("and", "or", "implies"):
             # short-circuit on a constant left side: expanded quantifiers produce many of these
             left = self.boolean(e.args[0], env)
-            if z3.is_false(left):
-                return z3.BoolVal(e.op == "implies")
+            if z3.is_false(left):  # false and x = false; false or x = x; false implies x = true
+                return self.boolean(e.args[1], env) if e.op == "or" else z3.BoolVal(e.op == "implies")
             if z3.is_true(left):
                 return z3.BoolVal(True) if e.op == "or" else self.boolean(e.args[1], env)
             right = self.boolean(e.args[1], env)
