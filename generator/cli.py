@@ -51,8 +51,11 @@ class _LiveLine:
     def __init__(self, enabled: bool):
         self.enabled = enabled
         self.shown = False
+        self.depth = -1  # the deepest depth found clean so far (reported when interrupted)
+        self.elapsed = 0.0
 
     def __call__(self, depth: int, elapsed: float) -> None:
+        self.depth, self.elapsed = depth, elapsed
         if self.enabled:
             sys.stderr.write(f"\r  depth {depth} clean, {elapsed:.1f} s ")
             sys.stderr.flush()
@@ -62,6 +65,64 @@ class _LiveLine:
         if self.shown:
             sys.stderr.write("\r" + " " * 40 + "\r")
             sys.stderr.flush()
+
+
+def _run_with_memory_limit(fn: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """--memory MB: run the command in a child process whose address space may grow by at most MB beyond what it
+    holds now. Z3 running out of memory can abort the process (its C++ out-of-memory error is not always turned into
+    an answer), so the limit is enforced and observed from outside: a child that dies of it is an "unknown" (exit 3),
+    never a verdict."""
+    import os
+    import resource
+    import signal
+
+    import z3  # noqa: F401 - loaded before the limit is measured: mapping the solver library is not the solving
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    page = os.sysconf("SC_PAGE_SIZE")
+    with open("/proc/self/statm") as statm:
+        current = int(statm.read().split()[0]) * page
+    pid = os.fork()
+    if pid == 0:  # the child: limit itself, run the command, leave with its exit code
+        code = EXIT_UNKNOWN
+        try:
+            limit = current + int(args.memory * (1 << 20))
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            code = fn(args)
+        except MemoryError:
+            code = 100
+        except SpecError as err:
+            sys.stderr.write(err.render() + "\n")
+            code = EXIT_ERROR
+        except KeyboardInterrupt:
+            code = EXIT_INTERRUPTED
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except KeyboardInterrupt:
+            os.kill(pid, signal.SIGINT)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) != 100:
+        return os.WEXITSTATUS(status)
+    how = "ran out of memory" if os.WIFEXITED(status) else f"was ended by signal {os.WTERMSIG(status)}"
+    sys.stdout.write(f"UNKNOWN: the solving process {how} under --memory {args.memory:g} MB\n")
+    return EXIT_UNKNOWN
+
+
+def _peak_memory_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def _z3_interrupted(reason: str) -> bool:
+    """Z3 catches Ctrl-C itself and answers "unknown" with this reason: that is the user stopping us, not a result."""
+    return "interrupted from keyboard" in reason or "canceled" in reason
 
 
 def _solver_errors(fn: Callable[[], object]) -> object:
@@ -83,8 +144,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     try:
         result = _solver_errors(lambda: check(system, args.inv or None, max_depth=args.max_depth,
                                               timeout=args.timeout, progress=live))
+    except KeyboardInterrupt:
+        live.clear()
+        sys.stderr.write(f"irqspec: interrupted: no violation up to depth {live.depth} ({live.elapsed:.1f} s)\n")
+        return EXIT_INTERRUPTED
     finally:
         live.clear()
+    if result.status == "unknown" and _z3_interrupted(result.reason):
+        sys.stderr.write(f"irqspec: interrupted: no violation up to depth {result.depth_reached} "
+                         f"({result.elapsed:.1f} s)\n")
+        return EXIT_INTERRUPTED
     if args.itf and result.trace is not None:
         from runtime.itf import write_itf
         from .itf_types import param_descriptors, var_descriptors
@@ -139,6 +208,9 @@ def cmd_prove(args: argparse.Namespace) -> int:
             if result.trace.witness:
                 sys.stdout.write(f"violated for {format_witness(result.trace.witness)}\n")
         return EXIT_VIOLATED
+    if _z3_interrupted(result.reason):
+        sys.stderr.write(f"irqspec: interrupted ({result.engine}, {result.elapsed:.1f} s)\n")
+        return EXIT_INTERRUPTED
     sys.stdout.write(f"UNKNOWN ({result.engine}): {result.reason}\n")
     cti = result.cti
     if cti is not None:
@@ -199,7 +271,9 @@ def cmd_explore(args: argparse.Namespace) -> int:
     system = _load(args).system
     live = _ExploreLine(sys.stderr.isatty())
     try:
-        result = explore(system, max_states=args.max_states, max_depth=args.max_depth, progress=live)
+        limit = args.memory
+        result = explore(system, max_states=args.max_states, max_depth=args.max_depth, progress=live,
+                         should_stop=(lambda: _peak_memory_mb() > limit) if limit else None)
     except ExploreInterrupted as stop:
         live.clear()
         sys.stderr.write(f"irqspec: interrupted after {stop.states} distinct states, depth {stop.depth} "
@@ -290,6 +364,9 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"parse": cmd_parse, 
                                                              "replay": cmd_replay, "gen": cmd_gen}
 
 
+MEMORY_HELP = "memory limit in MB: past it the answer is unknown (exit 3), never a verdict"
+
+
 def _positive(text: str) -> float:
     value = float(text)
     if value <= 0:
@@ -323,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inv", action="append", default=[], metavar="NAME", help="check only this invariant (repeatable)")
     p.add_argument("--max-depth", type=int, default=20, metavar="K", help="longest trace to look for (default 20)")
     p.add_argument("--timeout", type=_positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
+    p.add_argument("--memory", type=_positive, default=None, metavar="MB", help=MEMORY_HELP)
     p.add_argument("--itf", metavar="PATH", help="write the counterexample as an ITF JSON trace")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p = sub.add_parser("explore", help="explicit-state breadth-first search: the shortest violating run, or the "
@@ -332,6 +410,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop after N distinct states (exit 3)")
     p.add_argument("--max-depth", type=_positive_int, default=None, metavar="K",
                    help="explore runs of at most K steps (exit 3 when states lie deeper)")
+    p.add_argument("--memory", type=_positive, default=None, metavar="MB", help=MEMORY_HELP)
     p = sub.add_parser("prove", help="unbounded proof of the invariants (induction, k-induction, Spacer)")
     _spec_arguments(p)
     p.add_argument("--inv", action="append", default=[], metavar="NAME", help="prove only this invariant (repeatable)")
@@ -339,6 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="proof engine; auto runs them as a portfolio (default)")
     p.add_argument("--max-k", type=int, default=10, metavar="K", help="largest k for k-induction (default 10)")
     p.add_argument("--timeout", type=_positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
+    p.add_argument("--memory", type=_positive, default=None, metavar="MB", help=MEMORY_HELP)
     p = sub.add_parser("gen", help="generate the Python reference model and pytest suites of a spec")
     _spec_arguments(p)
     p.add_argument("-o", dest="output", default="generated_tests", metavar="DIR",
@@ -346,6 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-depth", type=int, default=20, metavar="K",
                    help="longest trace to look for when finding counterexamples and covering paths (default 20)")
     p.add_argument("--timeout", type=_positive, default=None, metavar="S", help="bound on each solver question")
+    p.add_argument("--memory", type=_positive, default=None, metavar="MB", help=MEMORY_HELP)
     p = sub.add_parser("replay", help="replay an ITF trace on the spec's reference model; report the first mismatch")
     _spec_arguments(p)
     p.add_argument("trace", help="an ITF JSON trace (from irqspec check --itf, Quint or Apalache)")
@@ -356,6 +437,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "memory", None) and args.command != "explore":
+            return _run_with_memory_limit(COMMANDS[args.command], args)
         return COMMANDS[args.command](args)
     except SpecError as err:
         sys.stderr.write(err.render() + "\n")
