@@ -314,11 +314,13 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     report.counts[f"test_{module}_witnesses.py"] = len(tests)
 
     # d) properties
-    refuted = [n for n in report.violated if n != "range"]
+    # the random runs check the invariants and, through RangeViolation, the range property: either refuted by Z3
+    # makes their failure expected
     expect = None
-    if refuted:
-        expect = (f"invariant {', '.join(refuted)} is refuted by Z3; see test_{module}_counterexamples.py. Random runs "
-                  f"may or may not find it in {_PROPERTY_EXAMPLES} examples")
+    if report.violated:
+        what = ", ".join(("the range property" if n == "range" else f"invariant {n}") for n in report.violated)
+        expect = (f"{what} refuted by Z3; see test_{module}_counterexamples.py. Random runs may or may not find it in "
+                  f"{_PROPERTY_EXAMPLES} examples")
     files[f"test_{module}_properties.py"] = generate_property_tests(
         system, model_name, spec_label, digest, command, max_examples=_PROPERTY_EXAMPLES, step_count=_PROPERTY_STEPS,
         expect_failure=expect)
@@ -338,13 +340,15 @@ def _counterexample_test(writer: _Writer, name: str, prop: ir.Property | None, r
     assert trace is not None
     n = len(trace) - 1
     if prop is None:
-        doc = (f"A range violation: the last step ({trace.last.action}) assigns a value outside its variable's "
-               f"range. Shortest counterexample: {n} steps.")
+        # the trace ends in the state from which the witness's action would assign out of range (see bmc.check)
+        w = result.witness
+        action, params = str(w["action"]), dict(w["params"])  # type: ignore[call-overload]
+        doc = (f"A range violation: after these {n} steps, {action} would assign {w['value']} to {w['var']}, "
+               f"outside its declared range.")
+        call = "{" + ", ".join(f"{str_literal(k)}: {_plain_literal(v)}" for k, v in params.items()) + "}"
         checks = ["with pytest.raises(RangeViolation):",
-                  "    model.step(last, *steps[-1][:2])"]
-        t = _Test(writer.test_name("test_range_is_violated"), doc_literal(doc, "    "), writer.steps(trace), checks)
-        t.steps.insert(0, "    # the last state is what Z3 computed past the range; the model refuses the step")
-        return t
+                  f"    model.step(last, {str_literal(action)}, {call})"]
+        return _Test(writer.test_name("test_range_is_violated"), doc_literal(doc, "    "), writer.steps(trace), checks)
     doc = (f"Invariant {name}" + (f": {prop.doc}" if prop.doc else ".")
            + f"\n\nZ3's shortest counterexample: {n} steps; it fails at the last state with "
            + ", ".join(f"{k} = {v}" for k, v in result.witness.items()) + ".")

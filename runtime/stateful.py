@@ -15,6 +15,8 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from .values import RangeViolation
+
 
 def _rule_name(action: str, taken: set[str]) -> str:
     name = action if action.isidentifier() and not keyword.iskeyword(action) else "action"
@@ -27,7 +29,7 @@ def _rule_name(action: str, taken: set[str]) -> str:
     return name
 
 
-def _make_rule(info: Any, name: str):
+def _make_rule(info: Any, name: str, model_name: str):
     def some_instance(self) -> bool:
         return next(iter(info.instances(self.state)), None) is not None
 
@@ -37,8 +39,14 @@ def _make_rule(info: Any, name: str):
         for i, (name, _) in enumerate(info.params):
             choices = list(dict.fromkeys(t[i] for t in instances if t[:i] == chosen))
             chosen += (data.draw(st.sampled_from(choices), label=name),)
-        self.state = info.apply(self.state, *chosen)
-        self.steps.append((info.name, dict(zip((p for p, _ in info.params), chosen)), self.state))
+        params = dict(zip((p for p, _ in info.params), chosen))
+        try:
+            self.state = info.apply(self.state, *chosen)
+        except RangeViolation as err:  # the implicit property `range` fails: report it like an invariant
+            args = ", ".join(f"{k}={v!r}" for k, v in params.items())
+            raise AssertionError(f"{model_name}: range violated after {len(self.steps) - 1} steps, by "
+                                 f"{info.name}({args}): {err}\n" + describe_run(self.steps)) from None
+        self.steps.append((info.name, params, self.state))
 
     take.__name__ = take.__qualname__ = name
     return precondition(some_instance)(rule(data=st.data())(take))
@@ -65,7 +73,7 @@ def build_state_machine(model: Any, check_invariants: bool = True) -> type[RuleB
     taken: set[str] = {"state", "steps", "invariants_hold"}
     for info in model.ACTIONS.values():
         name = _rule_name(info.name, taken)
-        namespace[name] = _make_rule(info, name)
+        namespace[name] = _make_rule(info, name, model.SPEC)
 
     if check_invariants:
         def invariants_hold(self) -> None:

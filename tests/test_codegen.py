@@ -306,3 +306,36 @@ def test_generated_property_test_file_is_plain_python():
     assert "import svm_evtinj_model as model" in text and "TestSvmEvtinjProperties" in text
     with pytest.raises(ValueError):
         generate_property_tests(system, "os; import x")
+
+
+def test_hostile_spec_suites_generate_import_and_pass(tmp_path):
+    """Code-generation safety: the whole suite of a spec with adversarial identifiers and doc comments runs, and the
+    generated files import only the runtime, the test libraries and the standard library (no spec text reaches an
+    import statement, eval, exec or compile)."""
+    import ast
+    import subprocess
+    import sys
+
+    from generator.suites import generate_all
+
+    spec = tmp_path / "hostile.irq"
+    spec.write_text(HOSTILE, encoding="utf-8")
+    result = generate_all(spec, {}, "irqspec gen hostile.irq", max_depth=6)
+    out = tmp_path / "suite"
+    out.mkdir()
+    allowed = {"runtime", "pytest", "hypothesis", "operator", "os", "sys", "importlib", "pathlib", "hostile_model",
+               "__future__"}
+    for name, text in result.files.items():
+        (out / name).write_text(text, encoding="utf-8")
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                assert {a.name.split(".")[0] for a in node.names} <= allowed, (name, ast.dump(node))
+            elif isinstance(node, ast.ImportFrom):
+                assert (node.module or "").split(".")[0] in allowed, (name, node.module)
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                assert node.func.id not in ("eval", "exec", "compile", "__import__"), name
+    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(out)], capture_output=True,
+                         text=True, cwd=out, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert " passed" in run.stdout

@@ -78,17 +78,30 @@ def test_svm_virq_three_cpus_one_vector_agree():
     assert (found.invariant, len(found.trace) - 1) == ("no_lost_ipi", 7)
 
 
+# With CR8_MAX=0 (TPR stays 0) the fixed specs' state spaces are small enough to exhaust in seconds.
+EXHAUSTIBLE = [({**ONE, "CR8_MAX": "0"}, "1vec"), ({**TWO, "CR8_MAX": "0"}, "2vec"),
+               ({**ONE, "CR8_MAX": "2"}, "1vec-3tpr"), ({"NCPU": "3", **ONE, "CR8_MAX": "0"}, "3cpu-1vec")]
+
+
 @pytest.mark.parametrize("spec", ["svm_evtinj.irq", "svm_virq_pending.irq"])
-@pytest.mark.parametrize("defines", [ONE, TWO], ids=["1vec", "2vec"])
-def test_fixed_specs_are_clean_to_the_bound_in_both_and_proved(spec, defines):
-    # Exhausting these at NCPU 2 takes minutes (over 10^6 states: V_TPR and TPR take 16 values per CPU), so the two
-    # searches are compared to a bound and the proof covers the rest.
+@pytest.mark.parametrize("defines", [d for d, _ in EXHAUSTIBLE], ids=[i for _, i in EXHAUSTIBLE])
+def test_fixed_specs_are_proved_exactly_when_exhaustive_exploration_is_clean(spec, defines):
     system = load_system(SPEC / spec, defines)
-    found = explore(system, max_depth=BOUND)
-    assert found.status == "incomplete" and "depth limit" in found.reason
-    assert found.diameter == BOUND
-    assert check(system, max_depth=BOUND).status == "holds"
+    found = explore(system)
+    assert found.status == "holds", found.reason  # every reachable state visited, none bad
     assert prove(system, timeout=120).status == "proved"
+    assert check(system, max_depth=BOUND).status == "holds"
+
+
+@pytest.mark.parametrize("defines", [d for d, _ in EXHAUSTIBLE], ids=[i for _, i in EXHAUSTIBLE])
+def test_pre_fix_spec_is_refuted_by_all_three_at_exhaustible_sizes(defines):
+    system = load_system(SPEC / "svm_virq.irq", defines)
+    found = explore(system)
+    bmc = check(system, max_depth=10)
+    proof = prove(system, timeout=120)
+    assert found.status == bmc.status == "violated" and proof.status == "refuted"
+    assert len(found.trace) - 1 == bmc.depth_reached == len(proof.trace) - 1 == 7
+    assert found.invariant == bmc.invariant == proof.invariant == "no_lost_ipi"
 
 
 @in_fresh_context
