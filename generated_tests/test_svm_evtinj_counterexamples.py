@@ -4,7 +4,7 @@
 """Counterexample tests of svm_evtinj: each refuted invariant pinned by its shortest trace, replayed step by step on the model (and on an implementation, when one is selected)."""
 # Z3 (bounded model checking, runs of up to 10 steps), per invariant:
 #   no_lost_ipi: no violation within depth 10 (bounded: not a proof)
-from runtime.conformance import replay
+from runtime.conformance import expand_steps, replay
 
 import svm_evtinj_model as model
 

@@ -5,7 +5,7 @@
 # Dead code (Z3 proved these are not reached within depth 10; deeper runs were not searched):
 #   (none)
 
-from runtime.conformance import replay
+from runtime.conformance import expand_steps, replay
 
 import svm_evtinj_model as model
 
@@ -29,19 +29,10 @@ INITIAL = {
 }
 
 
-def _expand(steps):
-    """The recorded steps with their full expected states."""
-    state, out = dict(INITIAL), []
-    for action, params, changed in steps:
-        state = {**state, **changed}
-        out.append((action, params, state))
-    return out
-
-
 def _replay(steps, implementation):
     """Replay `steps` on the model (every step enabled, every state as recorded) and, when an implementation is
     selected, on it in lockstep; return the model's last state. A mismatch raises runtime.conformance.Divergence."""
-    return replay(model, _expand(steps), implementation)
+    return replay(model, expand_steps(INITIAL, steps), implementation)
 
 
 def test_send_ipi_is_taken(implementation):

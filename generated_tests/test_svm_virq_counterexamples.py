@@ -9,7 +9,7 @@ import pytest  # noqa: F401
 
 from runtime.model import format_value
 from runtime.values import RangeViolation  # noqa: F401
-from runtime.conformance import replay
+from runtime.conformance import expand_steps, replay
 
 import svm_virq_model as model
 
@@ -32,19 +32,10 @@ INITIAL = {
 }
 
 
-def _expand(steps):
-    """The recorded steps with their full expected states."""
-    state, out = dict(INITIAL), []
-    for action, params, changed in steps:
-        state = {**state, **changed}
-        out.append((action, params, state))
-    return out
-
-
 def _replay(steps, implementation):
     """Replay `steps` on the model (every step enabled, every state as recorded) and, when an implementation is
     selected, on it in lockstep; return the model's last state. A mismatch raises runtime.conformance.Divergence."""
-    return replay(model, _expand(steps), implementation)
+    return replay(model, expand_steps(INITIAL, steps), implementation)
 
 
 def _implementation_shows_violation(implementation, last, invariant, names):

@@ -385,7 +385,7 @@ def generate_model(system: ir.System, spec_path: str, spec_text_hash: str, comma
         "instances": [b.instances(a) for a in system.actions],
         "actions": [b.action(a) for a in system.actions],
         "action_table": [{"raw": str_literal(a.name),
-                          "params": tuple_text([f"({str_literal(p.name)}, {_domain_value(p.type)})"
+                          "params": tuple_text([f"({str_literal(p.name)}, {domain_text(p.type)})"
                                                 for p in a.params]) if a.params else "()",
                           "enabled": b.enabled_py[a.name], "apply": b.action_py[a.name],
                           "instances": b.instances_py[a.name], "doc": str_literal(a.doc),
@@ -403,16 +403,6 @@ def generate_model(system: ir.System, spec_path: str, spec_text_hash: str, comma
         "cover_table": [(str_literal(p.name), b.prop_py[("cover", p.name)]) for p in system.covers],
     }
     return environment().get_template("model.py.j2").render(**context)
-
-
-def _domain_value(t: ir.Type) -> str:
-    if isinstance(t, ir.IntType):
-        return f"range({t.lo}, {t.hi + 1})"
-    if isinstance(t, ir.EnumType):
-        return tuple_text([str_literal(m) for m in t.members])
-    if isinstance(t, ir.BoolType):
-        return "(False, True)"
-    raise TypeError(f"not a finite parameter domain: {t}")
 
 
 def generate_property_tests(system: ir.System, model_module_name: str, spec_path: str = "",

@@ -6,7 +6,7 @@ that replays it on the generated model (and, when an adapter is selected, in loc
 returns the files to write with a report of what Z3 could not reach. It writes nothing: the CLI does.
 
 Traces are written as changes: step 0 is the initial state (`INITIAL`, written once per file), each later step holds
-the action, its parameters and the full new value of every variable that changed; `_expand` in the generated file
+the action, its parameters and the full new value of every variable that changed; `runtime.conformance.expand_steps`
 turns them into the full expected states that `runtime.conformance.replay` compares, so every state is asserted.
 """
 

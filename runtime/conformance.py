@@ -72,6 +72,18 @@ def compare(model: Any, step: int, action: str | None, expected: Mapping[str, ob
                              _show(model, name, observed[name]), f"{source} differs from {reference}")
 
 
+def expand_steps(initial: Mapping[str, object],
+                 steps: Iterable[tuple[str | None, Mapping[str, object], Mapping[str, object]]]) -> list:
+    """Recorded steps that list only the variables they change -> the same steps with full expected states (how
+    generated tests store traces: the initial state once, then each step's changes)."""
+    state: dict[str, object] = dict(initial)
+    out = []
+    for action, params, changed in steps:
+        state = {**state, **changed}
+        out.append((action, params, state))
+    return out
+
+
 def replay(model: Any, steps: Sequence[tuple[str | None, Mapping[str, object], Mapping[str, object]]],
            adapter: Adapter | None = None) -> Any:
     """Replay recorded steps (action, params, expected state) on the model, and on `adapter` in lockstep if given.

@@ -57,40 +57,36 @@ def _pad_pow2(b: z3.BitVecRef) -> tuple[z3.BitVecRef, int]:
     return (z3.ZeroExt(n - width, b) if n > width else b), n
 
 
-def _highest(args: tuple, result: ir.Type) -> Value:
-    """Binary search: each level tests whether the upper half holds a set bit (one bit of the index) and keeps the
-    half that holds the highest one. O(width) gates and log2(width) levels, rather than a width-long if-chain."""
-    (b,) = args
-    width = b.size()
-    if width == 1:
-        return IntV(z3.BitVecVal(0, 1), 0, 0)
+def _bit_search(b: z3.BitVecRef, highest: bool) -> z3.BitVecRef:
+    """The index of the highest (or lowest) set bit by binary search: each level tests one half and keeps the half
+    that holds the bit sought, which gives one bit of the index. O(width) gates and log2(width) levels, rather than a
+    width-long if-chain. The index is meaningless when no bit is set (callers handle 0)."""
     x, n = _pad_pow2(b)
     index = []
     while n > 1:
         half = n // 2
         upper, lower = z3.Extract(n - 1, half, x), z3.Extract(half - 1, 0, x)
-        found = upper != 0
-        index.append(_bool_bit(found))
-        x, n = z3.If(found, upper, lower), half
-    return make_int(z3.ZeroExt(1, z3.Concat(index) if len(index) > 1 else index[0]), 0, width - 1)
+        go_up = (upper != 0) if highest else (lower == 0)
+        index.append(_bool_bit(go_up))
+        x, n = z3.If(go_up, upper, lower), half
+    return z3.ZeroExt(1, z3.Concat(index) if len(index) > 1 else index[0])
+
+
+def _highest(args: tuple, result: ir.Type) -> Value:
+    """Index of the highest set bit; 0 when none is set (the search then descends to bit 0 by itself)."""
+    (b,) = args
+    if b.size() == 1:
+        return IntV(z3.BitVecVal(0, 1), 0, 0)
+    return make_int(_bit_search(b, highest=True), 0, b.size() - 1)
 
 
 def _lowest(args: tuple, result: ir.Type) -> Value:
-    """Binary search as in `_highest`, keeping the lower half whenever it holds a set bit; 0 when no bit is set."""
+    """Index of the lowest set bit; 0 when none is set."""
     (b,) = args
     width = b.size()
     if width == 1:
         return IntV(z3.BitVecVal(0, 1), 0, 0)
-    x, n = _pad_pow2(b)
-    index = []
-    while n > 1:
-        half = n // 2
-        upper, lower = z3.Extract(n - 1, half, x), z3.Extract(half - 1, 0, x)
-        empty = lower == 0
-        index.append(_bool_bit(empty))
-        x, n = z3.If(empty, upper, lower), half
-    found = z3.ZeroExt(1, z3.Concat(index) if len(index) > 1 else index[0])
-    out = make_int(found, 0, width - 1)
+    out = make_int(_bit_search(b, highest=False), 0, width - 1)
     return IntV(z3.If(b == 0, z3.BitVecVal(0, out.width), out.term), 0, width - 1)
 
 
