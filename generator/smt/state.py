@@ -108,7 +108,7 @@ class StepVars:
         return z3.And(parts)
 
     def decode(self, model: z3.ModelRef) -> tuple[str, dict[str, object]]:
-        j = model.eval(self.selector, model_completion=True).as_long()  # type: ignore[attr-defined]
+        j = model.evaluate(self.selector, model_completion=True).as_long()  # type: ignore[attr-defined]
         action = self.system.actions[self.instances[min(j, len(self.instances) - 1)].action]
         env = self.env(action.name)
         return action.name, {p.name: evaluate(model, env[p.name], p.type) for p in action.params}

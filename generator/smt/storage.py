@@ -130,14 +130,14 @@ def flatten(t: ir.Type, value: Value) -> Iterator[Value]:
 def evaluate(model: z3.ModelRef, value: Value, t: ir.Type) -> object:
     """The IR value of `value` (of type `t`) in `model`."""
     if isinstance(t, BoolType):
-        return z3.is_true(model.eval(value, model_completion=True))
+        return z3.is_true(model.evaluate(value, model_completion=True))
     if isinstance(t, IntType):
         assert isinstance(value, IntV)
-        return model.eval(value.term, model_completion=True).as_signed_long()  # type: ignore[attr-defined]
+        return model.evaluate(value.term, model_completion=True).as_signed_long()  # type: ignore[attr-defined]
     if isinstance(t, BitsType):
-        return model.eval(value, model_completion=True).as_long()  # type: ignore[attr-defined]
+        return model.evaluate(value, model_completion=True).as_long()  # type: ignore[attr-defined]
     if isinstance(t, EnumType):
-        index = model.eval(value, model_completion=True).as_long()  # type: ignore[attr-defined]
+        index = model.evaluate(value, model_completion=True).as_long()  # type: ignore[attr-defined]
         return t.members[min(index, len(t.members) - 1)]
     if isinstance(t, RecordType):
         return tuple(evaluate(model, v, ft) for v, (_, ft) in zip(value, t.fields))  # type: ignore[call-overload]

@@ -187,7 +187,7 @@ class SymbolicSystem:
         formula = z3.And(*constraints, z3.Or([c for _, c in cases]))
 
         def witness(model: z3.ModelRef) -> dict[str, object]:
-            fixed = next((f for f, c in cases if z3.is_true(model.eval(c, model_completion=True))), cases[0][0])
+            fixed = next((f for f, c in cases if z3.is_true(model.evaluate(c, model_completion=True))), cases[0][0])
             out = {}
             for n, d in binders:
                 out[n] = fixed[n] if n in fixed else evaluate(model, symbolic[n], d)
@@ -214,7 +214,7 @@ class SymbolicSystem:
         for var, cases in by_var.items():
             def witness(model: z3.ModelRef, cases=cases, var=var) -> dict[str, object]:
                 for bad, a, value in cases:
-                    if z3.is_true(model.eval(bad, model_completion=True)):
+                    if z3.is_true(model.evaluate(bad, model_completion=True)):
                         action, params = step.decode(model)
                         return {"action": action, "params": params, "var": var,
                                 "value": evaluate(model, value, value.type)}  # type: ignore[union-attr]
@@ -237,7 +237,7 @@ class SymbolicSystem:
 def first_violated(model: z3.ModelRef, violations: list[Violation]) -> Violation | None:
     """The first violation (in goal order) that holds in `model`."""
     for v in violations:
-        if z3.is_true(model.eval(v.formula, model_completion=True)):
+        if z3.is_true(model.evaluate(v.formula, model_completion=True)):
             return v
     return None
 
