@@ -404,12 +404,14 @@ class Checker:
                                        for n, d in self.def_decls.items()}
         state: dict[str, int] = {}  # 1 visiting, 2 done
         order: list[str] = []
+        cyclic: set[str] = set()  # where a cycle closes: reported once, not checked
 
         def visit(n: str, path: list[str]) -> None:
             if state.get(n) == 2:
                 return
             if state.get(n) == 1:
                 cycle = path[path.index(n):] + [n]
+                cyclic.add(n)
                 self.error(self.def_decls[n].span, "recursion among defs: " + " -> ".join(cycle),
                            "defs are expanded in place, so they cannot call themselves")
                 return
@@ -421,8 +423,6 @@ class Checker:
 
         for n in self.def_decls:
             visit(n, [])
-        cyclic = {n for n in self.def_decls if any(d.message.startswith("recursion") and d.span ==
-                                                    self.def_decls[n].span for d in self.diags)}
         for n in order:
             if n not in cyclic:
                 self.guarded(lambda n=n: self.def_decl(self.def_decls[n]))

@@ -105,6 +105,16 @@ class _Clock:
         return None if self.timeout is None else self.timeout - self.elapsed()
 
 
+def counterexample(enc: SymbolicSystem, run: "Unrolling",
+                   violations: list[Violation]) -> tuple[str, dict[str, object], Trace]:
+    """After a sat answer on `run`: which property failed, the witness values, and the trace from init."""
+    model = run.model()
+    bad = first_violated(model, violations)
+    assert bad is not None
+    witness = bad.witness(model)
+    return bad.name, witness, enc.trace(model, run.states, bad.name, witness)
+
+
 @in_fresh_context
 def check(system: ir.System, invariants: Iterable[str] | None = None, max_depth: int = 20,
           timeout: float | None = None, progress: Progress | None = None, lemmas: bool = False,
@@ -124,13 +134,9 @@ def check(system: ir.System, invariants: Iterable[str] | None = None, max_depth:
             return CheckResult("holds", max_depth, reason="no property to check", elapsed=clock.elapsed())
         answer = _timed_check(run, z3.Or([v.formula for v in violations]), clock)
         if answer == z3.sat:
-            model = run.model()
-            bad = first_violated(model, violations)
-            assert bad is not None
-            witness = bad.witness(model)
-            trace = enc.trace(model, run.states, bad.name, witness)
-            return CheckResult("violated", depth, trace, bad.name, witness, f"{bad.name} violated at depth "
-                               f"{depth}", clock.elapsed())
+            name, witness, trace = counterexample(enc, run, violations)
+            return CheckResult("violated", depth, trace, name, witness, f"{name} violated at depth {depth}",
+                               clock.elapsed())
         if answer != z3.unsat:
             return CheckResult("unknown", depth - 1, reason=_why_unknown(run.solver, clock), elapsed=clock.elapsed())
         if progress is not None:

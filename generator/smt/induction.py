@@ -19,7 +19,7 @@ import z3
 from runtime.trace import Step, Trace
 
 from .. import ir
-from .bmc import Progress, Unrolling, new_solver
+from .bmc import Progress, Unrolling, counterexample, new_solver
 from .certificate import Certificate, to_smt2
 from .goals import Goal
 from .inductive import CTI, check_inductive, goal_conjuncts
@@ -105,13 +105,9 @@ def k_induction(system: ir.System, goals: Sequence[Goal], max_k: int = 10, timeo
             return unknown(None, f"base case {base.depth}")
         r = base.check(z3.Or([v.formula for v in violations]), remaining) if violations else z3.unsat
         if r == z3.sat:
-            m = base.model()
-            hit = first_violated(m, violations)
-            assert hit is not None
-            w = hit.witness(m)
-            trace = enc.trace(m, base.states, hit.name, w)
-            return ProofResult("refuted", "kind", trace=trace, invariant=hit.name,
-                               reason=f"{hit.name} violated at depth {base.depth}", elapsed=time.monotonic() - start)
+            name, _, trace = counterexample(enc, base, violations)
+            return ProofResult("refuted", "kind", trace=trace, invariant=name,
+                               reason=f"{name} violated at depth {base.depth}", elapsed=time.monotonic() - start)
         if r != z3.unsat:
             return unknown(base.solver, f"base case {base.depth}")
         return None
