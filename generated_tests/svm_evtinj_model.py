@@ -523,15 +523,15 @@ COVERS = {
 
 def violated_invariants(s):
     """The invariants `s` breaks, each as (name, witness): the values of the quantified variables for which it fails."""
-    found = []
+    _found = []
     if not no_lost_ipi(s):
-        found.append(('no_lost_ipi', _witness_no_lost_ipi(s)))
-    return found
+        _found.append(('no_lost_ipi', _witness_no_lost_ipi(s)))
+    return _found
 
 
 def check_covers(s):
     """The names of the cover goals that hold in `s`."""
-    return [name for name, holds in COVERS.items() if holds(s)]
+    return [_name for _name, _holds in COVERS.items() if _holds(s)]
 
 # ----------------------------------------------------------------------------------------------------------- ITF
 

@@ -83,46 +83,46 @@ def test_vmrun_if0_then(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 47}
+        # 1. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0}
-        #      exitintinfo[0] = {valid: true, vector: 47}
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
         #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 47}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0}
+        #      exitintinfo[1] = {valid: true, vector: 47}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
          'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
+         'exitintinfo': ((False, 0), (True, 47)),
          'in_guest': (False,) * 2,
         }),
-        # 5. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 47}
-        #      exitintinfo[0] = {valid: false, vector: 0}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 47), (False, 0)),
+        # 5. vmrun(c=1)
+        #      eventinj[1] = {valid: true, vector: 47}
+        #      exitintinfo[1] = {valid: false, vector: 0}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'eventinj': ((False, 0), (True, 47)),
          'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True, False),
+         'in_guest': (False, True),
         }),
     ]
     last = _replay(steps, implementation)
@@ -303,31 +303,37 @@ def test_vmrun_if3_then(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
+        # 1. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 5. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
-        # 6. vmrun(c=0)
-        #      v_irq[0] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 3. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 4. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'owed': (0x800000000000, 0),
+        }),
+        # 5. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0x800000000000,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000,) * 2,
+        }),
+        # 6. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
     ]
     last = _replay(steps, implementation)
 
@@ -508,37 +514,37 @@ def test_iret_is_taken(implementation):
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
         #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
+         'owed': (0, 0x1000000000000),
         }),
         # 3. vmrun(c=1)
         #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 47}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 48}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
          'in_guest': (False, True),
         }),
         # 4. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0}
         #      rflags_if[1] = false
         #      stage[1] = Running
-        #      handler_vector[1] = 47
+        #      handler_vector[1] = 48
         #      owed[1] = {}
         ('deliver_event', {'c': 1}, {
          'eventinj': ((False, 0),) * 2,
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
+         'handler_vector': (0, 48),
          'owed': (0,) * 2,
         }),
         # 5. ack(c=1)
@@ -587,33 +593,33 @@ def test_vmexit_if0_then(implementation):
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
         #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
+         'owed': (0, 0x1000000000000),
         }),
         # 3. vmrun(c=1)
         #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 47}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 48}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
          'in_guest': (False, True),
         }),
         # 4. vmexit(c=1)
         #      eventinj[1] = {valid: false, vector: 0}
-        #      exitintinfo[1] = {valid: true, vector: 47}
+        #      exitintinfo[1] = {valid: true, vector: 48}
         #      in_guest[1] = false
         ('vmexit', {'c': 1}, {
          'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
+         'exitintinfo': ((False, 0), (True, 48)),
          'in_guest': (False,) * 2,
         }),
     ]

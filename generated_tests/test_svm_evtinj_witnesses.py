@@ -45,33 +45,33 @@ def test_second_ipi_waits_in_irr_is_reached(implementation):
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+         'owed': (0x1000000000000, 0),
         }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
+        # 3. vmrun(c=0)
         #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 47}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 48}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
         }),
-        # 5. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[1] = false
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {'irr': (0x800000000000, 0), 'in_guest': (True, False)}),
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {'irr': (0x1000000000000, 0), 'in_guest': (True, False)}),
     ]
     last = _replay(steps, implementation)
     assert 'second_ipi_waits_in_irr' in model.check_covers(last), (
@@ -85,36 +85,36 @@ def test_delivery_cut_short_is_reached(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 47}
+        # 1. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0}
-        #      exitintinfo[1] = {valid: true, vector: 47}
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 47}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0}
+        #      exitintinfo[0] = {valid: true, vector: 47}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
+         'exitintinfo': ((True, 47), (False, 0)),
          'in_guest': (False,) * 2,
         }),
     ]

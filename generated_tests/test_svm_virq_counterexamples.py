@@ -56,64 +56,64 @@ def test_no_lost_ipi_is_violated(implementation):
     """Invariant no_lost_ipi: Every IPI sent whose handler has not started since is recorded where it will be delivered from: in IRR, or
     posted in V_IRQ.
     
-    Z3's shortest counterexample: 7 steps; it fails at the last state with c = 1, v = 47."""
+    Z3's shortest counterexample: 7 steps; it fails at the last state with c = 1, v = 48."""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
         #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
+         'owed': (0, 0x1000000000000),
         }),
         # 3. vmrun(c=1)
         #      v_irq[1] = true
-        #      v_intr_vector[1] = 47
+        #      v_intr_vector[1] = 48
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. take_virq(c=1)
         #      v_irq[1] = false
         #      rflags_if[1] = false
         #      stage[1] = Running
-        #      handler_vector[1] = 47
+        #      handler_vector[1] = 48
         #      owed[1] = {}
         ('take_virq', {'c': 1}, {
          'v_irq': (False,) * 2,
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
+         'handler_vector': (0, 48),
          'owed': (0,) * 2,
         }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. send_ipi(src=0, dst=1, v=0x2f)
+        # 6. send_ipi(src=0, dst=1, v=0x30)
         #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {'in_guest': (False, True), 'owed': (0, 0x800000000000)}),
-        # 7. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {'in_guest': (False, True), 'owed': (0, 0x1000000000000)}),
+        # 7. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      irr[1] = {}
-        #      isr[1] = {0x2f}
+        #      isr[1] = {0x30}
         #      v_intr_vector[1] = 0
         #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'isr': (0, 0x800000000000),
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'isr': (0, 0x1000000000000),
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000,) * 2,
+         'owed': (0x1000000000000,) * 2,
         }),
     ]
     last = _replay(steps, implementation)
-    assert model.violated_invariants(last) == [('no_lost_ipi', {'c': 1, 'v': 47})], (
+    assert model.violated_invariants(last) == [('no_lost_ipi', {'c': 1, 'v': 48})], (
         'no_lost_ipi must fail at the last state')
     if implementation is not None:
         _implementation_shows_violation(implementation, last, 'no_lost_ipi', ('owed', 'irr', 'v_irq', 'v_intr_vector',))

@@ -161,39 +161,39 @@ def test_ack_is_taken(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 48
+        # 1. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 48
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 47
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 47
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
     ]
     last = _replay(steps, implementation)
 

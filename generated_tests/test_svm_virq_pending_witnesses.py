@@ -53,10 +53,7 @@ def test_second_ipi_of_posted_vector_is_reached(implementation):
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
         }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
+        # 3. vmrun(c=1)
         #      irr[1] = {}
         #      v_irq[1] = true
         #      v_intr_vector[1] = 47
@@ -65,9 +62,9 @@ def test_second_ipi_of_posted_vector_is_reached(implementation):
          'irr': (0,) * 2,
          'v_irq': (False, True),
          'v_intr_vector': (0, 47),
-         'in_guest': (True,) * 2,
+         'in_guest': (False, True),
         }),
-        # 5. take_virq(c=1)
+        # 4. take_virq(c=1)
         #      v_irq[1] = false
         #      rflags_if[1] = false
         #      stage[1] = Running
@@ -80,6 +77,9 @@ def test_second_ipi_of_posted_vector_is_reached(implementation):
          'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
         # 6. send_ipi(src=0, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
         #      in_guest[0] = false

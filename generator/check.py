@@ -11,6 +11,7 @@ so that one run reports them all.
 from __future__ import annotations
 
 import difflib
+import itertools
 from dataclasses import dataclass
 from typing import Callable, Union
 
@@ -43,13 +44,14 @@ class _Const:
 
 @dataclass
 class _Scope:
-    """Local names (parameters, lets, quantified variables) and what the context allows."""
+    """Local names (parameters, lets, quantified variables) and what the context allows. Each name maps to its type
+    and the uid of its binder: a binder of a name already in scope shadows it (the inner one is meant)."""
 
-    names: dict[str, ir.Type]
+    names: dict[str, tuple[ir.Type, int]]
     context: str  # "action", "guard", "init", "property", "def", "type"
 
-    def child(self, name: str, typ: ir.Type) -> "_Scope":
-        return _Scope({**self.names, name: typ}, self.context)
+    def child(self, name: str, typ: ir.Type, uid: int) -> "_Scope":
+        return _Scope({**self.names, name: (typ, uid)}, self.context)
 
 
 def _kind(t: ir.Type) -> str:
@@ -121,6 +123,11 @@ class Checker:
         self.def_decls: dict[str, s.DefDecl] = {}
         self.declared: dict[str, tuple[str, Span]] = {}  # every global name -> (what it is, where)
         self.failed: set[str] = set()  # names whose declaration had an error
+        self._uids = itertools.count(1)  # binder identities, in checking order (deterministic)
+
+    def uid(self) -> int:
+        """A fresh binder identity."""
+        return next(self._uids)
 
     # ------------------------------------------------------------------------------------------------ diagnostics
     def error(self, span: Span, message: str, hint: str = "") -> _Abort:
@@ -430,7 +437,7 @@ class Checker:
     def def_decl(self, d: s.DefDecl) -> None:
         params = self.params(d.params, finite=False)
         result = self.resolve_type(d.result)
-        scope = _Scope({p.name: p.type for p in params}, "def")
+        scope = _Scope({p.name: (p.type, p.uid) for p in params}, "def")
         body = self.coerce(self.expr(d.body, scope, result), result, d.body.span, strict=True)
         module = next(m.name for m in self.modules if d in m.decls)
         self.functions[d.name] = ir.Function(d.name, tuple(params), result, body, module, d.doc, d.span)
@@ -443,7 +450,8 @@ class Checker:
                 raise self.error(p.span, f"parameter '{p.name}' appears twice")
             self.check_local_name(p.name, p.span, may_hide_state=not finite)
             seen.add(p.name)
-            out.append(ir.Param(p.name, self.domain(p.type) if finite else self.resolve_type(p.type), p.span))
+            out.append(ir.Param(p.name, self.domain(p.type) if finite else self.resolve_type(p.type), p.span,
+                                uid=self.uid()))
         return out
 
     def check_local_name(self, name: str, span: Span, may_hide_state: bool = False) -> None:
@@ -490,7 +498,7 @@ class Checker:
         if not (first and first[0] == "action") and not self.declare(d.name, "action", d.span):
             raise _Abort()  # (two actions of one name are reported by check_unique)
         params = self.params(d.params)
-        scope = _Scope({p.name: p.type for p in params}, "guard")
+        scope = _Scope({p.name: (p.type, p.uid) for p in params}, "guard")
         guards = []
         for r in d.requires:
             g = self.guarded(lambda r=r: self.expect_bool(r, scope))
@@ -518,10 +526,11 @@ class Checker:
                         value = self.expr(st.value, scope)
                     except _Abort:
                         # keep the name bound, so that its uses do not each report an unknown name
-                        scope = scope.child(st.name, _POISONED)
+                        scope = scope.child(st.name, _POISONED, 0)
                         raise
-                    out.append(ir.LetStmt(st.name, value, st.span))
-                    scope = scope.child(st.name, value.type)
+                    uid = self.uid()
+                    out.append(ir.LetStmt(st.name, value, st.span, uid=uid))
+                    scope = scope.child(st.name, value.type, uid)
                 elif isinstance(st, s.AssignStmt):
                     out.append(self.assign(st, scope, prior))
                 elif isinstance(st, s.IfStmt):
@@ -588,6 +597,11 @@ class Checker:
 
     # ------------------------------------------------------------------------------------------------- properties
     def prop_decl(self, d: s.PropDecl) -> ir.Property:
+        if d.name == ir.RANGE_PROPERTY:
+            # every output (reports, --inv, JSON, traces) names the implicit property `range`: a declared one of
+            # that name would be ambiguous in all of them
+            raise self.error(d.span, f"'{ir.RANGE_PROPERTY}' is the name of the implicit property that every value "
+                             "stays inside its type's range", "choose another name for this " + d.kind)
         return ir.Property(d.kind, d.name, self.expect_bool(d.expr, _Scope({}, "property")), d.doc, d.span)
 
     # ------------------------------------------------------------------------------------------------ expressions
@@ -681,9 +695,10 @@ class Checker:
     def e_Name(self, e: s.Name, scope: _Scope, expected: ir.Type | None) -> ir.Expr:
         n = e.name
         if n in scope.names:
-            if scope.names[n] is _POISONED:
+            typ, uid = scope.names[n]
+            if typ is _POISONED:
                 raise _Abort()  # its definition failed and was reported
-            return ir.Local(n, scope.names[n], e.span)
+            return ir.Local(n, typ, e.span, uid=uid)
         if n in self.consts:
             v = self.consts[n].value
             if isinstance(v, tuple):
@@ -868,8 +883,9 @@ class Checker:
     def e_LetExpr(self, e: s.LetExpr, scope: _Scope, expected: ir.Type | None) -> ir.Expr:
         self.check_local_name(e.name, e.span)
         value = self.expr(e.value, scope)
-        body = self.expr(e.body, scope.child(e.name, value.type), expected)
-        return ir.Let(e.name, value, body, body.type, e.span)
+        uid = self.uid()
+        body = self.expr(e.body, scope.child(e.name, value.type, uid), expected)
+        return ir.Let(e.name, value, body, body.type, e.span, uid=uid)
 
     def e_QuantExpr(self, e: s.QuantExpr, scope: _Scope, expected: ir.Type | None) -> ir.Expr:
         binders = []
@@ -877,11 +893,12 @@ class Checker:
         for b in e.binders:
             self.check_local_name(b.name, b.span)
             dom = self.domain(b.domain)
-            binders.append((b.name, dom))
-            inner = inner.child(b.name, dom)
+            uid = self.uid()
+            binders.append((b.name, dom, uid))
+            inner = inner.child(b.name, dom, uid)
         out = self.expect_bool(e.body, inner)
-        for name, dom in reversed(binders):
-            out = ir.Quant(e.kind, name, dom, out, BOOL, e.span)
+        for name, dom, uid in reversed(binders):
+            out = ir.Quant(e.kind, name, dom, out, BOOL, e.span, uid=uid)
         return out
 
     def e_MapComp(self, e: s.MapComp, scope: _Scope, expected: ir.Type | None) -> ir.Expr:
@@ -890,12 +907,13 @@ class Checker:
         if isinstance(dom, BoolType):
             raise self.error(e.domain.span, "a map's domain must be a range or an enum, not bool")
         want = expected.codomain if isinstance(expected, MapType) else None
-        body = self.expr(e.body, scope.child(e.name, dom), want)
+        uid = self.uid()
+        body = self.expr(e.body, scope.child(e.name, dom, uid), want)
         codomain = body.type
         if want is not None:
             self.coerce(body, want, e.body.span, strict=True)
             codomain = want
-        return ir.MapLit(e.name, dom, body, MapType(dom, codomain), e.span)
+        return ir.MapLit(e.name, dom, body, MapType(dom, codomain), e.span, uid=uid)
 
     def e_RecordExpr(self, e: s.RecordExpr, scope: _Scope, expected: ir.Type | None) -> ir.Expr:
         if not isinstance(expected, RecordType):

@@ -16,8 +16,8 @@ import jinja2
 
 from . import ir
 from .itf_types import descriptor
-from .pyexpr import (ExprCompiler, Namer, comment_text, conjuncts, doc_literal, domain_text, free_locals, is_simple,
-                     mangle, str_literal, tuple_text, value_literal)
+from .pyexpr import (ExprCompiler, Namer, comment_text, conjuncts, doc_literal, domain_text, expr_binders,
+                     free_locals, is_simple, local_names, mangle, str_literal, tuple_text, value_literal)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _WIDTH = 110
@@ -29,15 +29,6 @@ def environment() -> jinja2.Environment:
 
 
 # ------------------------------------------------------------------------------------------------------ name collection
-
-
-def _locals_of_expr(e: ir.Expr, out: set[str]) -> None:
-    if isinstance(e, ir.Local):
-        out.add(e.name)
-    if isinstance(e, (ir.Let, ir.Quant, ir.MapLit)):
-        out.add(e.name)
-    for child in ir.children(e):
-        _locals_of_expr(child, out)
 
 
 def _exprs_of_stmts(stmts: tuple[ir.Stmt, ...]):
@@ -55,13 +46,21 @@ def _exprs_of_stmts(stmts: tuple[ir.Stmt, ...]):
             yield from _exprs_of_stmts(st.else_)
 
 
-def _let_names(stmts: tuple[ir.Stmt, ...], out: set[str]) -> None:
+def _stmt_binders(stmts: tuple[ir.Stmt, ...], out: list[tuple[int, str]]) -> None:
+    """The binders of an action body in source order: let statements and those inside its expressions."""
     for st in stmts:
         if isinstance(st, ir.LetStmt):
-            out.add(st.name)
+            expr_binders(st.value, out)
+            out.append((st.uid, st.name))
+        elif isinstance(st, ir.Assign):
+            for p in st.path:
+                if isinstance(p, ir.IndexStep):
+                    expr_binders(p.index, out)
+            expr_binders(st.value, out)
         elif isinstance(st, ir.If):
-            _let_names(st.then, out)
-            _let_names(st.else_, out)
+            expr_binders(st.cond, out)
+            _stmt_binders(st.then, out)
+            _stmt_binders(st.else_, out)
 
 
 def _enum_domains(e: ir.Expr, out: dict[tuple[str, ...], ir.EnumType]) -> None:
@@ -114,24 +113,27 @@ class ModelBuilder:
     def __init__(self, system: ir.System):
         self.system = system
         self.namer = Namer()
-        scope: set[str] = set()
-        for v in system.vars:
-            scope.add(v.name)
-        for f in system.functions:
-            scope.update(p.name for p in f.params)
-            _locals_of_expr(f.body, scope)
-        for a in system.actions:
-            scope.update(p.name for p in a.params)
-            _locals_of_expr(a.guard, scope)
-            _let_names(a.body, scope)
-            for e in _exprs_of_stmts(a.body):
-                _locals_of_expr(e, scope)
-        for p in system.invariants + system.lemmas + system.covers:
-            _locals_of_expr(p.expr, scope)
-        for _, e in system.init:
-            _locals_of_expr(e, scope)
-        self.namer.scope_names = {mangle(n) for n in scope}
         self.var_py = {v.name: mangle(v.name) for v in system.vars}
+        state_locals = set(self.var_py.values())  # actions, guards and properties unpack the state into these
+        roots: list[tuple[set[str], list[tuple[int, str]]]] = []
+        for f in system.functions:
+            roots.append((set(), [(p.uid, p.name) for p in f.params]))
+            expr_binders(f.body, roots[-1][1])
+        for a in system.actions:
+            roots.append((state_locals, [(p.uid, p.name) for p in a.params]))
+            expr_binders(a.guard, roots[-1][1])
+            _stmt_binders(a.body, roots[-1][1])
+        for p in system.invariants + system.lemmas + system.covers:
+            roots.append((state_locals, []))
+            expr_binders(p.expr, roots[-1][1])
+        for _, e in system.init:
+            roots.append((set(), []))
+            expr_binders(e, roots[-1][1])
+        spec_names = {mangle(n) for n in [v.name for v in system.vars] + [f.name for f in system.functions]
+                      + [a.name for a in system.actions] + [name for _, r in roots for _, name in r]
+                      + [p.name for p in system.invariants + system.lemmas + system.covers]}
+        self.local_py = local_names(roots, spec_names)
+        self.namer.scope_names = set(self.var_py.values()) | set(self.local_py.values())
         self.function_py = {f.name: self.namer.module(mangle(f.name)) for f in system.functions}
         self.action_py = {a.name: self.namer.module(mangle(a.name), avoid_scope=False) for a in system.actions}
         self.prop_py = {(p.kind, p.name): self.namer.module(mangle(p.name), avoid_scope=False)
@@ -154,8 +156,8 @@ class ModelBuilder:
                         sorted(enums.items())}
         self.enum_tables = [(self.enum_py[m], "{" + ", ".join(f"{str_literal(x)}: {i}" for i, x in enumerate(m))
                              + "}") for m in sorted(enums)]
-        self.state_expr = ExprCompiler(self.var_py, self.function_py, self.enum_py)
-        self.pure_expr = ExprCompiler({}, self.function_py, self.enum_py)
+        self.state_expr = ExprCompiler(self.var_py, self.function_py, self.enum_py, self.local_py)
+        self.pure_expr = ExprCompiler({}, self.function_py, self.enum_py, self.local_py)
 
     # ---------------------------------------------------------------------------------------------------- parts
     def unpack(self, indent: str = "    ") -> str:
@@ -163,13 +165,13 @@ class ModelBuilder:
 
     def function(self, f: ir.Function) -> dict:
         lets, result = self.pure_expr.hoisted(f.body)
-        return {"name": self.function_py[f.name], "params": [mangle(p.name) for p in f.params],
+        return {"name": self.function_py[f.name], "params": [self.local_py[p.uid] for p in f.params],
                 "doc": doc_literal(f.doc or f"{f.name}: a pure function of {f.module}.", "    "),
                 "body": [f"    {line}" for line in lets] + [f"    return {result}"]}
 
     def guard(self, a: ir.Action) -> dict:
         lets, result = self.state_expr.hoisted(a.guard)
-        params = [mangle(p.name) for p in a.params]
+        params = [self.local_py[p.uid] for p in a.params]
         return {"name": self.enabled_py[a.name], "params": params,
                 "doc": doc_literal(f"Whether {a.name} is enabled: its guard.", "    "),
                 "body": [f"    {line}" for line in lets] + [f"    return {result}"]}
@@ -177,7 +179,7 @@ class ModelBuilder:
     def instances(self, a: ir.Action) -> dict:
         """A generator of the enabled parameter tuples, each conjunct of the guard tested as soon as the parameters
         it reads are chosen."""
-        params = [p.name for p in a.params]
+        params = [p.uid for p in a.params]
         parts = conjuncts(a.guard)
         depth: dict[int, list[str]] = {}
         for c in parts:
@@ -191,12 +193,12 @@ class ModelBuilder:
         for level in range(-1, len(params)):
             if level >= 0:
                 p = a.params[level]
-                lines.append(f"{indent}for {mangle(p.name)} in {domain_text(p.type)}:")
+                lines.append(f"{indent}for {self.local_py[p.uid]} in {domain_text(p.type)}:")
                 indent += "    "
             for cond in depth.get(level, []):
                 lines.append(f"{indent}if {cond}:")
                 indent += "    "
-        lines.append(f"{indent}yield {tuple_text([mangle(p) for p in params]) if params else '()'}")
+        lines.append(f"{indent}yield {tuple_text([self.local_py[p] for p in params]) if params else '()'}")
         return {"name": self.instances_py[a.name], "body": lines}
 
     def action(self, a: ir.Action) -> dict:
@@ -205,7 +207,7 @@ class ModelBuilder:
             body.add(f"{self.next_py[v]} = {self.var_py[v]}")
         self._block(a, a.body, body)
         fields = [self.next_py[v.name] if v.name in a.modifies else self.var_py[v.name] for v in self.system.vars]
-        params = [mangle(p.name) for p in a.params]
+        params = [self.local_py[p.uid] for p in a.params]
         return {"name": self.action_py[a.name], "raw": a.name, "params": params,
                 "doc": doc_literal(a.doc or f"The action {a.name}.", "    "),
                 "enabled": self.enabled_py[a.name], "body": body.lines,
@@ -218,7 +220,7 @@ class ModelBuilder:
                 lets, value = self.state_expr.hoisted(st.value)
                 for line in lets:
                     body.add(line)
-                body.add(f"{mangle(st.name)} = {value}")
+                body.add(f"{self.local_py[st.uid]} = {value}")
             elif isinstance(st, ir.Assign):
                 self._assign(a, st, body)
             elif isinstance(st, ir.If):
@@ -294,20 +296,22 @@ class ModelBuilder:
 
     def witness(self, p: ir.Property) -> dict:
         """Search the values of the outermost `forall` chain for which the invariant fails."""
-        lines, names = [], []
+        lines: list[str] = []
+        binders: list[ir.Quant] = []
         e = p.expr
         indent = "    "
         while isinstance(e, ir.Quant) and e.kind == "forall":
-            lines.append(f"{indent}for {mangle(e.name)} in {domain_text(e.domain)}:")
-            names.append(e.name)
+            lines.append(f"{indent}for {self.local_py[e.uid]} in {domain_text(e.domain)}:")
+            binders = [b for b in binders if b.name != e.name] + [e]  # a shadowed binder is not in the witness
             indent += "    "
             e = e.body
-        if names:
+        if binders:
             lines.append(f"{indent}if not {self.state_expr.expr(e)}:")
-            lines.append(f"{indent}    return {{{', '.join(f'{str_literal(n)}: {mangle(n)}' for n in names)}}}")
+            found = ", ".join(f"{str_literal(b.name)}: {self.local_py[b.uid]}" for b in binders)
+            lines.append(f"{indent}    return {{{found}}}")
         lines.append("    return {}")
         return {"name": self.witness_py[p.name], "raw": str_literal(p.name), "check": self.prop_py[("invariant", p.name)],
-                "uses_state": bool(names), "body": lines}
+                "uses_state": bool(binders), "body": lines}
 
 
 def _assigns(stmts: tuple[ir.Stmt, ...]):
@@ -389,10 +393,10 @@ def generate_model(system: ir.System, spec_path: str, spec_text_hash: str, comma
                                                 for p in a.params]) if a.params else "()",
                           "enabled": b.enabled_py[a.name], "apply": b.action_py[a.name],
                           "instances": b.instances_py[a.name], "doc": str_literal(a.doc),
-                          "param_names": [mangle(p.name) for p in a.params],
-                          "param_dict": "{" + ", ".join(f"{str_literal(p.name)}: {mangle(p.name)}"
+                          "param_names": [b.local_py[p.uid] for p in a.params],
+                          "param_dict": "{" + ", ".join(f"{str_literal(p.name)}: {b.local_py[p.uid]}"
                                                         for p in a.params) + "}",
-                          "param_tuple": tuple_text([mangle(p.name) for p in a.params]) if a.params else "()"}
+                          "param_tuple": tuple_text([b.local_py[p.uid] for p in a.params]) if a.params else "()"}
                          for a in system.actions],
         "invariants": [b.prop(p) for p in system.invariants],
         "lemmas": [b.prop(p) for p in system.lemmas],

@@ -198,11 +198,15 @@ class Var:
 
 @dataclass(frozen=True)
 class Local:
-    """A name bound by an action parameter, a let, a quantifier, a map comprehension or a function parameter."""
+    """A use of a name bound by an action parameter, a let, a quantifier, a map comprehension or a function
+    parameter. `uid` is the identity of its binder (the binder node carries the same `uid`): backends resolve a
+    local through it, never through `name`, which is kept for display only. So an inner binder that shadows an outer
+    one of the same name, or a let whose value mentions a name that a quantifier later rebinds, cannot be confused."""
 
     name: str
     type: Type
     span: Span = field(default=NO_SPAN, compare=False)
+    uid: int = field(kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -255,6 +259,7 @@ class Let:
     body: "Expr"
     type: Type
     span: Span = field(default=NO_SPAN, compare=False)
+    uid: int = field(kw_only=True)  # the binder's identity (see Local)
 
 
 @dataclass(frozen=True)
@@ -267,6 +272,7 @@ class Quant:
     body: "Expr"
     type: Type = BOOL
     span: Span = field(default=NO_SPAN, compare=False)
+    uid: int = field(kw_only=True)  # the binder's identity (see Local)
 
 
 @dataclass(frozen=True)
@@ -278,6 +284,7 @@ class MapLit:
     body: "Expr"
     type: MapType
     span: Span = field(default=NO_SPAN, compare=False)
+    uid: int = field(kw_only=True)  # the binder's identity (see Local)
 
 
 @dataclass(frozen=True)
@@ -377,6 +384,7 @@ class LetStmt:
     name: str
     value: Expr
     span: Span = field(default=NO_SPAN, compare=False)
+    uid: int = field(kw_only=True)  # the binder's identity (see Local)
 
 
 @dataclass(frozen=True)
@@ -412,6 +420,7 @@ class Param:
     name: str
     type: "Type"
     span: Span = field(default=NO_SPAN, compare=False)
+    uid: int = field(kw_only=True)  # the binder's identity (see Local)
 
 
 @dataclass(frozen=True)
@@ -454,6 +463,11 @@ class Property:
     expr: Expr
     doc: str = ""
     span: Span = field(default=NO_SPAN, compare=False)
+
+
+# The name of the implicit property "every range-checked assignment stays inside its target's range" (see Assign):
+# reports, --inv and JSON name it so, and no declared property may take it.
+RANGE_PROPERTY = "range"
 
 
 @dataclass(frozen=True)

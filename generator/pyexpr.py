@@ -27,7 +27,7 @@ RUNTIME_NAMES = frozenset({
     "ActionInfo", "format_state", "value_to_itf", "value_from_itf", "trace_to_itf", "trace_from_itf", "Step", "Trace",
 })
 API_NAMES = frozenset({
-    "State", "initial_state", "ACTIONS", "INVARIANTS", "COVERS", "VAR_NAMES", "VAR_TYPES", "PARAM_TYPES", "SPEC",
+    "State", "initial_state", "ACTIONS", "INVARIANTS", "LEMMAS", "COVERS", "VAR_NAMES", "VAR_TYPES", "PARAM_TYPES", "SPEC",
     "enabled_actions", "violated_invariants", "check_covers", "step", "to_itf", "from_itf", "state_to_dict",
     "state_from_dict", "trace_to_itf", "trace_from_itf",
 })
@@ -155,17 +155,17 @@ def is_simple(text: str) -> bool:
 # ------------------------------------------------------------------------------------------------------- expressions
 
 
-def free_locals(e: ir.Expr) -> set[str]:
-    """The names of the locals `e` reads that it does not bind itself."""
+def free_locals(e: ir.Expr) -> set[int]:
+    """The binder uids of the locals `e` reads that it does not bind itself."""
     if isinstance(e, ir.Local):
-        return {e.name}
+        return {e.uid}
     if isinstance(e, (ir.Lit, ir.Var)):
         return set()
     if isinstance(e, ir.Let):
-        return free_locals(e.value) | (free_locals(e.body) - {e.name})
+        return free_locals(e.value) | (free_locals(e.body) - {e.uid})
     if isinstance(e, (ir.Quant, ir.MapLit)):
-        return free_locals(e.body) - {e.name}
-    out: set[str] = set()
+        return free_locals(e.body) - {e.uid}
+    out: set[int] = set()
     for child in ir.children(e):
         out |= free_locals(child)
     return out
@@ -182,11 +182,16 @@ def conjuncts(e: ir.Expr) -> list[ir.Expr]:
 class ExprCompiler:
     """Renders IR expressions as Python text. `var_names` maps state variables to the Python locals holding their
     pre-state values; `function_names` maps spec functions to module-level names; `enum_positions` gives, for an enum
-    type, the module-level dict from member to position (for maps over enum domains)."""
+    type, the module-level dict from member to position (for maps over enum domains); `local_names` maps each
+    binder uid to its Python name (see `local_names`)."""
 
     var_names: dict[str, str]
     function_names: dict[str, str]
     enum_positions: dict[tuple[str, ...], str]
+    local_names: dict[int, str]
+
+    def local(self, uid: int) -> str:
+        return self.local_names[uid]
 
     def expr(self, e: ir.Expr) -> str:
         method = getattr(self, "_" + type(e).__name__.lower())
@@ -199,7 +204,7 @@ class ExprCompiler:
         return self.var_names[e.name]
 
     def _local(self, e: ir.Local) -> str:
-        return mangle(e.name)
+        return self.local(e.uid)
 
     def _op(self, e: ir.Op) -> str:
         spec = OPERATORS[e.op]
@@ -242,22 +247,22 @@ class ExprCompiler:
         return f"({self.expr(e.then)} if {self.expr(e.cond)} else {self.expr(e.else_)})"
 
     def _let(self, e: ir.Let) -> str:
-        return f"(lambda {mangle(e.name)}: {self.expr(e.body)})({self.expr(e.value)})"
+        return f"(lambda {self.local(e.uid)}: {self.expr(e.body)})({self.expr(e.value)})"
 
     def _quant(self, e: ir.Quant) -> str:
         loops = []
         body: ir.Expr = e
         while isinstance(body, ir.Quant) and body.kind == e.kind:
-            loops.append(f"for {mangle(body.name)} in {domain_text(body.domain)}")
+            loops.append(f"for {self.local(body.uid)} in {domain_text(body.domain)}")
             body = body.body
         fn = "all" if e.kind == "forall" else "any"
         return f"{fn}({self.expr(body)} {' '.join(loops)})"
 
     def _maplit(self, e: ir.MapLit) -> str:
         n = ir.domain_size(e.domain)
-        if e.name not in free_locals(e.body):
+        if e.uid not in free_locals(e.body):
             return f"({self.expr(e.body)},) * {n}"
-        return f"tuple([{self.expr(e.body)} for {mangle(e.name)} in {domain_text(e.domain)}])"
+        return f"tuple([{self.expr(e.body)} for {self.local(e.uid)} in {domain_text(e.domain)}])"
 
     def _recordlit(self, e: ir.RecordLit) -> str:
         return tuple_text([self.expr(v) for v in e.values])
@@ -272,6 +277,42 @@ class ExprCompiler:
         """`e` as statements binding its outermost lets (as locals) and the expression that remains."""
         lines = []
         while isinstance(e, ir.Let):
-            lines.append(f"{mangle(e.name)} = {self.expr(e.value)}")
+            lines.append(f"{self.local(e.uid)} = {self.expr(e.value)}")
             e = e.body
         return lines, self.expr(e)
+
+
+# ------------------------------------------------------------------------------------------------------ local names
+
+
+def expr_binders(e: ir.Expr, out: list[tuple[int, str]]) -> None:
+    """Append the (uid, name) of every binder in `e` (lets, quantifiers, map comprehensions), outermost first."""
+    if isinstance(e, (ir.Let, ir.Quant, ir.MapLit)):
+        out.append((e.uid, e.name))
+    for child in ir.children(e):
+        expr_binders(child, out)
+
+
+def local_names(roots: list[tuple[set[str], list[tuple[int, str]]]], spec_names: set[str]) -> dict[int, str]:
+    """The Python name of every binder: within one root (a def, an action with its guard and body, a property, an
+    init expression) distinct binders get distinct names, so neither a hoisted let nor a parameter named like a
+    state variable (whose pre-state value is a local of the same function) can be captured by another.
+
+    Each root comes with the names its generated functions already bind (the state variables' locals in actions
+    and properties; nothing in a def). A binder keeps `mangle(name)` when that is free in its root; otherwise it gets `mangle(name)` with the first number
+    from 2 that is taken neither there nor by any name of the spec (`spec_names`, every mangled spec identifier), so
+    a renamed binder never meets another spec name. Deterministic: roots and binders in the order given."""
+    out: dict[int, str] = {}
+    for taken, binders in roots:
+        used = set(taken)
+        for uid, name in binders:
+            if uid in out:  # a binder met twice (a let substituted into two places) keeps its name
+                used.add(out[uid])
+                continue
+            base = mangle(name)
+            py, n = base, 2
+            while py in used or (py != base and py in spec_names):
+                py, n = f"{base}{n}", n + 1
+            used.add(py)
+            out[uid] = py
+    return out

@@ -20,25 +20,22 @@ from . import ir
 from .ir import BOOL
 
 
-def substitute(e: ir.Expr, name: str, value: ir.Expr) -> ir.Expr:
-    """Replace the free occurrences of local `name` in `e` by `value` (names are never rebound in scope, so no
-    capture can happen: the checker rejects a binder that hides a name in scope)."""
+def substitute(e: ir.Expr, uid: int, value: ir.Expr) -> ir.Expr:
+    """Replace the occurrences of the local bound by binder `uid` in `e` by `value`. Locals are resolved by binder
+    identity, so no capture can happen: a quantifier inside `e` that binds the same name as a local of `value` has
+    another uid, and the locals of `value` keep theirs."""
     if isinstance(e, ir.Local):
-        return value if e.name == name else e
+        return value if e.uid == uid else e
     if isinstance(e, (ir.Lit, ir.Var)):
-        return e
-    if isinstance(e, (ir.Let, ir.Quant, ir.MapLit)) and e.name == name:
-        if isinstance(e, ir.Let):
-            return dataclasses.replace(e, value=substitute(e.value, name, value))
         return e
     changes = {}
     for f in dataclasses.fields(e):
         v = getattr(e, f.name)
         if isinstance(v, (ir.Lit, ir.Var, ir.Local, ir.Op, ir.Index, ir.Field, ir.Ite, ir.Let, ir.Quant, ir.MapLit,
                           ir.RecordLit, ir.Call, ir.Update)):
-            changes[f.name] = substitute(v, name, value)
+            changes[f.name] = substitute(v, uid, value)
         elif isinstance(v, tuple) and v and not isinstance(v[0], (str, int)):
-            changes[f.name] = tuple(substitute(x, name, value) for x in v)
+            changes[f.name] = tuple(substitute(x, uid, value) for x in v)
     return dataclasses.replace(e, **changes) if changes else e
 
 
@@ -89,19 +86,19 @@ def relation(system: ir.System, action: ir.Action) -> Relation:
     obligations: list[RangeObligation] = []
     branches: list[tuple[int, ir.Expr, ir.Expr]] = []
 
-    def run(stmts: tuple[ir.Stmt, ...], cond: ir.Expr, lets: list[tuple[str, ir.Expr]],
+    def run(stmts: tuple[ir.Stmt, ...], cond: ir.Expr, lets: list[tuple[int, ir.Expr]],
             state: dict[str, ir.Expr], system_vars: dict[str, ir.Type]) -> dict[str, ir.Expr]:
         state = dict(state)
         lets = list(lets)
 
         def close(e: ir.Expr) -> ir.Expr:
-            for name, value in reversed(lets):
-                e = substitute(e, name, value)
+            for uid, value in reversed(lets):
+                e = substitute(e, uid, value)
             return e
 
         for st in stmts:
             if isinstance(st, ir.LetStmt):
-                lets.append((st.name, close(st.value)))
+                lets.append((st.uid, close(st.value)))
             elif isinstance(st, ir.Assign):
                 base = state.get(st.var, ir.Var(st.var, system_vars[st.var]))
                 path = tuple(ir.IndexStep(close(p.index)) if isinstance(p, ir.IndexStep) else p for p in st.path)

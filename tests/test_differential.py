@@ -9,6 +9,7 @@ import pytest
 import z3
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from readings import agree
 from spec_paths import SPEC
 
 from generator.explore import explore
@@ -19,49 +20,11 @@ from generator.smt.context import in_fresh_context
 from generator.smt.prove import prove
 from generator.smt.replay import first_bad_step
 from generator.smt.system import SymbolicSystem
-from runtime.conformance import replay
 from runtime.model import walk
 from runtime.trace import Step, Trace
-from runtime.values import RangeViolation
 
 ONE, TWO = {"VECTORS": "32..32"}, {"VECTORS": "32..33"}
 BOUND = 5  # depth to which the fixed specs are compared where their state spaces are too large to exhaust here
-
-
-def _steps(trace: Trace):
-    return [(s.action, s.params, s.state) for s in trace.steps]
-
-
-def _fails_in(model, state, prop: str) -> bool:
-    """Whether `prop` (an invariant, or range:<var>) fails in the model's `state`."""
-    if not prop.startswith("range:"):
-        return prop in [name for name, _ in model.violated_invariants(state)]
-    for name, params in model.enabled_actions(state):
-        try:
-            model.ACTIONS[name].apply(state, *params.values())
-        except RangeViolation as err:
-            if f": {prop[6:]}" in str(err):
-                return True
-    return False
-
-
-def _agree(system, max_states: int = 200_000):
-    """Explore, then BMC one step past the explored diameter (or to the counterexample's length); assert they agree
-    and that each one's trace is a run of the other's semantics. Returns the exploration result."""
-    model = load_model(system)
-    found = explore(system, max_states=max_states, model=model)
-    assert found.status in ("violated", "holds"), found.reason
-    depth = len(found.trace) - 1 if found.trace is not None else found.diameter + 1
-    bmc = check(system, max_depth=depth)
-    if found.status == "holds":
-        assert bmc.status == "holds", f"BMC found {bmc.invariant} at depth {bmc.depth_reached}, explorer nothing"
-        return found
-    assert bmc.status == "violated", f"explorer found {found.invariant} in {depth} steps, BMC nothing"
-    assert bmc.depth_reached == depth
-    last = replay(model, _steps(bmc.trace))  # the Z3 trace is a run of the model ...
-    assert _fails_in(model, last, bmc.invariant)  # ... and ends where the model agrees the property fails
-    assert first_bad_step(system, found.trace) is None  # the explorer's trace is a run of the Z3 relation
-    return found
 
 
 # ---------------------------------------------------------------------------------------------------- seed specs
@@ -69,12 +32,12 @@ def _agree(system, max_states: int = 200_000):
 
 @pytest.mark.parametrize("defines", [ONE, TWO], ids=["1vec", "2vec"])
 def test_svm_virq_explore_and_bmc_find_the_same_seven_step_loss(defines):
-    found = _agree(load_system(SPEC / "svm_virq.irq", defines))
+    found = agree(load_system(SPEC / "svm_virq.irq", defines))
     assert (found.invariant, len(found.trace) - 1) == ("no_lost_ipi", 7)
 
 
-def test_svm_virq_three_cpus_one_vector_agree():
-    found = _agree(load_system(SPEC / "svm_virq.irq", {"NCPU": "3", **ONE}), max_states=2_000_000)
+def test_svm_virq_three_cpus_one_vectoragree():
+    found = agree(load_system(SPEC / "svm_virq.irq", {"NCPU": "3", **ONE}), max_states=2_000_000)
     assert (found.invariant, len(found.trace) - 1) == ("no_lost_ipi", 7)
 
 
@@ -227,8 +190,8 @@ def random_specs(draw) -> str:
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_specs())
-def test_random_specs_bmc_and_exploration_agree(text):
-    _agree(load_system("random_spec.irq", text=text))
+def test_random_specs_bmc_and_explorationagree(text):
+    agree(load_system("random_spec.irq", text=text))
 
 
 # ------------------------------------------------------------------------------------------------ regressions found
@@ -253,4 +216,4 @@ def test_or_with_a_constant_false_left_side_is_its_right_side():
     # Found by test_random_specs_bmc_and_exploration_agree: in the initial state v0 is the literal false, and the
     # encoder's short-circuit (generator/smt/encode.py, Encoder._Op) returned false for `false or x`, so BMC reported
     # the tautology violated at depth 0 while the explorer found it holds.
-    _agree(load_system("or_false_left.irq", text=OR_FALSE_LEFT))
+    agree(load_system("or_false_left.irq", text=OR_FALSE_LEFT))

@@ -263,7 +263,8 @@ def test_map_entry_assignment_has_an_index_path(demo: ir.System) -> None:
     assert [type(step) for step in assign.path] == [ir.IndexStep]
     assert assign.target_type == BitsType(256)
     assert assign.value.op == "bvor"
-    assert assign.value.args[1] == ir.Op("bit", (ir.Local("v", IntType(0x20, 0x21)),), BitsType(256))
+    v = next(p for p in demo.action("send").params if p.name == "v")
+    assert assign.value.args[1] == ir.Op("bit", (ir.Local("v", IntType(0x20, 0x21), uid=v.uid),), BitsType(256))
 
 
 def test_bit_assignment_sets_one_bit_of_a_map_entry(demo: ir.System) -> None:
@@ -281,7 +282,8 @@ init { flags = 0 }
 action set(i: 0..7) { flags'[i] = true }
 action clear_two() { flags'[0] = false flags'[1] = false }
 """)
-    assert system.action("set").body[0].path == (ir.IndexStep(ir.Local("i", IntType(0, 7))),)
+    i = system.action("set").params[0]
+    assert system.action("set").body[0].path == (ir.IndexStep(ir.Local("i", IntType(0, 7), uid=i.uid)),)
     assert len(system.action("clear_two").body) == 2
 
 
@@ -328,7 +330,7 @@ def test_let_statement_binds_a_local_for_later_statements(demo: ir.System) -> No
     assert isinstance(let, ir.LetStmt) and let.name == "v"
     assert let.value.type == IntType(0, 255)  # highest() of bits[256]
     cond = demo.action("vmrun").body[1].cond
-    assert cond.args[0] == ir.Local("v", IntType(0, 255))
+    assert cond.args[0] == ir.Local("v", IntType(0, 255), uid=let.uid)  # resolved to the let's binder
 
 
 def test_if_else_branches_are_numbered_in_source_order(tmp_path: Path) -> None:

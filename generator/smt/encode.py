@@ -2,7 +2,8 @@
 
 `ExprEncoder(system, state).encode(expr, env)` gives the `Value` (see `generator.smt.values`) of an expression, where
 `state` maps each state variable to its Value in the state read and `env` binds the locals in scope (action
-parameters, lets, quantified variables). Quantifiers over their finite domains are expanded into conjunctions and
+parameters, lets, quantified variables) by their binders' uids (`ir.Local.uid`), never by name. Quantifiers over
+their finite domains are expanded into conjunctions and
 disjunctions, map comprehensions into one entry per domain element, and calls of `System.functions` are inlined.
 Operators go through the one table `Z3_OPS` (generator/smt/ops.py), keyed like `generator.semantics.OPERATORS`.
 """
@@ -36,7 +37,7 @@ class ExprEncoder:
     Operator applications and calls are memoized on their encoded arguments: specs call the same defs on the same
     registers many times per step (ppr, isrv, pending_vector), and building a 256-bit priority encoder is costly."""
 
-    def __init__(self, system: ir.System, state: Mapping[str, Value]):
+    def __init__(self, system: ir.System, state: Mapping[int, Value]):
         self.functions = {f.name: f for f in system.functions}
         self.state = state
         self._memo: dict[object, tuple[Value, tuple]] = {}
@@ -49,24 +50,24 @@ class ExprEncoder:
         self._memo[key] = (out, args)  # keeping the arguments alive keeps their term ids unique
         return out
 
-    def encode(self, e: ir.Expr, env: Mapping[str, Value] | None = None) -> Value:
+    def encode(self, e: ir.Expr, env: Mapping[int, Value] | None = None) -> Value:
         return getattr(self, "_" + type(e).__name__)(e, env or {})
 
-    def boolean(self, e: ir.Expr, env: Mapping[str, Value] | None = None) -> z3.BoolRef:
+    def boolean(self, e: ir.Expr, env: Mapping[int, Value] | None = None) -> z3.BoolRef:
         out = self.encode(e, env)
         assert isinstance(out, z3.BoolRef), e
         return out
 
-    def _Lit(self, e: ir.Lit, env: Mapping[str, Value]) -> Value:
+    def _Lit(self, e: ir.Lit, env: Mapping[int, Value]) -> Value:
         return literal(e.value, e.type)
 
-    def _Var(self, e: ir.Var, env: Mapping[str, Value]) -> Value:
+    def _Var(self, e: ir.Var, env: Mapping[int, Value]) -> Value:
         return self.state[e.name]
 
-    def _Local(self, e: ir.Local, env: Mapping[str, Value]) -> Value:
-        return env[e.name]
+    def _Local(self, e: ir.Local, env: Mapping[int, Value]) -> Value:
+        return env[e.uid]
 
-    def _Op(self, e: ir.Op, env: Mapping[str, Value]) -> Value:
+    def _Op(self, e: ir.Op, env: Mapping[int, Value]) -> Value:
         if e.op in ("and", "or", "implies"):
             # short-circuit on a constant left side: expanded quantifiers produce many of these
             left = self.boolean(e.args[0], env)
@@ -84,7 +85,7 @@ class ExprEncoder:
         key = ("op", e.op, e.type, value_key(args))
         return self._memoized(key, args, lambda: apply(e.op, args, tuple(a.type for a in e.args), e.type))
 
-    def _Index(self, e: ir.Index, env: Mapping[str, Value]) -> Value:
+    def _Index(self, e: ir.Index, env: Mapping[int, Value]) -> Value:
         base = self.encode(e.base, env)
         index = self.encode(e.index, env)
         if isinstance(e.base.type, BitsType):
@@ -93,11 +94,11 @@ class ExprEncoder:
         assert isinstance(e.base.type, MapType)
         return select(base, index, e.base.type.domain)  # type: ignore[arg-type]
 
-    def _Field(self, e: ir.Field, env: Mapping[str, Value]) -> Value:
+    def _Field(self, e: ir.Field, env: Mapping[int, Value]) -> Value:
         assert isinstance(e.base.type, RecordType)
         return self.encode(e.base, env)[e.base.type.field_index(e.name)]  # type: ignore[index]
 
-    def _Ite(self, e: ir.Ite, env: Mapping[str, Value]) -> Value:
+    def _Ite(self, e: ir.Ite, env: Mapping[int, Value]) -> Value:
         cond = self.boolean(e.cond, env)
         if z3.is_true(cond):
             return self.encode(e.then, env)
@@ -105,13 +106,13 @@ class ExprEncoder:
             return self.encode(e.else_, env)
         return ite(cond, self.encode(e.then, env), self.encode(e.else_, env))
 
-    def _Let(self, e: ir.Let, env: Mapping[str, Value]) -> Value:
-        return self.encode(e.body, {**env, e.name: self.encode(e.value, env)})
+    def _Let(self, e: ir.Let, env: Mapping[int, Value]) -> Value:
+        return self.encode(e.body, {**env, e.uid: self.encode(e.value, env)})
 
-    def _Quant(self, e: ir.Quant, env: Mapping[str, Value]) -> Value:
+    def _Quant(self, e: ir.Quant, env: Mapping[int, Value]) -> Value:
         parts = []
         for d in ir.domain_values(e.domain):
-            body = self.boolean(e.body, {**env, e.name: literal(d, e.domain)})
+            body = self.boolean(e.body, {**env, e.uid: literal(d, e.domain)})
             if e.kind == "forall" and z3.is_false(body) or e.kind == "exists" and z3.is_true(body):
                 return body
             if not (z3.is_true(body) or z3.is_false(body)):
@@ -122,20 +123,20 @@ class ExprEncoder:
             return parts[0]
         return z3.And(parts) if e.kind == "forall" else z3.Or(parts)
 
-    def _MapLit(self, e: ir.MapLit, env: Mapping[str, Value]) -> Value:
-        return tuple(self.encode(e.body, {**env, e.name: literal(d, e.domain)}) for d in ir.domain_values(e.domain))
+    def _MapLit(self, e: ir.MapLit, env: Mapping[int, Value]) -> Value:
+        return tuple(self.encode(e.body, {**env, e.uid: literal(d, e.domain)}) for d in ir.domain_values(e.domain))
 
-    def _RecordLit(self, e: ir.RecordLit, env: Mapping[str, Value]) -> Value:
+    def _RecordLit(self, e: ir.RecordLit, env: Mapping[int, Value]) -> Value:
         return tuple(self.encode(v, env) for v in e.values)
 
-    def _Call(self, e: ir.Call, env: Mapping[str, Value]) -> Value:
+    def _Call(self, e: ir.Call, env: Mapping[int, Value]) -> Value:
         f = self.functions[e.func]
         values = tuple(self.encode(a, env) for a in e.args)
-        args = {p.name: v for p, v in zip(f.params, values)}
+        args = {p.uid: v for p, v in zip(f.params, values)}
         # a def sees only its parameters
         return self._memoized(("call", e.func, value_key(values)), values, lambda: self.encode(f.body, args))
 
-    def _Update(self, e: ir.Update, env: Mapping[str, Value]) -> Value:
+    def _Update(self, e: ir.Update, env: Mapping[int, Value]) -> Value:
         base = self.encode(e.base, env)
         value = self.encode(e.value, env)
         if e.field_name is not None:

@@ -21,7 +21,7 @@ class Goal:
     expr: ir.Expr | None = None
 
 
-RANGE = Goal("range", "range")
+RANGE = Goal(ir.RANGE_PROPERTY, "range")
 
 
 def select_goals(system: ir.System, names: Iterable[str] | None = None, lemmas: bool = False,
@@ -37,12 +37,12 @@ def select_goals(system: ir.System, names: Iterable[str] | None = None, lemmas: 
         names = list(names)
         chosen = []
         for n in names:
-            if n == "range":
+            if n == ir.RANGE_PROPERTY:
                 continue
             if n not in props:
                 raise UnknownProperty(n)
             chosen.append(Goal(n, props[n].kind, props[n].expr))
-        ranges = ranges or "range" in names
+        ranges = ranges or ir.RANGE_PROPERTY in names
     if ranges and has_range_obligations(system):
         chosen.append(RANGE)
     return tuple(chosen)

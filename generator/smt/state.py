@@ -56,13 +56,16 @@ class StepVars:
         self.tag = tag
         self.instances = instances if instances is not None else action_instances(system)
         self.width = ir.bits_needed(len(self.instances))
-        self.selector = z3.BitVec(f"action@{tag}", self.width)
+        # Every constant that is not a state part is named with a leading ':' (no spec identifier has one), and
+        # parameters as ':param:action(p)': names of distinct things can never meet (Z3 identifies constants of
+        # one name and sort), whatever names the spec reuses across its namespaces.
+        self.selector = z3.BitVec(f":action@{tag}", self.width)
         self.params: dict[str, dict[str, tuple[z3.ExprRef, Scalar]]] = {}
         for a in system.actions:
             self.params[a.name] = {}
             for p in a.params:
                 sc = Scalar.of(p.type)
-                self.params[a.name][p.name] = (sc.const(f"{a.name}.{p.name}@{tag}"), sc)
+                self.params[a.name][p.name] = (sc.const(f":param:{a.name}({p.name})@{tag}"), sc)
 
     def terms(self) -> list[z3.ExprRef]:
         """The selector and every parameter constant."""
@@ -78,17 +81,19 @@ class StepVars:
             return self.selector == ids[0]
         return z3.And(z3.ULE(ids[0], self.selector), z3.ULE(self.selector, ids[-1]))
 
-    def env(self, action: str) -> dict[str, Value]:
-        """The parameters of `action` as variables (valid whichever instance fires)."""
-        return {p: sc.read(term) for p, (term, sc) in self.params[action].items()}
+    def env(self, action: str) -> dict[int, Value]:
+        """The parameters of `action` as variables (valid whichever instance fires), keyed by binder uid."""
+        ps = self.params[action]
+        return {p.uid: ps[p.name][1].read(ps[p.name][0]) for p in self.system.action(action).params}
 
-    def instance_env(self, j: int) -> dict[str, Value]:
+    def instance_env(self, j: int) -> dict[int, Value]:
         """The parameters of instance j: its fixed ones as constants, the others as variables."""
         inst = self.instances[j]
         action = self.system.actions[inst.action]
         env = self.env(action.name)
         for name, value in inst.fixed:
-            env[name] = literal(value, next(p.type for p in action.params if p.name == name))
+            p = next(p for p in action.params if p.name == name)
+            env[p.uid] = literal(value, p.type)
         return env
 
     def valid(self) -> z3.BoolRef:
@@ -111,7 +116,7 @@ class StepVars:
         j = model.evaluate(self.selector, model_completion=True).as_long()  # type: ignore[attr-defined]
         action = self.system.actions[self.instances[min(j, len(self.instances) - 1)].action]
         env = self.env(action.name)
-        return action.name, {p.name: evaluate(model, env[p.name], p.type) for p in action.params}
+        return action.name, {p.name: evaluate(model, env[p.uid], p.type) for p in action.params}
 
     def assign(self, action: str, params: Mapping[str, object]) -> z3.BoolRef:
         """The constraint that this step is `action` with the given parameter values."""

@@ -73,7 +73,7 @@ class SymbolicSystem:
                 out.append(term == sc.write(part))
         return z3.And(out)
 
-    def prop(self, expr: ir.Expr, s: StateVars, env: Mapping[str, Value] | None = None) -> z3.BoolRef:
+    def prop(self, expr: ir.Expr, s: StateVars, env: Mapping[int, Value] | None = None) -> z3.BoolRef:
         return self.encoder(s).boolean(expr, env)
 
     def trans(self, s: StateVars, t: StateVars) -> z3.BoolRef:
@@ -160,38 +160,37 @@ class SymbolicSystem:
     def _violation(self, goal: Goal, s: StateVars, tag: str) -> Violation:
         """`not goal` in s. Leading `forall`s over small domains (vCPUs) become a disjunction over their values, the
         others one fresh constant each (a vector): exists c, v: not P(c, v) without expanding 240 vectors, and a
-        model names the failing elements directly."""
+        model names the failing elements directly (by binder name; a binder shadowed by a later one of the same name
+        is not read by the body and is left out of the witness)."""
         assert goal.expr is not None
         body, binders = goal.expr, []
         while isinstance(body, ir.Quant) and body.kind == "forall":
-            binders.append((body.name, body.domain))
+            binders = [b for b in binders if b.name != body.name] + [body]
             body = body.body
-        symbolic: dict[str, Value] = {}
+        symbolic: dict[int, Value] = {}
         constraints, fresh = [], []
-        small = [(n, d) for n, d in binders if ir.domain_size(d) <= EXPAND_DOMAIN]
-        for name, dom in binders:
-            if (name, dom) in small:
+        small = [b for b in binders if ir.domain_size(b.domain) <= EXPAND_DOMAIN]
+        for b in binders:
+            if b in small:
                 continue
-            sc = Scalar.of(dom)
-            term = sc.const(f"{goal.name}.{name}@{tag}")
+            sc = Scalar.of(b.domain)
+            term = sc.const(f":witness:{goal.kind}:{goal.name}({b.name}#{b.uid})@{tag}")
             fresh.append(term)
-            symbolic[name] = sc.read(term)
+            symbolic[b.uid] = sc.read(term)
             c = sc.valid(term)
             if c is not None:
                 constraints.append(c)
-        cases: list[tuple[dict[str, object], z3.BoolRef]] = []
-        for combo in itertools.product(*[ir.domain_values(d) for _, d in small]):
-            fixed = dict(zip([n for n, _ in small], combo))
-            env = {**symbolic, **{n: literal(fixed[n], d) for n, d in small}}
+        cases: list[tuple[dict[int, object], z3.BoolRef]] = []
+        for combo in itertools.product(*[ir.domain_values(b.domain) for b in small]):
+            fixed = {b.uid: value for b, value in zip(small, combo)}
+            env = {**symbolic, **{b.uid: literal(fixed[b.uid], b.domain) for b in small}}
             cases.append((fixed, z3.Not(self.prop(body, s, env))))
         formula = z3.And(*constraints, z3.Or([c for _, c in cases]))
 
         def witness(model: z3.ModelRef) -> dict[str, object]:
             fixed = next((f for f, c in cases if z3.is_true(model.evaluate(c, model_completion=True))), cases[0][0])
-            out = {}
-            for n, d in binders:
-                out[n] = fixed[n] if n in fixed else evaluate(model, symbolic[n], d)
-            return out
+            return {b.name: fixed[b.uid] if b.uid in fixed else evaluate(model, symbolic[b.uid], b.domain)
+                    for b in binders}
 
         return Violation(goal.name, formula, witness, tuple(fresh))
 
