@@ -1,12 +1,16 @@
 """The `irqspec` command: the only place that reads argv, prints, and picks exit codes.
 
 Exit codes: 0 success (no violation, proved), 1 a property is violated or refuted, 2 usage or spec error,
-3 unknown (timeout, solver gave up), 130 interrupted.
+3 unknown (timeout, solver gave up), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). A reader that closes the
+pipe early never changes the code.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import math
+import signal
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -15,7 +19,44 @@ from . import __version__
 from .diagnostics import SpecError
 from .frontend import Frontend, load
 
-EXIT_OK, EXIT_VIOLATED, EXIT_ERROR, EXIT_UNKNOWN, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_OK, EXIT_VIOLATED, EXIT_ERROR, EXIT_UNKNOWN, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 3, 130, 143
+
+
+class _Stdout:
+    """Where results go. A reader that closes the pipe early (`| head -1`, `| grep -q`) must not change the exit
+    code: the first write that meets a closed pipe points stdout at /dev/null (so neither later writes nor the
+    interpreter's final flush fail) and the command goes on to return its verdict's code. Each write is flushed, so
+    what a reader sees is never held back behind a verdict it is waiting for."""
+
+    def __init__(self) -> None:
+        self.reader_gone = False
+
+    def write(self, text: str) -> None:
+        if self.reader_gone:
+            return
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            self.reader_gone = True
+            import os
+
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+            except (OSError, ValueError, AttributeError):  # a stdout without a file descriptor: nothing to mend
+                pass
+
+
+OUT = _Stdout()
+
+
+def _warn(text: str) -> None:
+    try:
+        sys.stderr.write(f"irqspec: warning: {text}\n")
+    except BrokenPipeError:
+        pass
 
 
 class UsageError(Exception):
@@ -36,12 +77,22 @@ def _load(args: argparse.Namespace) -> Frontend:
     return load(Path(args.file), _defines(args.define), tuple(Path(p) for p in args.include))
 
 
+def _emit(doc: dict) -> None:
+    from .jsondoc import dumps
+
+    OUT.write(dumps(doc))
+
+
 def cmd_parse(args: argparse.Namespace) -> int:
-    from .jsonir import system_json
+    from .jsondoc import document
+    from .jsonir import to_data
     from .summary import summary
 
     front = _load(args)
-    sys.stdout.write(system_json(front.system) if args.json else summary(front.system))
+    if args.json:
+        _emit(document("parse", front.system, "ok", EXIT_OK, None, ir=to_data(front.system)))
+    else:
+        OUT.write(summary(front.system))
     return EXIT_OK
 
 
@@ -78,7 +129,6 @@ def _run_with_memory_limit(fn: Callable[[argparse.Namespace], int], args: argpar
 
     import z3  # noqa: F401 - loaded before the limit is measured: mapping the solver library is not the solving
 
-    sys.stdout.flush()
     sys.stderr.flush()
     page = os.sysconf("SC_PAGE_SIZE")
     with open("/proc/self/statm") as statm:
@@ -110,7 +160,7 @@ def _run_with_memory_limit(fn: Callable[[argparse.Namespace], int], args: argpar
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) != 100:
         return os.WEXITSTATUS(status)
     how = "ran out of memory" if os.WIFEXITED(status) else f"was ended by signal {os.WTERMSIG(status)}"
-    sys.stdout.write(f"UNKNOWN: the solving process {how} under --memory {args.memory:g} MB\n")
+    OUT.write(f"UNKNOWN: the solving process {how} under --memory {args.memory:g} MB\n")
     return EXIT_UNKNOWN
 
 
@@ -120,29 +170,77 @@ def _peak_memory_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
 
 
-def _z3_interrupted(reason: str) -> bool:
-    """Z3 catches Ctrl-C itself and answers "unknown" with this reason: that is the user stopping us, not a result."""
-    return "interrupted from keyboard" in reason or "canceled" in reason
+def interrupted(reason: str) -> bool:
+    from .smt.outcome import interrupted as z3_interrupted
+
+    return z3_interrupted(reason)
 
 
-def _solver_errors(fn: Callable[[], object]) -> object:
+def _solver_errors(system, fn: Callable[[], object]) -> object:
     from .smt.system import UnknownProperty
 
     try:
         return fn()
     except UnknownProperty as err:
-        raise UsageError(str(err.args[0]) if err.args else "unknown property") from None
+        name = str(err.args[0]) if err.args else "?"
+        known = [p.name for p in (*system.invariants, *system.lemmas)]
+        import difflib
+
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        listed = ", ".join(known) if known else "none"
+        raise UsageError(f"--inv {name}: {system.module} has no invariant or lemma of that name{hint}; it has: "
+                         f"{listed}, and the implicit 'range'") from None
+
+
+def _writable(path: str | None, what: str) -> None:
+    """Check before any solving that `path` can be written, so a typo costs no solver time and no traceback."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{path}: is a folder; {what} needs a file name")
+    if not target.parent.is_dir():
+        raise UsageError(f"{path}: the folder {target.parent} does not exist")
+    import os
+
+    if not os.access(target.parent, os.W_OK):
+        raise UsageError(f"{path}: cannot write in {target.parent}")
+
+
+def _write_itf(path: str, system, trace) -> None:
+    from runtime.itf import write_itf
+
+    from .itf_types import param_descriptors, var_descriptors
+
+    try:
+        write_itf(path, trace, var_descriptors(system), param_descriptors(system),
+                  {"source": system.file, "irqspec::module": system.module})
+    except OSError as err:
+        raise UsageError(f"{path}: cannot write the trace: {err.strerror}") from None
+
+
+def _warnings(system, certificate=None, timeout: float = 5.0) -> list[dict]:
+    """Vacuity warnings (generator/smt/vacuity.py), printed on stderr and returned for --json."""
+    from .smt.vacuity import vacuity
+
+    found = vacuity(system, certificate, timeout)
+    for w in found:
+        _warn(w.message)
+    return [{"kind": w.kind, "message": w.message, "actions": list(w.actions)} for w in found]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from .jsondoc import document, trace_data, witness_data
     from .report import format_trace, format_witness
     from .smt.bmc import check
 
+    _writable(args.itf, "--itf")
     front = _load(args)
     system = front.system
     live = _LiveLine(sys.stderr.isatty() and not args.json)
     try:
-        result = _solver_errors(lambda: check(system, args.inv or None, max_depth=args.max_depth,
+        result = _solver_errors(system, lambda: check(system, args.inv or None, max_depth=args.max_depth,
                                               timeout=args.timeout, progress=live))
     except KeyboardInterrupt:
         live.clear()
@@ -150,126 +248,233 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     finally:
         live.clear()
-    if result.status == "unknown" and _z3_interrupted(result.reason):
+    if result.status == "unknown" and interrupted(result.reason):
         sys.stderr.write(f"irqspec: interrupted: no violation up to depth {result.depth_reached} "
                          f"({result.elapsed:.1f} s)\n")
         return EXIT_INTERRUPTED
+    code = {"violated": EXIT_VIOLATED, "holds": EXIT_OK}.get(result.status, EXIT_UNKNOWN)
     if args.itf and result.trace is not None:
-        from runtime.itf import write_itf
-        from .itf_types import param_descriptors, var_descriptors
-
-        write_itf(args.itf, result.trace, var_descriptors(system), param_descriptors(system),
-                  {"source": system.file, "irqspec::module": system.module})
+        _write_itf(args.itf, system, result.trace)
+    warnings = _warnings(system) if result.status == "holds" else []
     if args.json:
-        from .jsonir import to_data
-
-        out = {"status": result.status, "depth": result.depth_reached, "invariant": result.invariant,
-               "witness": to_data(result.witness), "reason": result.reason, "elapsed": round(result.elapsed, 3),
-               "trace": None if result.trace is None else [
-                   {"action": st.action, "params": to_data(st.params), "state": to_data(st.state)}
-                   for st in result.trace.steps]}
-        import json
-
-        sys.stdout.write(json.dumps(out, indent=1) + "\n")
+        _emit(document("check", system, result.status, code, result.elapsed, engine="bmc",
+                       depth=result.depth_reached, max_depth=args.max_depth, invariant=result.invariant,
+                       witness=witness_data(system, result.invariant, result.witness), reason=result.reason,
+                       trace=trace_data(system, result.trace), itf=args.itf if result.trace is not None else None,
+                       warnings=warnings))
     elif result.status == "violated":
         assert result.trace is not None
-        sys.stdout.write(format_trace(system, result.trace) + "\n")
         where = f" for {format_witness(result.witness)}" if result.witness else ""
-        sys.stdout.write(f"VIOLATED: {result.invariant}{where}, after {result.depth_reached} steps "
-                         f"({result.elapsed:.2f} s)\n")
+        verdict = f"VIOLATED: {result.invariant}{where}, after {result.depth_reached} steps ({result.elapsed:.2f} s)"
+        OUT.write(format_trace(system, result.trace) + "\n")
+        OUT.write(verdict + "\n")
         if args.itf:
-            sys.stdout.write(f"trace written to {args.itf} (ITF)\n")
+            OUT.write(f"trace written to {args.itf} (ITF)\n")
     elif result.status == "holds":
-        sys.stdout.write(f"no violation up to depth {result.depth_reached} ({result.elapsed:.2f} s)\n")
+        OUT.write(f"no violation up to depth {result.depth_reached} ({result.elapsed:.2f} s)\n")
     else:
-        sys.stdout.write(f"UNKNOWN after depth {result.depth_reached}: {result.reason}\n")
-    return {"violated": EXIT_VIOLATED, "holds": EXIT_OK}.get(result.status, EXIT_UNKNOWN)
+        OUT.write(f"UNKNOWN after depth {result.depth_reached}: {result.reason}\n")
+    return code
+
+
+def _cti_data(system, cti) -> dict | None:
+    from .jsondoc import params_data, state_data, witness_data
+
+    if cti is None:
+        return None
+    return {"broken": cti.broken, "witness": witness_data(system, cti.broken, cti.witness),
+            "pre": state_data(system, cti.pre), "action": cti.action,
+            "params": params_data(system, cti.action, cti.params or {}),
+            "post": None if cti.post is None else state_data(system, cti.post)}
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
+    from .jsondoc import document, trace_data, witness_data
     from .report import format_certificate, format_params, format_trace, format_witness
     from .smt.prove import prove
 
     system = _load(args).system
-    result = _solver_errors(lambda: prove(system, args.inv or None, engine=args.engine, timeout=args.timeout,
-                                          max_k=args.max_k))
-    if result.status == "proved":
-        cert = result.certificate
-        sys.stdout.write(f"PROVED by {result.engine} ({result.elapsed:.2f} s), unbounded\n")
-        if cert is not None:
-            sys.stdout.write(f"certificate ({cert.engine}, k = {cert.k}; re-checked by three independent queries:"
-                             f" init => C, C and step => C', C => property):\n")
-            sys.stdout.write("\n".join("  " + line for line in format_certificate(cert.text).splitlines()) + "\n")
-        return EXIT_OK
-    if result.status == "refuted":
-        sys.stdout.write(f"REFUTED by {result.engine}: {result.invariant}\n")
-        if result.trace is not None:
-            sys.stdout.write(format_trace(system, result.trace) + "\n")
-            if result.trace.witness:
-                sys.stdout.write(f"violated for {format_witness(result.trace.witness)}\n")
-        return EXIT_VIOLATED
-    if _z3_interrupted(result.reason):
+    try:
+        result = _solver_errors(system, lambda: prove(system, args.inv or None, engine=args.engine, timeout=args.timeout,
+                                              max_k=args.max_k))
+    except KeyboardInterrupt:
+        sys.stderr.write(f"irqspec: interrupted: no proof or refutation reached ({args.engine})\n")
+        return EXIT_INTERRUPTED
+    if result.status == "unknown" and interrupted(result.reason):
         sys.stderr.write(f"irqspec: interrupted ({result.engine}, {result.elapsed:.1f} s)\n")
         return EXIT_INTERRUPTED
-    sys.stdout.write(f"UNKNOWN ({result.engine}): {result.reason}\n")
+    code = {"proved": EXIT_OK, "refuted": EXIT_VIOLATED}.get(result.status, EXIT_UNKNOWN)
+    cert = result.certificate
+    warnings = _warnings(system, cert) if result.status == "proved" else []
+    if args.json:
+        _emit(document("prove", system, result.status, code, result.elapsed, engine=result.engine,
+                       invariant=result.invariant, reason=result.reason,
+                       witness=witness_data(system, result.invariant,
+                                            result.trace.witness if result.trace is not None else {}),
+                       trace=trace_data(system, result.trace),
+                       certificate=None if cert is None else {"engine": cert.engine, "k": cert.k, "text": cert.text,
+                                                               "properties": list(cert.properties)},
+                       cti=_cti_data(system, result.cti), warnings=warnings))
+        return code
+    if result.status == "proved":
+        vacuous = any(w["kind"] == "vacuous-proof" for w in warnings)
+        OUT.write(f"PROVED by {result.engine} ({result.elapsed:.2f} s), unbounded"
+                  f"{' (vacuously: nothing can happen)' if vacuous else ''}\n")
+        if cert is not None:
+            OUT.write(f"certificate ({cert.engine}, k = {cert.k}; re-checked by three independent queries:"
+                      f" init => C, C and step => C', C => property):\n")
+            OUT.write("\n".join("  " + line for line in format_certificate(cert.text).splitlines()) + "\n")
+        return code
+    if result.status == "refuted":
+        OUT.write(f"REFUTED by {result.engine}: {result.invariant}\n")
+        if result.trace is not None:
+            OUT.write(format_trace(system, result.trace) + "\n")
+            if result.trace.witness:
+                OUT.write(f"violated for {format_witness(result.trace.witness)}\n")
+        return code
+    OUT.write(f"UNKNOWN ({result.engine}): {result.reason}\n")
     cti = result.cti
     if cti is not None:
         from .report import changes, format_value
 
         types = {v.name: v.type for v in system.vars}
-        sys.stdout.write(f"counterexample to induction: {cti.broken} breaks"
-                         f"{' for ' + format_witness(cti.witness) if cti.witness else ''}\n  pre-state:\n")
+        OUT.write(f"counterexample to induction: {cti.broken} breaks"
+                  f"{' for ' + format_witness(cti.witness) if cti.witness else ''}\n  pre-state:\n")
         for v in system.vars:
-            sys.stdout.write(f"    {v.name} = {format_value(cti.pre[v.name], v.type)}\n")
+            OUT.write(f"    {v.name} = {format_value(cti.pre[v.name], v.type)}\n")
         if cti.action is not None and cti.post is not None:
-            sys.stdout.write(f"  step: {format_params(cti.params, system, cti.action)}\n  changes:\n")
+            OUT.write(f"  step: {format_params(cti.params, system, cti.action)}\n  changes:\n")
             for v in system.vars:
                 for line in changes(v.name, cti.pre[v.name], cti.post[v.name], types[v.name]):
-                    sys.stdout.write(f"    {line}\n")
-        sys.stdout.write("  (add a lemma that rules out the pre-state, or try --engine spacer)\n")
-    return EXIT_UNKNOWN
+                    OUT.write(f"    {line}\n")
+        OUT.write("  (add a lemma that rules out the pre-state, or try --engine spacer)\n")
+    return code
+
+
+def _read_json(path: str) -> object:
+    import json
+
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{path}: is a folder, not a trace file")
+    try:
+        return json.loads(target.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except OSError as err:
+        raise UsageError(f"{path}: cannot read: {err.strerror}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise UsageError(f"{path}: not a JSON file: {err}") from None
+    except RecursionError:
+        raise UsageError(f"{path}: JSON nested too deeply to be a trace") from None
+
+
+def _infer_actions(model, steps: list) -> tuple[list, list[str]]:
+    """Fill in the action of each step that does not name one (traces without `mbt::actionTaken`, as Apalache
+    writes them): the enabled action instances of the model that lead from the previous state to the recorded one.
+    Returns the steps and, per inferred step, a note (ambiguous choices name the one taken)."""
+    notes, out = [], [steps[0]]
+    for i, (action, params, state) in enumerate(steps[1:], 1):
+        if action is not None:
+            out.append((action, params, state))
+            continue
+        before = model.state_from_dict(out[-1][2])
+        after = model.state_from_dict(state)
+        fits = []
+        for name, ps in model.enabled_actions(before):
+            try:
+                if model.step(before, name, ps) == after:
+                    fits.append((name, ps))
+            except Exception:  # noqa: BLE001 - a range fault of the model: not this instance
+                continue
+        if not fits:
+            raise _Unexplained(i)
+        name, ps = fits[0]
+        note = f"step {i}: {name}{ps if ps else '()'} inferred"
+        if len(fits) > 1:
+            note += f" (also possible: {', '.join(f'{n}{p}' for n, p in fits[1:4])})"
+        notes.append(note)
+        out.append((name, ps, state))
+    return out, notes
+
+
+class _Unexplained(Exception):
+    """A step of an action-less trace that no action of the spec explains."""
+
+    def __init__(self, index: int):
+        super().__init__(index)
+        self.index = index
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    import json
-
     from runtime.conformance import Divergence, replay
     from runtime.itf import ITFError
+
+    from .jsondoc import document
     from .loadmodel import load_model
 
     system = _load(args).system
+    doc = _read_json(args.trace)
     model = load_model(system, "irqspec replay")
     try:
-        doc = json.loads(Path(args.trace).read_text(encoding="utf-8"))
+        if not isinstance(doc, dict) or not isinstance(doc.get("states"), list):
+            raise ITFError("an ITF trace is an object with a list of 'states'")
         trace = model.trace_from_itf(doc)
-    except FileNotFoundError:
-        raise UsageError(f"{args.trace}: no such file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise UsageError(f"{args.trace}: not a JSON file: {err}") from None
     except (ITFError, KeyError, TypeError, ValueError) as err:
         raise UsageError(f"{args.trace}: not an ITF trace of {system.module}'s variables: {err}") from None
+    except RecursionError:
+        raise UsageError(f"{args.trace}: ITF values nested too deeply") from None
     if not trace.steps:
         raise UsageError(f"{args.trace}: the trace has no states")
+    steps = [(st.action, st.params, st.state) for st in trace.steps]
+    for i, (action, params, _) in enumerate(steps[1:], 1):
+        if action is None:
+            continue
+        if action not in model.ACTIONS:
+            raise UsageError(f"{args.trace}: step {i} takes action {action!r}, which {system.module} does not have")
+        missing = [name for name, _ in model.ACTIONS[action].params if name not in params]
+        if missing:
+            raise UsageError(f"{args.trace}: step {i} ({action}) does not give the parameter(s) {', '.join(missing)}")
+    notes: list[str] = []
+    divergence = None
     try:
-        replay(model, [(st.action, st.params, st.state) for st in trace.steps])
+        steps, notes = _infer_actions(model, steps)
+        replay(model, steps)
+    except _Unexplained as err:
+        divergence = f"step {err.index} names no action, and no action of {system.module} leads from the state " \
+                     f"of step {err.index - 1} to it"
     except Divergence as div:
-        sys.stdout.write(f"{args.trace}: {div}\n")
-        return EXIT_VIOLATED
+        divergence = str(div)
     except ValueError as err:
         raise UsageError(f"{args.trace}: {err}") from None
-    violated = model.violated_invariants(model.state_from_dict(trace.steps[-1].state))
-    sys.stdout.write(f"{args.trace}: all {len(trace.steps) - 1} steps replay on the model of {system.module}\n")
+    code = EXIT_VIOLATED if divergence else EXIT_OK
+    violated = [] if divergence else model.violated_invariants(model.state_from_dict(steps[-1][2]))
+    if args.json:
+        from .jsondoc import witness_data
+
+        _emit(document("replay", system, "diverged" if divergence else "replayed", code, None, trace_file=args.trace,
+                       steps=len(steps) - 1, divergence=divergence, inferred=notes,
+                       violated=[{"invariant": n, "witness": witness_data(system, n, w)} for n, w in violated]))
+        return code
+    for note in notes:
+        OUT.write(f"  {note}\n")
+    if divergence:
+        OUT.write(f"{args.trace}: {divergence}\n")
+        return code
+    OUT.write(f"{args.trace}: all {len(steps) - 1} steps replay on the model of {system.module}\n")
     for name, witness in violated:
-        sys.stdout.write(f"  the last state violates {name} for {witness}\n")
-    return EXIT_OK
+        OUT.write(f"  the last state violates {name} for {witness}\n")
+    return code
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
     from .explore import ExploreInterrupted, explore
+    from .jsondoc import document, trace_data, witness_data
     from .report import format_trace, format_witness
 
+    _writable(args.itf, "--itf")
     system = _load(args).system
-    live = _ExploreLine(sys.stderr.isatty())
+    live = _ExploreLine(sys.stderr.isatty() and not args.json)
     try:
         limit = args.memory
         result = explore(system, max_states=args.max_states, max_depth=args.max_depth, progress=live,
@@ -281,21 +486,32 @@ def cmd_explore(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     finally:
         live.clear()
+    code = {"violated": EXIT_VIOLATED, "holds": EXIT_OK}.get(result.status, EXIT_UNKNOWN)
+    if args.itf and result.trace is not None:
+        _write_itf(args.itf, system, result.trace)
+    if args.json:
+        _emit(document("explore", system, result.status, code, result.elapsed, engine="explore",
+                       states=result.states, diameter=result.diameter,
+                       states_per_second=round(result.states_per_second, 1), invariant=result.invariant,
+                       witness=witness_data(system, result.invariant, result.witness), reason=result.reason,
+                       trace=trace_data(system, result.trace), itf=args.itf if result.trace is not None else None))
+        return code
     rate = f"{result.states_per_second:,.0f} states/s"
     if result.status == "violated":
         assert result.trace is not None
-        sys.stdout.write(format_trace(system, result.trace) + "\n")
+        OUT.write(format_trace(system, result.trace) + "\n")
         where = f" for {format_witness(result.witness)}" if result.witness else ""
-        sys.stdout.write(f"VIOLATED: {result.invariant}{where}, after {len(result.trace) - 1} steps "
-                         f"({result.states} distinct states, {result.elapsed:.2f} s, {rate})\n")
-        return EXIT_VIOLATED
-    if result.status == "holds":
-        sys.stdout.write(f"no violation: {result.states} distinct states, diameter {result.diameter} "
-                         f"({result.elapsed:.2f} s, {rate})\n")
-        return EXIT_OK
-    sys.stdout.write(f"INCOMPLETE: {result.reason}; no violation in {result.states} distinct states up to depth "
-                     f"{result.diameter} ({result.elapsed:.2f} s, {rate})\n")
-    return EXIT_UNKNOWN
+        OUT.write(f"VIOLATED: {result.invariant}{where}, after {len(result.trace) - 1} steps "
+                  f"({result.states} distinct states, {result.elapsed:.2f} s, {rate})\n")
+        if args.itf:
+            OUT.write(f"trace written to {args.itf} (ITF)\n")
+    elif result.status == "holds":
+        OUT.write(f"no violation: {result.states} distinct states, diameter {result.diameter} "
+                  f"({result.elapsed:.2f} s, {rate})\n")
+    else:
+        OUT.write(f"INCOMPLETE: {result.reason}; no violation in {result.states} distinct states up to depth "
+                  f"{result.diameter} ({result.elapsed:.2f} s, {rate})\n")
+    return code
 
 
 class _ExploreLine(_LiveLine):
@@ -328,27 +544,49 @@ def gen_command_text(args: argparse.Namespace) -> str:
 
 
 def cmd_gen(args: argparse.Namespace) -> int:
+    from .jsondoc import document
     from .suites import generate_all
 
     out = Path(args.output)
-    result = generate_all(Path(args.file), _defines(args.define), gen_command_text(args), max_depth=args.max_depth,
-                          timeout=args.timeout)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in result.files.items():
-        (out / name).write_text(text, encoding="utf-8")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: exists and is not a folder; -o names the folder to write the suites into")
+    if not out.exists() and not out.parent.is_dir():
+        raise UsageError(f"{out}: its parent folder {out.parent} does not exist")
+    try:
+        result = generate_all(Path(args.file), _defines(args.define), gen_command_text(args),
+                              max_depth=args.max_depth, timeout=args.timeout)
+    except KeyboardInterrupt:
+        sys.stderr.write("irqspec: interrupted: nothing written\n")
+        return EXIT_INTERRUPTED
     report = result.report
-    sys.stdout.write(f"{report.module}: wrote {len(result.files)} files to {out} ({report.seconds:.1f} s)\n")
+    if any(interrupted(line) for line in report.unknown):  # Ctrl-C inside Z3: never write a partial suite
+        sys.stderr.write("irqspec: interrupted: nothing written\n")
+        return EXIT_INTERRUPTED
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in result.files.items():
+            (out / name).write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"{out}: cannot write the suites: {err.strerror}") from None
+    code = EXIT_UNKNOWN if report.unknown else EXIT_OK
+    if args.json:
+        _emit(document("gen", None, "unknown" if report.unknown else "generated", code, report.seconds,
+                       module=report.module, output=str(out), files=sorted(result.files),
+                       tests=dict(report.counts), violated=list(report.violated), holding=list(report.holding),
+                       max_depth=report.max_depth, dead=list(report.dead), unknown=list(report.unknown)))
+        return code
+    OUT.write(f"{report.module}: wrote {len(result.files)} files to {out} ({report.seconds:.1f} s)\n")
     for name, count in report.counts.items():
-        sys.stdout.write(f"  {name}: {count} test{'s' if count != 1 else ''}\n")
+        OUT.write(f"  {name}: {count} test{'s' if count != 1 else ''}\n")
     if report.violated:
-        sys.stdout.write(f"  counterexample tests for: {', '.join(report.violated)}\n")
+        OUT.write(f"  counterexample tests for: {', '.join(report.violated)}\n")
     if report.holding:
-        sys.stdout.write(f"  no violation within depth {report.max_depth}: {', '.join(report.holding)}\n")
+        OUT.write(f"  no violation within depth {report.max_depth}: {', '.join(report.holding)}\n")
     for line in report.dead:
-        sys.stdout.write(f"  dead code? {line}\n")
+        OUT.write(f"  dead code? {line}\n")
     for line in report.unknown:
-        sys.stdout.write(f"  UNKNOWN: {line}\n")
-    return EXIT_UNKNOWN if report.unknown else EXIT_OK
+        OUT.write(f"  UNKNOWN: {line}\n")
+    return code
 
 
 def _spec_arguments(p: argparse.ArgumentParser) -> None:
@@ -368,20 +606,31 @@ MEMORY_HELP = "memory limit in MB: past it the answer is unknown (exit 3), never
 
 
 def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive finite number of seconds or MB, got {text!r}")
     return value
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str, least: int) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
+    if value < least:
+        raise argparse.ArgumentTypeError(f"must be at least {least}, got {value}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _whole(text, 1)
+
+
+def _nonnegative_int(text: str) -> int:
+    return _whole(text, 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -394,18 +643,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     p = sub.add_parser("parse", help="parse and check a spec; print a summary or the IR as JSON")
     _spec_arguments(p)
-    p.add_argument("--json", action="store_true", help="print the checked IR as JSON")
+    p.add_argument("--json", action="store_true", help="print the checked IR as JSON (docs/json.md)")
     p = sub.add_parser("check", help="bounded model checking: the shortest trace that violates an invariant")
     _spec_arguments(p)
     p.add_argument("--inv", action="append", default=[], metavar="NAME", help="check only this invariant (repeatable)")
-    p.add_argument("--max-depth", type=int, default=20, metavar="K", help="longest trace to look for (default 20)")
+    p.add_argument("--max-depth", type=_nonnegative_int, default=20, metavar="K",
+                   help="longest trace to look for (default 20)")
     p.add_argument("--timeout", type=_positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
     p.add_argument("--memory", type=_positive, default=None, metavar="MB", help=MEMORY_HELP)
     p.add_argument("--itf", metavar="PATH", help="write the counterexample as an ITF JSON trace")
-    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
     p = sub.add_parser("explore", help="explicit-state breadth-first search: the shortest violating run, or the "
                                        "number of reachable states and the diameter")
     _spec_arguments(p)
+    p.add_argument("--itf", metavar="PATH", help="write the counterexample as an ITF JSON trace")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
     p.add_argument("--max-states", type=_positive_int, default=None, metavar="N",
                    help="stop after N distinct states (exit 3)")
     p.add_argument("--max-depth", type=_positive_int, default=None, metavar="K",
@@ -416,30 +668,74 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--inv", action="append", default=[], metavar="NAME", help="prove only this invariant (repeatable)")
     p.add_argument("--engine", choices=["induction", "kind", "spacer", "auto"], default="auto",
                    help="proof engine; auto runs them as a portfolio (default)")
-    p.add_argument("--max-k", type=int, default=10, metavar="K", help="largest k for k-induction (default 10)")
+    p.add_argument("--max-k", type=_positive_int, default=10, metavar="K",
+                   help="largest k for k-induction (default 10)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
     p.add_argument("--timeout", type=_positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
     p.add_argument("--memory", type=_positive, default=None, metavar="MB", help=MEMORY_HELP)
     p = sub.add_parser("gen", help="generate the Python reference model and pytest suites of a spec")
     _spec_arguments(p)
     p.add_argument("-o", dest="output", default="generated_tests", metavar="DIR",
                    help="where to write the model and the suites (default generated_tests)")
-    p.add_argument("--max-depth", type=int, default=20, metavar="K",
+    p.add_argument("--max-depth", type=_nonnegative_int, default=20, metavar="K",
                    help="longest trace to look for when finding counterexamples and covering paths (default 20)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON (docs/json.md)")
     p.add_argument("--timeout", type=_positive, default=None, metavar="S", help="bound on each solver question")
     p.add_argument("--memory", type=_positive, default=None, metavar="MB", help=MEMORY_HELP)
     p = sub.add_parser("replay", help="replay an ITF trace on the spec's reference model; report the first mismatch")
     _spec_arguments(p)
     p.add_argument("trace", help="an ITF JSON trace (from irqspec check --itf, Quint or Apalache)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
     return parser
+
+
+class _Deadline(Exception):
+    """--timeout reached outside a solver call (building formulas, generating code): an unknown, never a verdict."""
+
+
+class _Terminated(Exception):
+    """SIGTERM: stop as Ctrl-C does, saying where the run got to."""
+
+
+def _with_deadline(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Enforce --timeout on the whole command: the solvers stop themselves at the limit, but building formulas and
+    generating code are ours, so a wall-clock alarm a little past the limit ends whatever is still running."""
+
+    def run(args: argparse.Namespace) -> int:
+        timeout = getattr(args, "timeout", None)
+        if not timeout:
+            return fn(args)
+
+        def expired(signum, frame):
+            raise _Deadline()
+
+        previous = signal.signal(signal.SIGALRM, expired)
+        signal.setitimer(signal.ITIMER_REAL, timeout + max(1.0, 0.05 * timeout))
+        try:
+            return fn(args)
+        except _Deadline:
+            OUT.write(f"UNKNOWN: --timeout {timeout:g} s reached before {args.command} could finish\n")
+            return EXIT_UNKNOWN
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+    return run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+
+    def terminated(signum, frame):
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    command = _with_deadline(COMMANDS[args.command])
     try:
         if getattr(args, "memory", None) and args.command != "explore":
-            return _run_with_memory_limit(COMMANDS[args.command], args)
-        return COMMANDS[args.command](args)
+            return _run_with_memory_limit(command, args)
+        return command(args)
     except SpecError as err:
         sys.stderr.write(err.render() + "\n")
         count = len(err.diagnostics)
@@ -451,9 +747,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("irqspec: interrupted\n")
         return EXIT_INTERRUPTED
-    except BrokenPipeError:  # output piped into a reader that stopped early (| head): not an error of ours
-        sys.stderr.close()
-        return EXIT_OK
+    except ctypes.ArgumentError as err:
+        # a signal that arrives while ctypes converts the arguments of a Z3 call comes out wrapped in this error
+        if "KeyboardInterrupt" in str(err):
+            sys.stderr.write("irqspec: interrupted\n")
+            return EXIT_INTERRUPTED
+        if "_Terminated" in str(err):
+            sys.stderr.write(f"irqspec: terminated (SIGTERM) during {args.command}\n")
+            return EXIT_TERMINATED
+        if "_Deadline" in str(err):
+            OUT.write(f"UNKNOWN: --timeout reached before {args.command} could finish\n")
+            return EXIT_UNKNOWN
+        raise
+    except _Terminated:
+        sys.stderr.write(f"irqspec: terminated (SIGTERM) during {args.command}\n")
+        return EXIT_TERMINATED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def run() -> None:

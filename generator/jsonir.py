@@ -29,8 +29,9 @@ def to_data(value: object) -> object:
     if isinstance(value, (bool, str)) or value is None:
         return value
     if isinstance(value, int):
-        # JSON readers in other languages lose precision past 2**53: large values (bits[256]) are strings.
-        return value if abs(value) < (1 << 53) else str(value)
+        # JSON readers in other languages lose precision past 2**53: large values (bits[256]) are written as ITF
+        # writes them, {"#bigint": "..."}, never as a bare string that could be mistaken for a name
+        return value if abs(value) < (1 << 53) else {"#bigint": str(value)}
     raise TypeError(f"no JSON form for {type(value).__name__}")
 
 

@@ -35,7 +35,9 @@ def test_define_changes_sizes_in_summary(capsys):
 
 def test_parse_json_is_the_ir(capsys):
     assert main(["parse", "--json", str(SPEC / "svm_evtinj.irq")]) == 0
-    data = json.loads(capsys.readouterr().out)
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["command"] == "parse" and doc["exit_code"] == 0
+    data = doc["ir"]
     assert data["node"] == "System" and data["module"] == "svm_evtinj"
     assert [v["name"] for v in data["vars"]][:2] == ["irr", "isr"]
 

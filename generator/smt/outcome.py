@@ -24,3 +24,10 @@ class ProofResult:
     invariant: str | None = None
     reason: str = ""
     elapsed: float = 0.0
+
+
+def interrupted(reason: str) -> bool:
+    """Whether an engine's "unknown" is the user's Ctrl-C: Z3 catches SIGINT itself and answers unknown with one of
+    these reasons. The engines label their own time limits "timeout", so a reason of Z3's cancellation that is not
+    a timeout is an interruption, never a result."""
+    return "interrupted from keyboard" in reason or "canceled" in reason

@@ -20,7 +20,7 @@ from .certificate import recheck
 from .context import in_fresh_context
 from .goals import Goal, select_goals
 from .induction import induction, k_induction, recheck_k
-from .outcome import ProofResult
+from .outcome import ProofResult, interrupted
 from .spacer import spacer
 
 ENGINES = ("induction", "kind", "spacer")
@@ -57,6 +57,8 @@ def prove(system: ir.System, invariants: Iterable[str] | None = None, engine: st
         result = k_induction(system, goals, max_k, timeout, progress)
     else:
         result = spacer(system, goals, timeout)
+    if result.status == "unknown" and interrupted(result.reason):
+        raise KeyboardInterrupt  # Ctrl-C inside Z3: stop here, never go on to another engine or phase
     if result.status != "proved":
         return result
     left = None if timeout is None else max(1.0, timeout - (time.monotonic() - start))

@@ -45,9 +45,10 @@ def spacer(system: ir.System, goals: Sequence[Goal], timeout: float | None = Non
         fp.rule(err(), [inv(*s.terms()), v.formula])
     try:
         answer = fp.query(err)
-    except z3.Z3Exception as error:  # Spacer reports its timeout as an exception ("canceled")
+    except z3.Z3Exception as error:  # Spacer reports its timeout and Ctrl-C alike as an exception ("canceled")
         why = error.value.decode() if isinstance(error.value, bytes) else str(error)
-        return ProofResult("unknown", "spacer", reason=f"Spacer: {why}", elapsed=time.monotonic() - start)
+        return ProofResult("unknown", "spacer", reason=f"Spacer: {_timed_out(why, start, timeout)}",
+                           elapsed=time.monotonic() - start)
     if answer == z3.unsat:
         cover = fp.get_cover_delta(-1, inv)
         formula = z3.substitute_vars(cover, *canonical.terms())
@@ -64,5 +65,13 @@ def spacer(system: ir.System, goals: Sequence[Goal], timeout: float | None = Non
                                reason=f"Spacer: unsafe; {found.reason}", elapsed=time.monotonic() - start)
         return ProofResult("unknown", "spacer", reason=f"Spacer: unsafe, but BMC found no trace ({found.reason})",
                            elapsed=time.monotonic() - start)
-    return ProofResult("unknown", "spacer", reason=f"Spacer: {fp.reason_unknown()}",
+    return ProofResult("unknown", "spacer", reason=f"Spacer: {_timed_out(fp.reason_unknown(), start, timeout)}",
                        elapsed=time.monotonic() - start)
+
+
+def _timed_out(why: str, start: float, timeout: float | None) -> str:
+    """Spacer says "canceled" both when its time limit fires and when the user presses Ctrl-C: past the limit it is
+    the limit ("timeout", an unknown), before it the user (an interruption, see outcome.interrupted)."""
+    if timeout is not None and time.monotonic() - start >= timeout * 0.95:
+        return f"timeout after {time.monotonic() - start:.1f}s"
+    return why

@@ -1,0 +1,81 @@
+"""Vacuity: properties that hold only because nothing can happen.
+
+A spec in which no action can ever fire satisfies every invariant of its initial state, and an invariant that
+holds because a guard can never be true proves nothing about that action. `vacuity(system, certificate)` reports,
+as warnings in spec terms:
+- actions whose guard is unsatisfiable for every parameter value in every state (the guard is dead code);
+- an initial state in which no action is enabled (the spec stops at once: every run is the initial state);
+- with a 1-inductive certificate C of a proof (C holds in every reachable state), the actions whose guard is false
+  wherever C holds: they never fire in any reachable state, shown, not guessed; when that is every action, the proof
+  is vacuous.
+Each question is one small Z3 query per action; an unknown answer reports nothing (a warning is never a guess).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import z3
+
+from .. import ir
+from .certificate import Certificate, from_smt2
+from .context import in_fresh_context
+from .system import SymbolicSystem
+
+
+@dataclass(frozen=True)
+class VacuityWarning:
+    kind: str  # "unsatisfiable-guard" | "initial-deadlock" | "never-enabled" | "vacuous-proof"
+    message: str
+    actions: tuple[str, ...] = ()
+
+
+def _enabled(enc: SymbolicSystem, s, action: ir.Action) -> z3.BoolRef:
+    """Some instance of `action` is enabled in s (any parameter values)."""
+    step = s.step
+    index = [a.name for a in enc.system.actions].index(action.name)
+    options = [z3.And(step.is_instance(j), enc.encoder(s).boolean(action.guard, step.instance_env(j)))
+               for j, inst in enumerate(step.instances) if inst.action == index]
+    return z3.And(step.valid(), z3.Or(options))
+
+
+def _sat(formula: z3.BoolRef, timeout: float) -> z3.CheckSatResult:
+    q = z3.Solver()
+    q.set("timeout", max(1, int(timeout * 1000)))
+    q.add(formula)
+    return q.check()
+
+
+@in_fresh_context
+def vacuity(system: ir.System, certificate: Certificate | None = None, timeout: float = 5.0) -> list[VacuityWarning]:
+    enc = SymbolicSystem(system)
+    s = enc.state("vac")
+    out: list[VacuityWarning] = []
+    if not system.actions:
+        return [VacuityWarning("initial-deadlock", "the spec has no actions: every run is the initial state, so "
+                               "every property of it holds trivially")]
+    dead = [a.name for a in system.actions if _sat(z3.And(s.valid(), _enabled(enc, s, a)), timeout) == z3.unsat]
+    for name in dead:
+        out.append(VacuityWarning("unsatisfiable-guard", f"the guard of action {name} is false in every state for "
+                                  "every parameter value: the action can never fire", (name,)))
+    init = enc.state("vac0")
+    enabled_at_init = z3.Or([_enabled(enc, init, a) for a in system.actions])
+    if _sat(z3.And(enc.init(init), enabled_at_init), timeout) == z3.unsat:
+        out.append(VacuityWarning("initial-deadlock", "no action is enabled in the initial state: every run is the "
+                                  "initial state, so every property of it holds trivially"))
+    if certificate is not None and certificate.smt2:
+        canonical = enc.state("")
+        c = z3.substitute(from_smt2(certificate.smt2), *zip(canonical.terms(), s.terms()))
+        never = [a.name for a in system.actions if a.name not in dead
+                 and _sat(z3.And(s.valid(), c, _enabled(enc, s, a)), timeout) == z3.unsat]
+        if never:
+            out.append(VacuityWarning("never-enabled", "the proof's inductive invariant shows that "
+                                      f"{', '.join(never)} never fire{'s' if len(never) == 1 else ''} in any "
+                                      "reachable state", tuple(never)))
+        if len(never) + len(dead) == len(system.actions):
+            out.append(VacuityWarning("vacuous-proof", "no action can fire in any reachable state: the proof holds "
+                                      "only because nothing ever happens"))
+    return out
+
+
+__all__ = ["VacuityWarning", "vacuity"]
