@@ -10,6 +10,7 @@ so that one run reports them all.
 
 from __future__ import annotations
 
+import collections
 import difflib
 import itertools
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ from . import ir
 from . import syntax as s
 from .diagnostics import Diagnostic, Span, SpecError
 from .ir import BOOL, BitsType, BoolType, EnumType, IntType, MapType, RecordType
-from .semantics import (BINARY_BITS, BINARY_INT, BUILTINS, NONNEGATIVE_ARGS, OPERATORS, POSITIVE_DIVISOR)
+from .parse import MAX_NESTING, TOO_DEEP, nest_less_hint, parse_override
+from .semantics import (BINARY_BITS, BINARY_INT, BUILTINS, MAX_INT_BITS, NONNEGATIVE_ARGS, OPERATORS, POSITIVE_DIVISOR,
+                        int_fits)
 
 MAX_BITS_WIDTH = 4096
 MAX_DOMAIN = 1 << 16
@@ -28,6 +31,14 @@ ConstValue = Union[int, bool, tuple]  # tuple = (lo, hi) of a range constant
 
 
 _POISONED = ir.BitsType(0)  # the type of a let whose value failed to check; never seen outside the checker
+
+# Names that other languages spell differently, with what irqspec writes: the hint of an unknown name.
+_OTHER_LANGUAGES = {
+    "True": "booleans are written 'true' and 'false' in irqspec",
+    "False": "booleans are written 'true' and 'false' in irqspec",
+    "TRUE": "booleans are written 'true' and 'false' in irqspec (TLA+'s TRUE)",
+    "FALSE": "booleans are written 'true' and 'false' in irqspec (TLA+'s FALSE)",
+}
 
 
 class _Abort(Exception):
@@ -124,6 +135,9 @@ class Checker:
         self.declared: dict[str, tuple[str, Span]] = {}  # every global name -> (what it is, where)
         self.failed: set[str] = set()  # names whose declaration had an error
         self._uids = itertools.count(1)  # binder identities, in checking order (deterministic)
+        # per checked def: the levels its body expands into where it is called, and the defs on its deepest path
+        self.def_levels: dict[str, int] = {}
+        self.def_chain: dict[str, tuple[str, ...]] = {}
 
     def uid(self) -> int:
         """A fresh binder identity."""
@@ -138,7 +152,7 @@ class Checker:
         if name in self.failed:
             return _Abort()  # its declaration failed and was reported
         close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else ""
+        hint = f"did you mean '{close[0]}'?" if close else _OTHER_LANGUAGES.get(name, "") if not of else ""
         return self.error(span, f"unknown {what} '{name}'" + (f" of {of}" if of else ""), hint)
 
     def declare(self, name: str, what: str, span: Span) -> bool:
@@ -159,6 +173,35 @@ class Checker:
         except _Abort:
             return None
 
+    def nesting(self, node: object) -> dict[int, int] | None:
+        """The levels under each node of a declaration's syntax tree (see `_levels`), or None after reporting where it
+        nests more than MAX_NESTING levels: the checker's recursion and every backend's stay far inside Python's stack.
+        A call of a def counts as the levels of the def's body, which the backends expand in place."""
+        levels = _levels(node, self.def_levels)
+        if levels[id(node)] <= MAX_NESTING:
+            return levels
+        level = 1
+        ops: collections.Counter[str] = collections.Counter()  # the binary operators on the way down
+        while True:  # down a deepest path, to where it passes the limit
+            if isinstance(node, s.CallExpr) and node.func in self.def_levels \
+                    and level + self.def_levels[node.func] > MAX_NESTING:
+                chain = self.def_chain[node.func]
+                shown = chain if len(chain) <= 5 else chain[:3] + ("...",) + chain[-1:]
+                self.error(node.span, f"nesting too deep: this call of '{node.func}' nests "
+                           f"{level + self.def_levels[node.func]} levels deep once defs are expanded in place "
+                           f"({' -> '.join(shown)}); at most {MAX_NESTING}",
+                           "the backends expand every def where it is called, so defs calling defs nest as deep as "
+                           "all their bodies together: call fewer defs within each other")
+                return None
+            if level > MAX_NESTING:
+                op, count = ops.most_common(1)[0] if ops else ("", 0)
+                self.error(node.span, TOO_DEEP, nest_less_hint(op if count > MAX_NESTING // 2 else ""))
+                return None
+            if isinstance(node, s.Binary):
+                ops[node.op] += 1
+            node = max(_children(node), key=lambda child: levels[id(child)])
+            level += 1
+
     # ------------------------------------------------------------------------------------------------------- entry
     def run(self) -> ir.System:
         for module in self.modules:
@@ -169,6 +212,9 @@ class Checker:
                                "def and import", f"move this into the importing spec, or do not import '{module.name}'")
                     continue
                 if isinstance(decl, (s.ConstDecl, s.TypeDecl, s.VarDecl)):
+                    if self.nesting(decl) is None:
+                        self.failed.update([n for n, _ in decl.names] if isinstance(decl, s.VarDecl) else [decl.name])
+                        continue
                     self.declaration(decl)
                 elif isinstance(decl, s.DefDecl):
                     if self.declare(decl.name, "def", decl.span):
@@ -234,12 +280,13 @@ class Checker:
         overridden = d.name in self.overrides
         value_expr, hi_expr, where = d.value, d.range_hi, d.span
         if overridden:
-            from .parse import parse_override
             try:
                 value_expr, hi_expr = parse_override(self.overrides[d.name], d.name)
             except SpecError as err:
                 self.diags.extend(err.diagnostics)
                 raise _Abort() from None
+            if self.nesting(value_expr) is None or (hi_expr is not None and self.nesting(hi_expr) is None):
+                raise _Abort()
             where = value_expr.span
             if (d.range_hi is None) != (hi_expr is None):
                 what, wanted = ("a range constant", "a range lo..hi") if d.range_hi is not None else \
@@ -257,6 +304,10 @@ class Checker:
         else:
             value = self.const_value(value_expr)
             if declared is not None:
+                if isinstance(value, tuple):
+                    raise self.error(value_expr.span, f"constant '{d.name}' is declared {declared} but its value is "
+                                     f"the range {_show_const(value)}", "a range constant takes no type: "
+                                     f"const {d.name} = {_show_const(value)}")
                 if isinstance(declared, BoolType) != isinstance(value, bool):
                     raise self.error(value_expr.span, f"constant '{d.name}' is declared {declared} but its value is "
                                      f"{str(value).lower() if isinstance(value, bool) else value}")
@@ -343,7 +394,16 @@ class Checker:
 
     # -------------------------------------------------------------------------------------------------- constants
     def const_value(self, e: s.SExpr) -> ConstValue:
-        """Evaluate an expression over constants only (used for constant values, range bounds and bit widths)."""
+        """Evaluate an expression over constants only (used for constant values, range bounds and bit widths); an
+        integer result beyond MAX_INT_BITS is an error where it is made."""
+        value = self._const_value(e)
+        if isinstance(value, int) and not isinstance(value, bool) and not int_fits(value):
+            raise self.error(e.span, f"constant too large: this value has {value.bit_length()} bits; integers in a "
+                             f"spec have at most {MAX_INT_BITS}", "for a set of bits, use a bits[N] value (N at most "
+                             f"{MAX_BITS_WIDTH})")
+        return value
+
+    def _const_value(self, e: s.SExpr) -> ConstValue:
         if isinstance(e, s.IntLit):
             return e.value
         if isinstance(e, s.BoolLit):
@@ -361,7 +421,7 @@ class Checker:
                 return not v
             if e.op == "-" and isinstance(v, int) and not isinstance(v, bool):
                 return -v
-            raise self.error(e.span, f"'{e.op}' cannot be applied to {v!r} in a constant expression")
+            raise self.error(e.span, f"'{e.op}' cannot be applied to {_show_const(v)} in a constant expression")
         if isinstance(e, s.Binary):
             a, b = self.const_value(e.left), self.const_value(e.right)
             if e.op in ("and", "or", "implies"):
@@ -401,7 +461,7 @@ class Checker:
     def const_int(self, e: s.SExpr) -> int:
         v = self.const_value(e)
         if isinstance(v, bool) or not isinstance(v, int):
-            raise self.error(e.span, f"expected an integer constant, found {v!r}")
+            raise self.error(e.span, f"expected an integer constant, found {_show_const(v)}")
         return v
 
     # -------------------------------------------------------------------------------------------------- functions
@@ -430,9 +490,33 @@ class Checker:
 
         for n in self.def_decls:
             visit(n, [])
+        too_deep: set[str] = set()
         for n in order:
-            if n not in cyclic:
-                self.guarded(lambda n=n: self.def_decl(self.def_decls[n]))
+            if n in cyclic:
+                continue
+            d = self.def_decls[n]
+            if too_deep & set(calls[n]):
+                too_deep.add(n)  # as deep as the def it calls and more: reported once, at that def
+                continue
+            levels = self.nesting(d)
+            if levels is None:
+                too_deep.add(n)
+                continue
+            self.def_levels[n] = levels[id(d.body)]
+            self.def_chain[n] = (n,) + self._deepest_chain(d.body, levels)
+            self.guarded(lambda d=d: self.def_decl(d))
+
+    def _deepest_chain(self, body: s.SExpr, levels: dict[int, int]) -> tuple[str, ...]:
+        """The defs whose expansion makes the deepest path of `body`, outermost first."""
+        node: object = body
+        while True:
+            if isinstance(node, s.CallExpr) and node.func in self.def_levels \
+                    and levels[id(node)] == 1 + self.def_levels[node.func]:
+                return self.def_chain[node.func]
+            children = _children(node)
+            if not children:
+                return ()
+            node = max(children, key=lambda child: levels[id(child)])
 
     def def_decl(self, d: s.DefDecl) -> None:
         params = self.params(d.params, finite=False)
@@ -471,6 +555,10 @@ class Checker:
         values: dict[str, ir.Expr] = {}
         spans: dict[str, Span] = {}
         for d in decls:
+            if self.nesting(d) is None:
+                for a in d.assigns:
+                    spans.setdefault(a.var, a.span)  # reported as too deep, not also as uninitialised
+                continue
             for a in d.assigns:
                 def one(a=a):
                     if a.var not in self.vars:
@@ -497,6 +585,8 @@ class Checker:
         first = self.declared.get(d.name)
         if not (first and first[0] == "action") and not self.declare(d.name, "action", d.span):
             raise _Abort()  # (two actions of one name are reported by check_unique)
+        if self.nesting(d) is None:
+            raise _Abort()
         params = self.params(d.params)
         scope = _Scope({p.name: (p.type, p.uid) for p in params}, "guard")
         guards = []
@@ -602,6 +692,8 @@ class Checker:
             # that name would be ambiguous in all of them
             raise self.error(d.span, f"'{ir.RANGE_PROPERTY}' is the name of the implicit property that every value "
                              "stays inside its type's range", "choose another name for this " + d.kind)
+        if self.nesting(d) is None:
+            raise _Abort()
         return ir.Property(d.kind, d.name, self.expect_bool(d.expr, _Scope({}, "property")), d.doc, d.span)
 
     # ------------------------------------------------------------------------------------------------ expressions
@@ -748,8 +840,9 @@ class Checker:
         arg = self.expr(e.arg, scope, expected if e.op == "~" else None)
         if e.op == "~":
             if not isinstance(arg.type, BitsType):
-                raise self.error(e.span, f"'~' needs a bit vector, found {_describe(arg.type)}",
-                                 "write bits[N] for a value read as a set of bits")
+                hint = "negation of a boolean is written 'not' in irqspec (TLA+'s ~)" \
+                    if isinstance(arg.type, BoolType) else "write bits[N] for a value read as a set of bits"
+                raise self.error(e.span, f"'~' needs a bit vector, found {_describe(arg.type)}", hint)
             return ir.Op("bvnot", (arg,), arg.type, e.span)
         if not isinstance(arg.type, IntType):
             raise self.error(e.span, f"'-' needs an integer, found {_describe(arg.type)}")
@@ -771,6 +864,11 @@ class Checker:
             raise self.error(span, f"'<<' by up to {args[1].type.hi} gives integers too large to check",
                              "shift a bits[N] value instead")
         typ = spec.result_type(tuple(a.type for a in args))
+        if isinstance(typ, IntType) and not (int_fits(typ.lo) and int_fits(typ.hi)):
+            bits = max(typ.lo.bit_length(), typ.hi.bit_length())
+            raise self.error(span, f"integers too large: '{spec.symbol}' here makes values of up to {bits} bits; "
+                             f"integers in a spec have at most {MAX_INT_BITS}", "use a bits[N] value, whose arithmetic "
+                             "wraps at N bits")
         return ir.Op(name, args, typ, span)
 
     def e_Binary(self, e: s.Binary, scope: _Scope, expected: ir.Type | None) -> ir.Expr:
@@ -937,22 +1035,55 @@ class Checker:
 # -------------------------------------------------------------------------------------------------------- helpers
 
 
+def _children(node: object) -> list[object]:
+    """The syntax nodes directly inside `node`, in source order (positions and names left out)."""
+    out: list[object] = []
+    pending = [getattr(node, f) for f in reversed(node.__dataclass_fields__)]  # type: ignore[attr-defined]
+    while pending:
+        x = pending.pop()
+        if isinstance(x, tuple):
+            pending.extend(reversed(x))
+        elif hasattr(x, "__dataclass_fields__") and not isinstance(x, Span):
+            out.append(x)
+    return out
+
+
+def _levels(root: object, def_levels: dict[str, int]) -> dict[int, int]:
+    """The levels of the syntax tree under each node, by the node's id: 1 for a leaf, one more than its deepest child
+    otherwise, and for a call of a def at least one more than the def's body (`def_levels`). Without recursion: what
+    it measures may be deeper than Python's stack."""
+    levels: dict[int, int] = {}
+    pending: list[tuple[object, list[object] | None]] = [(root, None)]
+    while pending:
+        node, children = pending.pop()
+        if children is None:
+            children = _children(node)
+            pending.append((node, children))
+            pending.extend((child, None) for child in children)
+            continue
+        n = 1 + max((levels[id(child)] for child in children), default=0)
+        if isinstance(node, s.CallExpr) and node.func in def_levels:
+            n = max(n, 1 + def_levels[node.func])
+        levels[id(node)] = n
+    return levels
+
+
 def _called(e: s.SExpr) -> list[str]:
     """Names of every function called in a syntax expression (for the call graph of defs)."""
     out: list[str] = []
-
-    def walk(x: object) -> None:
-        if isinstance(x, s.CallExpr):
-            out.append(x.func)
-        if hasattr(x, "__dataclass_fields__"):
-            for f in x.__dataclass_fields__:
-                walk(getattr(x, f))
-        elif isinstance(x, tuple):
-            for y in x:
-                walk(y)
-
-    walk(e)
+    pending: list[object] = [e]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, s.CallExpr):
+            out.append(node.func)
+        pending.extend(_children(node))
     return out
+
+
+def _show_const(v: ConstValue) -> str:
+    if isinstance(v, tuple):
+        return f"{v[0]}..{v[1]}"
+    return str(v).lower() if isinstance(v, bool) else str(v)
 
 
 def _modified(body: tuple[ir.Stmt, ...]) -> set[str]:

@@ -42,18 +42,40 @@ class Diagnostic:
         lines = [f"{self.span}: error: {self.message}"]
         text = sources.get(self.span.file)
         if text is not None and self.span.line > 0:
-            source_lines = text.splitlines()
+            # lines end at LF only, as the lexer counts them: str.splitlines() would also break at form feeds, U+2028
+            # and the like inside comments, and show a line other than the one the position names
+            source_lines = text.split("\n")
             if 0 < self.span.line <= len(source_lines):
-                src = source_lines[self.span.line - 1].expandtabs(1)
                 width = 1
                 if self.span.end_line == self.span.line and self.span.end_column > self.span.column:
                     width = self.span.end_column - self.span.column
+                src, column, width = _shown(source_lines[self.span.line - 1], self.span.column, width)
                 lines.append(f"    {src}")
-                lines.append("    " + " " * (self.span.column - 1) + "^" * max(1, width))
+                lines.append("    " + " " * (column - 1) + "^" * width)
         if self.hint:
             lines.append(f"  = {self.hint}")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
+
+
+# Characters a terminal would break the shown line at (or that move its cursor): shown as a space, one column each.
+_LINE_BREAKING = str.maketrans({c: " " for c in "\t\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"})
+_SHOWN_WIDTH = 160  # longer source lines are shown as a window around the column
+
+
+def _shown(line: str, column: int, width: int) -> tuple[str, int, int]:
+    """The source line as shown under an error, the column and the width of the caret in it."""
+    line = line.translate(_LINE_BREAKING)
+    width = max(1, width)
+    if len(line) <= _SHOWN_WIDTH:
+        return line, column, width
+    start = max(0, column - 1 - _SHOWN_WIDTH // 3)
+    window = line[start:start + _SHOWN_WIDTH]
+    prefix = "..." if start > 0 else ""
+    suffix = "..." if start + _SHOWN_WIDTH < len(line) else ""
+    column = column - start + len(prefix)
+    width = max(1, min(width, len(prefix) + len(window) - column + 1))
+    return prefix + window + suffix, column, width
 
 
 class SpecError(Exception):

@@ -21,8 +21,17 @@ class Loaded:
     sources: dict[str, str]  # file name (as shown in errors) -> text
 
 
+def source_text(text: str) -> str:
+    """The text of a spec as the lexer and every error position see it: a leading byte-order mark dropped (editors on
+    Windows write one), CRLF and lone CR turned into LF. Lines end only at LF everywhere in the front end: the lexer
+    ends a `--` comment there and counts lines by it, so a file of CR-only line endings would otherwise be one line
+    whose first comment hides all that follows it."""
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
 def read_source(path: Path) -> str:
-    """Read a spec file as UTF-8; a missing file, a directory or bad bytes become a positioned error."""
+    """Read a spec file as UTF-8 (see `source_text`); a missing file, a directory or bad bytes become a positioned
+    error."""
     name = str(path)
     if path.is_dir():
         raise SpecError([Diagnostic(Span(name, 0, 0), "is a directory, not a spec file")])
@@ -33,12 +42,14 @@ def read_source(path: Path) -> str:
     except OSError as err:
         raise SpecError([Diagnostic(Span(name, 0, 0), f"cannot read: {err.strerror}")]) from None
     try:
-        return data.decode("utf-8")
+        return source_text(data.decode("utf-8"))
     except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
-        raise SpecError([Diagnostic(Span(name, line, column), f"the file is not valid UTF-8 (byte 0x{data[err.start]:02x})",
-                                    "save the spec as UTF-8")]) from None
+        # the bytes before the bad one decode: place it as the lexer would, by characters on LF-ended lines
+        before = source_text(data[:err.start].decode("utf-8"))
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1
+        message = f"the file is not valid UTF-8 (byte 0x{data[err.start]:02x})"
+        raise SpecError([Diagnostic(Span(name, line, column), message, "save the spec as UTF-8")]) from None
 
 
 def load_modules(path: Path, include: tuple[Path, ...] = (), text: str | None = None) -> Loaded:
@@ -53,7 +64,7 @@ def load_modules(path: Path, include: tuple[Path, ...] = (), text: str | None = 
         if key in done:
             return done[key]
         name = str(file)
-        source = read_source(file) if src is None else src
+        source = read_source(file) if src is None else source_text(src)
         sources[name] = source
         try:
             module = parse_text(source, name)

@@ -3,12 +3,18 @@
 The grammar is grammar/irqspec.lark (LALR). A Lark Transformer builds `generator.syntax` nodes, one method per rule.
 Doc comments (`--- text`) are collected by a lexer callback and attached to the declaration that follows them.
 After a syntax error the file is cut at every line that starts with a declaration keyword and each piece is parsed on
-its own, so that every broken declaration is reported, in source order.
+its own, so that every broken declaration is reported, in source order. A syntax error gets a hint when it looks like a
+habit from TLA+ or Python (`_HABITS`), a misspelled keyword, or a common mistake (`_MISTAKES`). Before the parse, a
+cheap scan refuses text that certainly nests deeper than MAX_NESTING (check.py measures the exact depth).
+
+Lines end at LF only, as the lexer counts them: callers pass text through `modules.source_text` first.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -18,6 +24,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import syntax as s
 from .diagnostics import Diagnostic, Span, SpecError
+from .semantics import MAX_INT_BITS
 
 DECL_KEYWORDS = ("module", "import", "const", "type", "var", "ghost", "init", "action", "def", "invariant", "lemma",
                  "cover")
@@ -53,6 +60,50 @@ _MISTAKES = {
 }
 
 
+@dataclass(frozen=True)
+class _Habit:
+    """A way of writing brought from TLA+ or Python, recognised by how the text at a syntax error is written: `written`
+    matches text that spans the error or ends just before it (what people write is often read as a name, and the
+    parser stops a word later). With `examples`, the error must also fail in the parser state of one of them
+    (`match_examples`, as for `_MISTAKES`): for spellings that are fine elsewhere."""
+
+    written: re.Pattern[str]
+    hint: str
+    examples: tuple[str, ...] = ()
+
+
+_HABITS = (
+    # TLA+
+    _Habit(re.compile(r"/\\"), "TLA+'s /\\ is written 'and' in irqspec: x == 0 and y == 1"),
+    _Habit(re.compile(r"\\/"), "TLA+'s \\/ is written 'or' in irqspec: x == 0 or y == 1"),
+    _Habit(re.compile(r"\bUNCHANGED\b"), "irqspec has no UNCHANGED: a variable that an action does not assign keeps "
+           "its value, so leave it out"),
+    _Habit(re.compile(r"\bEXCEPT\b"), "irqspec has no EXCEPT: assign the one entry, m'[i] = value (a field: "
+           "r'.f = value); the rest of the map keeps its value"),
+    _Habit(re.compile(r"(?m)^[A-Za-z_]\w*[ \t]*(\([^()\n]*\))?[ \t]*=="), "a definition starts with what it defines "
+           "(TLA+'s NAME == ...): def NAME(params): type = expr, invariant NAME: expr, or const NAME = value"),
+    _Habit(re.compile(r"=="), "a property is written invariant NAME: expr (a colon where TLA+ writes ==)",
+           ("module m invariant i == true", "module m lemma i == true", "module m cover i == true")),
+    _Habit(re.compile(r"=="), "a def is written def NAME(params): type = expr ('=' where TLA+ writes ==)",
+           ("module m def f(): bool == true", "module m def f(a: bool): bool == a")),
+    _Habit(re.compile(r"=="), "a constant is written const NAME = value ('=' where TLA+ writes ==)",
+           ("module m const N == 1", "module m const N: int == 1")),
+    _Habit(re.compile(r"#|/="), "'not equal' is written '!=' in irqspec (TLA+'s # and /=)"),
+    # Python (and C)
+    _Habit(re.compile(r"!(?!=)"), "negation is written 'not' in irqspec: not b"),
+    _Habit(re.compile(r"&&"), "'&&' is written 'and' in irqspec ('&' alone is the bitwise and of bit vectors)"),
+    _Habit(re.compile(r"\|\|"), "'||' is written 'or' in irqspec ('|' alone is the bitwise or of bit vectors)"),
+    _Habit(re.compile(r"\belif\b"), "'elif' is written 'else if' in irqspec: if c { ... } else if d { ... }"),
+    _Habit(re.compile(r":="), "irqspec assigns with '=': x' = value in an action, let v = value for a local"),
+)
+
+# Keywords that a name follows: misspelled, they are read as a name and the parser stops at the name after them.
+_KEYWORDS_BEFORE_A_NAME = ("forall", "exists", "let")
+# Keywords that follow a complete expression. Lark reports a name there only after reducing the expression to its
+# declaration, so they are not among the expected terminals; the text before the name tells instead.
+_KEYWORDS_AFTER_AN_OPERAND = ("and", "or", "implies", "in", "then", "else")
+
+
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     grammar = resources.files("grammar").joinpath("irqspec.lark").read_text(encoding="utf-8")
@@ -66,7 +117,7 @@ def _span(file: str, meta_or_token: Any) -> Span:
                 getattr(meta_or_token, "end_column", meta_or_token.column) or meta_or_token.column)
 
 
-MAX_LITERAL_BITS = 4096
+MAX_LITERAL_BITS = MAX_INT_BITS
 
 
 def parse_int(text: str) -> int:
@@ -318,16 +369,15 @@ def _describe_expected(expected: set[str]) -> str:
     return "one of " + ", ".join(words)
 
 
-def _mistake_hint(err: UnexpectedInput, start: str) -> str:
-    """The hint of the common mistake whose example fails in the same parser state as `err`.
+def _matches_examples(err: UnexpectedInput, start: str, examples: dict[str, list[str]]) -> str:
+    """The label of the examples whose error happens in the same parser state as `err` ("" when none does).
 
     Lark compares parser states by stack depth, so the examples are parsed from the same start symbol as the text that
     failed: whole files for "start", and, for a declaration parsed on its own, the examples without their module header.
     """
     parser = _parser()
-    examples = _MISTAKES
     if start != "start":
-        examples = {label: [e.removeprefix("module m ") for e in texts] for label, texts in _MISTAKES.items()}
+        examples = {label: [e.removeprefix("module m ") for e in texts] for label, texts in examples.items()}
     try:
         label = err.match_examples(lambda text: parser.parse(text, start=start), examples, use_accepts=True)
     except Exception:  # match_examples re-parses the examples; a failure there must not hide the real error
@@ -335,13 +385,82 @@ def _mistake_hint(err: UnexpectedInput, start: str) -> str:
     return label or ""
 
 
-def _syntax_diagnostic(err: UnexpectedInput, file: str, line_offset: int, start: str = "start",
+def _written_at(pattern: re.Pattern[str], text: str, pos: int) -> bool:
+    """Whether `pattern` matches text of the error's line (or the line before) that spans `pos` or ends just before it,
+    with only blanks between."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    search_from = text.rfind("\n", 0, max(0, line_start - 1)) + 1
+    line_end = text.find("\n", pos)
+    for m in pattern.finditer(text, search_from, len(text) if line_end < 0 else line_end):
+        if m.start() > pos:
+            break
+        if pos < m.end() or not text[m.end():pos].strip():
+            return True
+    return False
+
+
+def _habit_hint(err: UnexpectedInput, text: str, start: str) -> str:
+    """The hint of the first habit written at the error (and failing in its examples' parser state, if it has any)."""
+    pos = getattr(err, "pos_in_stream", None)
+    if pos is None or pos < 0:
+        return ""
+    for habit in _HABITS:
+        if not _written_at(habit.written, text, pos):
+            continue
+        if not habit.examples or _matches_examples(err, start, {habit.hint: list(habit.examples)}):
+            return habit.hint
+    return ""
+
+
+@lru_cache(maxsize=1)
+def _keyword_terminals() -> dict[str, str]:
+    """Terminal name -> keyword, for every keyword of the grammar (INVARIANT -> invariant)."""
+    out = {}
+    for terminal in _parser().terminals:
+        if terminal.pattern.type == "str" and terminal.pattern.value.isalpha():
+            out[terminal.name] = terminal.pattern.value
+    return out
+
+
+def _keyword_hint(err: UnexpectedInput, text: str) -> str:
+    """'did you mean' for a misspelled keyword: the unexpected name itself, when a keyword close to it could stand there
+    (`invarient i: ...`, `requries`), or the name just before it, when that name is close to a keyword that a name
+    follows (`foral c in ...` is read as the name `foral`, and the parser stops at `c`)."""
+    if not isinstance(err, UnexpectedToken) or err.token.type != "NAME" or err.token.start_pos is None:
+        return ""
+    keywords = _keyword_terminals()
+    expected = sorted({keywords[name] for name in err.expected if name in keywords})
+    close = difflib.get_close_matches(str(err.token), expected, n=1, cutoff=0.75)
+    line_start = text.rfind("\n", 0, err.token.start_pos) + 1
+    before = text[line_start:err.token.start_pos].rstrip()
+    name_before = re.search(r"\b[A-Za-z_][A-Za-z0-9_]*$", before)
+    if not close and name_before is not None and name_before.group() not in keywords.values():
+        close = difflib.get_close_matches(name_before.group(), _KEYWORDS_BEFORE_A_NAME, n=1, cutoff=0.75)
+    if not close and before and (before[-1].isalnum() or before[-1] in "_)]}'"):
+        close = difflib.get_close_matches(str(err.token), _KEYWORDS_AFTER_AN_OPERAND, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def _hint(err: UnexpectedInput, text: str, start: str) -> str:
+    """The most specific hint for a syntax error: a habit from another language, a misspelled keyword, then a common
+    mistake recognised by its parser state alone."""
+    return _habit_hint(err, text, start) or _keyword_hint(err, text) or _matches_examples(err, start, _MISTAKES)
+
+
+def _shown_char(char: str) -> str:
+    """A character as the user wrote it, in quotes; one that does not print (a control character, a byte-order mark)
+    by its code point."""
+    return f"'{char}'" if char.isprintable() else f"U+{ord(char):04X}"
+
+
+def _syntax_diagnostic(err: UnexpectedInput, text: str, file: str, line_offset: int, start: str = "start",
                        cut: tuple[int, int, str] | None = None) -> Diagnostic:
-    """`cut` is (line, column, word) of the declaration that follows a piece parsed on its own: an end of input there
-    is reported as that word, which is what the whole file has at that point."""
+    """`text` is what was parsed (the whole file or one piece of it). `cut` is (line, column, word) of the declaration
+    that follows a piece parsed on its own: an end of input there is reported as that word, which is what the whole
+    file has at that point."""
     line = (err.line if err.line > 0 else 1) + line_offset
     column = err.column if err.column > 0 else 1
-    hint = _mistake_hint(err, start)
+    hint = _hint(err, text, start)
     if isinstance(err, UnexpectedToken):
         tok = err.token
         if tok.type == "$END" and cut is not None:
@@ -358,14 +477,14 @@ def _syntax_diagnostic(err: UnexpectedInput, file: str, line_offset: int, start:
         end_col = column + max(1, len(str(tok.value)))
         return Diagnostic(Span(file, line, column, line, end_col), message, hint)
     if isinstance(err, UnexpectedCharacters):
-        message = f"unexpected character {err.char!r}"
+        message = f"unexpected character {_shown_char(err.char)}"
         if err.allowed:
             message += f"; expected {_describe_expected(set(err.allowed))}"
         return Diagnostic(Span(file, line, column, line, column + 1), message, hint)
     if isinstance(err, UnexpectedEOF):
         return Diagnostic(Span(file, line, column), f"unexpected end of file; expected "
                           f"{_describe_expected(set(err.expected))}", hint)
-    return Diagnostic(Span(file, line, column), str(err).splitlines()[0], hint)
+    return Diagnostic(Span(file, line, column), str(err).split("\n")[0], hint)
 
 
 def _attach_docs(module: s.ModuleAst, docs: list[Token], source_lines: list[str]) -> s.ModuleAst:
@@ -398,9 +517,11 @@ def _attach_docs(module: s.ModuleAst, docs: list[Token], source_lines: list[str]
 
 
 def parse_text(text: str, file: str) -> s.ModuleAst:
-    """Parse one .irq source; raise SpecError with every syntax error found."""
+    """Parse one .irq source (its lines ended by LF: `modules.source_text`); raise SpecError with every syntax error
+    found."""
     docs: list[Token] = []
     parser = _parser()
+    _refuse_deep_nesting(text, file)
     try:
         tree = parser.parse(text, start="start")
     except UnexpectedInput as err:
@@ -410,25 +531,117 @@ def parse_text(text: str, file: str) -> s.ModuleAst:
     for tok in parser.lex(text, dont_ignore=True):
         if tok.type == "DOC_COMMENT":
             docs.append(tok)
+    module = _transform(tree, text, file)
+    return _attach_docs(module, docs, text.split("\n"))
+
+
+def _transform(tree: Any, text: str, file: str) -> Any:
+    """The syntax tree of a parse tree; the errors the transformer finds (a literal too large, a tree too deep for
+    Python's stack) raised as SpecError."""
     try:
-        module = _ToSyntax(file).transform(tree)
+        return _ToSyntax(file).transform(tree)
     except RecursionError:
-        raise SpecError([_too_deep(parser, text, file)]) from None
+        raise SpecError([_too_deep(text, file)]) from None
     except VisitError as err:  # a transformer bug, not a user error: keep the original exception
         if isinstance(err.orig_exc, SpecError):  # a literal the transformer rejects
             raise err.orig_exc from None
         if isinstance(err.orig_exc, RecursionError):
-            raise SpecError([_too_deep(parser, text, file)]) from None
+            raise SpecError([_too_deep(text, file)]) from None
         raise err.orig_exc from None
-    return _attach_docs(module, docs, text.splitlines())
 
 
-def _too_deep(parser: Lark, text: str, file: str) -> Diagnostic:
-    """The error for a spec nested deeper than the syntax tree can be built on Python's stack, placed at the most
-    deeply nested opening bracket or `if`."""
+# ------------------------------------------------------------------------------------------------------- nesting
+
+MAX_NESTING = 100  # levels of a declaration's syntax tree, measured by check.py; docs/language.md, "Limits"
+TOO_DEEP = f"nesting too deep: more than {MAX_NESTING} levels"
+
+# How tightly each binary operator binds, loosest first: a chain of one of them nests one level per operator.
+_BINDING = {"implies": 0, "or": 1, "and": 2, "==": 3, "!=": 3, "<": 3, "<=": 3, ">": 3, ">=": 3, "|": 4, "^": 5,
+            "&": 6, "<<": 7, ">>": 7, "+": 8, "-": 8, "*": 9, "/": 9, "%": 9}
+_PREFIX = ("not", "~")  # and '-' where no operand precedes it
+_SEPARATORS = (",", ":", ";", "=", "..", "->")
+_SCAN_TOKEN = re.compile(r"--[^\n]*|[A-Za-z_][A-Za-z0-9_]*|0[xX][0-9a-fA-F_]+|0[bB][01_]+|[0-9][0-9_]*"
+                         r"|\.\.|->|==|!=|<=|>=|<<|>>|\S")
+
+
+def nest_less_hint(op: str = "") -> str:
+    """The hint of a nesting error; `op` is the binary operator whose chain nests too deep, if that is what does."""
+    if op in _BINDING:
+        return (f"each '{op}' of a chain nests one level deeper: group the chain in parentheses, "
+                f"(a {op} b {op} c) {op} (d {op} e {op} f), or quantify over a range (forall, exists)")
+    return (f"irqspec takes at most {MAX_NESTING} levels of nesting, so that every backend stays within Python's "
+            "stack: restructure the expression or the statement so that it nests less")
+
+
+def _certainly_too_deep(text: str, limit: int = MAX_NESTING) -> tuple[int, str] | None:
+    """Where the nesting of `text` certainly passes `limit`, found without parsing (the parse of a 100,000-term
+    chain takes many seconds before its tree turns out too deep): (offset, operator) of the first place, the operator
+    "" for a bracket, or None.
+
+    Counts only what certainly nests, a lower bound on the depth that check.py measures: brackets that make a node of
+    their own (a call's or a declaration's parentheses, an index, a record, a block, a group that is an operator's
+    operand), and inside one bracket a chain of operators binding alike (each `or` of `a or b or c` nests one level:
+    the grammar makes them left-nested) or of prefix operators (`not not x`)."""
+    keywords = frozenset(_keyword_terminals().values())
+    enclosing: list[tuple[int, list[int], int]] = []
+    base = prefix = 0  # certain levels of the brackets around, and of the prefix operators just read
+    chains = [0] * 10  # per binding strength: the operators read since one binding more loosely ended the chain
+    after_operand = after_name = after_operator = False
+    for m in _SCAN_TOKEN.finditer(text):
+        tok = m.group()
+        if tok.startswith("--"):
+            continue
+        level = 0
+        if tok in ("(", "[", "{"):
+            enclosing.append((base, chains, prefix))
+            if tok != "(" or after_name or after_operator:  # not a group that only groups
+                base += 1
+            chains, prefix, level = [0] * 10, 0, base
+            after_operand = after_name = after_operator = False
+        elif tok in (")", "]", "}"):
+            if enclosing:
+                base, chains, prefix = enclosing.pop()
+            prefix = 0
+            after_operand, after_name, after_operator = True, False, False
+        elif tok in _PREFIX or (tok == "-" and not after_operand):
+            prefix += 1
+            level = base + prefix
+            after_operand, after_name, after_operator = False, False, True
+        elif tok in _BINDING:
+            binding = _BINDING[tok]
+            chains[binding] += 1
+            chains[binding + 1:] = [0] * (9 - binding)
+            prefix = 0
+            level = base + chains[binding]
+            after_operand, after_name, after_operator = False, False, True
+        elif tok in _SEPARATORS or (tok in keywords and tok not in ("true", "false")):
+            chains, prefix = [0] * 10, 0
+            after_operand = after_name = after_operator = False
+        else:  # a name, a number, a prime, true or false
+            prefix = 0
+            after_operand, after_name, after_operator = True, tok[0].isalpha() or tok[0] == "_", False
+        if level > limit:
+            return m.start(), "" if tok in ("(", "[", "{") else tok
+    return None
+
+
+def _refuse_deep_nesting(text: str, file: str) -> None:
+    found = _certainly_too_deep(text)
+    if found is None:
+        return
+    offset, op = found
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    width = max(1, len(op))
+    raise SpecError([Diagnostic(Span(file, line, column, line, column + width), TOO_DEEP, nest_less_hint(op))])
+
+
+def _too_deep(text: str, file: str) -> Diagnostic:
+    """The error for a spec nested deeper than the syntax tree can be built on Python's stack, where the scan before
+    the parse did not see it: placed at the most deeply nested opening bracket or `if`."""
     depth = deepest = 0
     where: Token | None = None
-    for tok in parser.lex(text):
+    for tok in _parser().lex(text):
         if tok in ("(", "[", "{", "if"):
             depth += 1
             if depth > deepest:
@@ -436,21 +649,23 @@ def _too_deep(parser: Lark, text: str, file: str) -> Diagnostic:
         elif tok in (")", "]", "}"):
             depth -= 1
     span = _span(file, where) if where is not None else Span(file, 1, 1)
-    return Diagnostic(span, "nesting too deep", "split the expression or the statement into smaller pieces (a def, "
-                      "a let) so that it nests less")
+    return Diagnostic(span, TOO_DEEP, nest_less_hint())
+
+
+# ----------------------------------------------------------------------------------------------- error recovery
 
 
 def _recover_errors(text: str, file: str, first: UnexpectedInput) -> list[Diagnostic]:
     """After a syntax error, parse each top-level declaration on its own and report every one that fails."""
     starts = [m.start() for m in _DECL_START.finditer(text)]
     if not starts or len(starts) == 1:
-        return [_syntax_diagnostic(first, file, 0)]
+        return [_syntax_diagnostic(first, text, file, 0)]
     diagnostics: list[Diagnostic] = []
     pieces = [(0, starts[1])] + [(a, b) for a, b in zip(starts[1:], starts[2:] + [len(text)])]
     parser = _parser()
     for index, (a, b) in enumerate(pieces):
         chunk = text[a:b]
-        line_offset = text.count("\n", 0, a)
+        line_offset = text.count("\n", 0, a)  # lines end at LF, as the lexer counts them
         start = "start" if index == 0 else "decl_chunk"
         cut = None
         if b < len(text):
@@ -458,15 +673,16 @@ def _recover_errors(text: str, file: str, first: UnexpectedInput) -> list[Diagno
         try:
             parser.parse(chunk, start=start)
         except UnexpectedInput as err:
-            diagnostics.append(_syntax_diagnostic(err, file, line_offset, start, cut))
-    return diagnostics or [_syntax_diagnostic(first, file, 0)]
+            diagnostics.append(_syntax_diagnostic(err, chunk, file, line_offset, start, cut))
+    return diagnostics or [_syntax_diagnostic(first, text, file, 0)]
 
 
 def parse_override(text: str, name: str) -> tuple[s.SExpr, s.SExpr | None]:
     """Parse the value of `-D NAME=VALUE`: an expression or a range `lo..hi`."""
+    file = f"-D {name}"
+    _refuse_deep_nesting(text, file)
     try:
         tree = _parser().parse(text, start="override_value")
     except UnexpectedInput as err:
-        diag = _syntax_diagnostic(err, f"-D {name}", 0, "override_value")
-        raise SpecError([diag]) from None
-    return _ToSyntax(f"-D {name}").transform(tree)
+        raise SpecError([_syntax_diagnostic(err, text, file, 0, "override_value")]) from None
+    return _transform(tree, text, file)

@@ -16,6 +16,17 @@ from typing import Callable
 
 from .ir import BOOL, BitsType, IntType, Type
 
+# Every integer of a spec -- a literal, a constant, either end of the interval of an expression -- has at most
+# MAX_INT_BITS bits besides its sign (docs/language.md, "Limits"); the checker reports any that has more. Every width
+# and range a spec needs is far inside it. Without it, a few shifts or products make numbers whose decimal text Python
+# refuses to write (beyond sys.get_int_max_str_digits(), 4300 digits) in a message, a summary or generated code.
+MAX_INT_BITS = 4096
+
+
+def int_fits(value: int) -> bool:
+    """Whether an integer is inside the limit MAX_INT_BITS."""
+    return value.bit_length() <= MAX_INT_BITS
+
 
 @dataclass(frozen=True)
 class OpSpec:

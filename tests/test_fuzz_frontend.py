@@ -2,7 +2,8 @@
 any other exception, never a hang. Grammar-aware: token streams from the grammar's own tokens, seed specs with tokens
 deleted, duplicated or swapped, huge literals, deep nesting, a huge file, bad bytes, no file at all.
 
-Cases per run: 900 token streams + 900 seed mutations + 200 huge literals + the fixed cases (over 2,000)."""
+Cases per run: 900 token streams + 900 seed mutations + 200 huge literals + 300 nested expressions + the fixed cases
+(over 2,000)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from spec_paths import ROOT, SEED_SPECS, SPEC
 
+from generator.check import _levels
 from generator.diagnostics import SpecError
 from generator.frontend import load
+from generator.parse import _certainly_too_deep, parse_text
 
 KEYWORDS = ["module", "import", "const", "type", "var", "ghost", "init", "action", "requires", "let", "if", "then",
             "else", "def", "invariant", "lemma", "cover", "forall", "exists", "in", "and", "or", "not", "implies",
@@ -164,3 +167,48 @@ def test_deep_expressions_end_in_a_positioned_error_not_recursion(shape, depth):
     # regression: at ~400 levels the parser built the tree but the checker's recursion raised RecursionError
     decl, expr = DEEP[shape]
     loads_or_positioned_error(f"module fuzz\n{decl}\ninvariant i: {expr(depth)}\n")
+
+
+# Expressions of every nesting construct, parenthesised or not at random (what does not parse is left out): the scan
+# before the parse must never find a nesting deeper than the checker measures, or it would refuse a spec that fits.
+_LEAF = st.sampled_from(["x", "b", "1", "0x2", "true", "p", "m[p]", "r.f", "f()"])
+
+
+def _nested(children):
+    def group(e):
+        return st.sampled_from([e, f"({e})"])
+
+    binary = st.tuples(children, st.sampled_from(["or", "and", "implies", "==", "<", "|", "^", "&", "<<", "+", "-",
+                                                  "*", "%"]), children)
+    chain = st.tuples(st.sampled_from([" or ", " and ", " + ", " * ", " - "]), st.lists(children, min_size=2,
+                                                                                        max_size=12))
+    return st.one_of(
+        binary.flatmap(lambda t: st.tuples(group(t[0]), group(t[2])).map(lambda g: f"{g[0]} {t[1]} {g[1]}")),
+        chain.map(lambda t: t[0].join(f"({e})" if " " in e else e for e in t[1])),
+        children.flatmap(group).map(lambda e: f"not {e}"),
+        children.map(lambda e: f"-({e})"),
+        children.map(lambda e: f"~{e}" if " " not in e else f"~({e})"),
+        st.tuples(children, children).map(lambda t: f"min({t[0]}, {t[1]})"),
+        children.map(lambda e: f"m[{e}]"),
+        children.map(lambda e: f"{{f: {e}}}"),
+        children.map(lambda e: f"[k in 0..3: {e}]"),
+        st.tuples(children, children, children).map(lambda t: f"if {t[0]} then {t[1]} else {t[2]}"),
+        st.tuples(children, children).map(lambda t: f"let v = {t[0]} in {t[1]}"),
+        children.map(lambda e: f"forall k in 0..3: {e}"),
+        children.map(lambda e: f"(({e}))"),
+    )
+
+
+@fast(300)
+@given(st.recursive(_LEAF, _nested, max_leaves=40), st.recursive(_LEAF, _nested, max_leaves=20))
+def test_the_nesting_scan_never_counts_deeper_than_the_checker_measures(expr, value):
+    text = (f"module fuzz\ninvariant i: {expr}\n"
+            f"action a(p: 0..3) requires {expr} {{ if {expr} {{ x' = {value} }} else {{ m'[p] = {value} }} }}\n")
+    try:
+        module = parse_text(text, "fuzz.irq")
+    except SpecError:
+        return  # a combination the grammar does not take, or deeper than the limit itself
+    deepest = max(_levels(d, {})[id(d)] for d in module.decls)
+    for limit in range(1, deepest + 2):
+        if _certainly_too_deep(text, limit) is not None:
+            assert deepest > limit, f"the scan refuses {limit} levels, the tree has {deepest}"

@@ -22,6 +22,7 @@ from .. import ir
 from .bmc import Progress, Unrolling, counterexample, new_solver
 from .certificate import Certificate, to_smt2
 from .goals import Goal
+from ..modules import source_text as source_text_of
 from .inductive import CTI, check_inductive, goal_conjuncts
 from .outcome import ProofResult
 from .system import SymbolicSystem, first_violated
@@ -31,8 +32,9 @@ def source_text(system: ir.System, goals: Sequence[Goal]) -> str:
     """The goals as written in the spec (from their source spans), falling back to their names."""
     by_name = {p.name: p for p in (*system.invariants, *system.lemmas)}
     try:
-        lines = Path(system.file).read_text().splitlines()
-    except OSError:
+        # the front end's reading of the file (BOM dropped, CR and CRLF as LF), split where the lexer counts lines
+        lines = source_text_of(Path(system.file).read_text(encoding="utf-8")).split("\n")
+    except (OSError, UnicodeDecodeError):
         lines = []
     out = []
     for g in goals:
