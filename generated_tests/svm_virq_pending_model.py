@@ -511,6 +511,17 @@ def _witness_no_lost_ipi(s):
     return {}
 
 
+def _fails_at_no_lost_ipi(s, _witness):
+    irr, isr, tpr, v_irq, v_intr_vector, v_tpr, in_guest, rflags_if, stage, handler_vector, owed = s
+    if set(_witness) != {'c', 'v'}:
+        return False
+    c = _witness['c']
+    v = _witness['v']
+    if c not in range(0, 2) or v not in range(47, 49):
+        return False
+    return not (not ((owed[c] >> v) & 1 == 1) or (((irr[c] >> v) & 1 == 1) or (v_irq[c] and (v_intr_vector[c] == v))))
+
+
 INVARIANTS = {
     'no_lost_ipi': no_lost_ipi,
 }
@@ -529,6 +540,14 @@ def violated_invariants(s):
     if not no_lost_ipi(s):
         _found.append(('no_lost_ipi', _witness_no_lost_ipi(s)))
     return _found
+
+
+def invariant_fails_at(s, name, witness):
+    """Whether invariant `name` fails in `s` for `witness` (values of its outermost quantified variables, as
+    violated_invariants gives them): the quantified body evaluated at those values, each within its domain."""
+    return {
+        'no_lost_ipi': _fails_at_no_lost_ipi,
+    }[name](s, witness)
 
 
 def check_covers(s):

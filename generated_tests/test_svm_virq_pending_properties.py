@@ -2,6 +2,7 @@
 # Command: irqspec gen spec/svm_virq_pending.irq -D VECTORS=47..48 --max-depth 10
 # Do not edit: change the spec and regenerate.
 """Property tests of svm_virq_pending: random runs of the reference model, every invariant checked after every step; a failing run shrinks to a short trace and prints it."""
+# A state in which no action is enabled (a deadlock) fails nothing: the run stutters there (see runtime/stateful.py).
 
 from hypothesis import settings
 from hypothesis.stateful import invariant, run_state_machine_as_test

@@ -141,6 +141,7 @@ class ModelBuilder:
         self.enabled_py = {a.name: self.namer.module("enabled_" + mangle(a.name)) for a in system.actions}
         self.instances_py = {a.name: self.namer.module("_instances_" + mangle(a.name)) for a in system.actions}
         self.witness_py = {p.name: self.namer.module("_witness_" + mangle(p.name)) for p in system.invariants}
+        self.fails_at_py = {p.name: self.namer.module("_fails_at_" + mangle(p.name)) for p in system.invariants}
         self.next_py = {v.name: self.namer.module(mangle(v.name).rstrip("_") + "_next") for v in system.vars}
         enums: dict[tuple[str, ...], ir.EnumType] = {}
         every = [f.body for f in system.functions] + [p.expr for p in system.invariants + system.lemmas
@@ -297,14 +298,13 @@ class ModelBuilder:
     def witness(self, p: ir.Property) -> dict:
         """Search the values of the outermost `forall` chain for which the invariant fails."""
         lines: list[str] = []
-        binders: list[ir.Quant] = []
         e = p.expr
         indent = "    "
         while isinstance(e, ir.Quant) and e.kind == "forall":
             lines.append(f"{indent}for {self.local_py[e.uid]} in {domain_text(e.domain)}:")
-            binders = [b for b in binders if b.name != e.name] + [e]  # a shadowed binder is not in the witness
             indent += "    "
             e = e.body
+        binders = _witness_binders(p.expr)
         if binders:
             lines.append(f"{indent}if not {self.state_expr.expr(e)}:")
             found = ", ".join(f"{str_literal(b.name)}: {self.local_py[b.uid]}" for b in binders)
@@ -312,6 +312,34 @@ class ModelBuilder:
         lines.append("    return {}")
         return {"name": self.witness_py[p.name], "raw": str_literal(p.name), "check": self.prop_py[("invariant", p.name)],
                 "uses_state": bool(binders), "body": lines}
+
+    def fails_at(self, p: ir.Property) -> dict:
+        """Whether the invariant fails for given values of its outermost `forall` chain (a witness): the body of
+        the chain evaluated at them, after checking that they are the chain's variables, each in its domain."""
+        binders = _witness_binders(p.expr)
+        e = p.expr
+        while isinstance(e, ir.Quant) and e.kind == "forall":
+            e = e.body
+        names = "{" + ", ".join(str_literal(b.name) for b in binders) + "}" if binders else "set()"
+        lines = [f"    if set(_witness) != {names}:", "        return False"]
+        if not binders:
+            lines.append(f"    return not {self.prop_py[('invariant', p.name)]}(s)")
+            return {"name": self.fails_at_py[p.name], "raw": str_literal(p.name), "uses_state": False, "body": lines}
+        for b in binders:
+            lines.append(f"    {self.local_py[b.uid]} = _witness[{str_literal(b.name)}]")
+        outside = " or ".join(f"{self.local_py[b.uid]} not in {domain_text(b.domain)}" for b in binders)
+        lines += [f"    if {outside}:", "        return False", f"    return not {self.state_expr.expr(e)}"]
+        return {"name": self.fails_at_py[p.name], "raw": str_literal(p.name), "uses_state": True, "body": lines}
+
+
+def _witness_binders(e: ir.Expr) -> list[ir.Quant]:
+    """The variables a witness of an invariant gives values to: those of its outermost chain of `forall`s, a binder
+    shadowed by an inner one of the same name left out (the body cannot read it)."""
+    binders: list[ir.Quant] = []
+    while isinstance(e, ir.Quant) and e.kind == "forall":
+        binders = [b for b in binders if b.name != e.name] + [e]
+        e = e.body
+    return binders
 
 
 def _assigns(stmts: tuple[ir.Stmt, ...]):
@@ -402,6 +430,7 @@ def generate_model(system: ir.System, spec_path: str, spec_text_hash: str, comma
         "lemmas": [b.prop(p) for p in system.lemmas],
         "covers": [b.prop(p) for p in system.covers],
         "witnesses": [b.witness(p) for p in system.invariants],
+        "fails_at": [b.fails_at(p) for p in system.invariants],
         "invariant_table": [(str_literal(p.name), b.prop_py[("invariant", p.name)]) for p in system.invariants],
         "lemma_table": [(str_literal(p.name), b.prop_py[("lemma", p.name)]) for p in system.lemmas],
         "cover_table": [(str_literal(p.name), b.prop_py[("cover", p.name)]) for p in system.covers],
@@ -415,7 +444,8 @@ def generate_property_tests(system: ir.System, model_module_name: str, spec_path
     """The source of `test_<module>_properties.py`: a Hypothesis state machine over the model that checks every
     invariant after every step (only invariants: which tests a spec with a known violation gets is decided by the
     suite generator). `expect_failure`: why a violation is expected (an invariant Z3 refutes); a run that finds one
-    is then reported as an expected failure, and one that does not passes."""
+    is then reported as an expected failure, and one that does not passes. A spec without actions has one state:
+    the test then checks the invariants of the initial state, without random runs."""
     if not all(part.isidentifier() and not keyword.iskeyword(part) for part in model_module_name.split(".")):
         raise ValueError(f"not a module name: {model_module_name!r}")
     class_name = "Test" + "".join(part.capitalize() for part in system.module.split("_") if part) + "Properties"
@@ -434,8 +464,11 @@ def generate_property_tests(system: ir.System, model_module_name: str, spec_path
         "spec_module": str_literal(system.module),
         "expect_failure": str_literal(expect_failure) if expect_failure else "",
         "step_count": int(step_count),
+        "actions": bool(system.actions),
         "doc": doc_literal(f"Property tests of {system.module}: random runs of the reference model, every invariant "
-                           "checked after every step; a failing run shrinks to a short trace and prints it.", ""),
+                           "checked after every step; a failing run shrinks to a short trace and prints it."
+                           if system.actions else f"Property tests of {system.module}: every invariant checked in "
+                           "the initial state, the only state of a spec without actions.", ""),
     }
     return environment().get_template("test_properties.py.j2").render(**context)
 

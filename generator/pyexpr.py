@@ -29,7 +29,7 @@ RUNTIME_NAMES = frozenset({
 API_NAMES = frozenset({
     "State", "initial_state", "ACTIONS", "INVARIANTS", "LEMMAS", "COVERS", "VAR_NAMES", "VAR_TYPES", "PARAM_TYPES", "SPEC",
     "enabled_actions", "violated_invariants", "check_covers", "step", "to_itf", "from_itf", "state_to_dict",
-    "state_from_dict", "trace_to_itf", "trace_from_itf",
+    "state_from_dict", "trace_to_itf", "trace_from_itf", "invariant_fails_at",
 })
 # Parameter names of the generated functions.
 FIXED_PARAMS = frozenset({"s", "cls", "self", "other", "raw", "values", "action", "params"})

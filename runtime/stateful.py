@@ -5,6 +5,11 @@ the action is enabled (the precondition), whose parameters are drawn one by one,
 of their domains that still leave an enabled instance (so every drawn step is enabled and shrinks towards the first
 values of the domains); after every step every invariant of the model is checked. A failing run shrinks to a short
 trace; the assertion message lists it step by step with the failing state and the invariant's witness.
+
+A state in which no action is enabled (a deadlock, or the initial state of a spec without actions) violates no
+invariant, and Hypothesis needs a rule it can run there: one more rule, `no_action_enabled`, is enabled exactly in such
+states and stutters (the state stays, the invariants are checked again, the machine counts the stuttering steps in
+`stutters` and reports a Hypothesis event).
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import keyword
 from typing import Any
 
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -52,6 +58,21 @@ def _make_rule(info: Any, name: str, model_name: str):
     return precondition(some_instance)(rule(data=st.data())(take))
 
 
+STUTTER_RULE = "no_action_enabled"
+
+
+def _make_stutter_rule(model: Any):
+    def nothing_enabled(self) -> bool:
+        return next(iter(model.enabled_actions(self.state)), None) is None
+
+    def no_action_enabled(self) -> None:
+        """No action is enabled in this state: the run stutters here (a deadlock is no violation of an invariant)."""
+        self.stutters += 1
+        event("no action is enabled: the run stutters")
+
+    return precondition(nothing_enabled)(rule()(no_action_enabled))
+
+
 def describe_run(steps: list[tuple[str, dict, Any]]) -> str:
     """A run as numbered lines: `3. take_virq(c=1) -> State(...)`."""
     lines = []
@@ -68,12 +89,14 @@ def build_state_machine(model: Any, check_invariants: bool = True) -> type[RuleB
         RuleBasedStateMachine.__init__(self)
         self.state = model.initial_state()
         self.steps = [("init", {}, self.state)]
+        self.stutters = 0  # steps taken by the stutter rule (the state had no enabled action)
 
     namespace: dict[str, Any] = {"__init__": __init__, "__doc__": f"Random runs of the model of {model.SPEC}."}
-    taken: set[str] = {"state", "steps", "invariants_hold"}
+    taken: set[str] = {"state", "steps", "stutters", "invariants_hold", STUTTER_RULE}
     for info in model.ACTIONS.values():
         name = _rule_name(info.name, taken)
         namespace[name] = _make_rule(info, name, model.SPEC)
+    namespace[STUTTER_RULE] = _make_stutter_rule(model)
 
     if check_invariants:
         def invariants_hold(self) -> None:

@@ -339,3 +339,53 @@ def test_hostile_spec_suites_generate_import_and_pass(tmp_path):
                          text=True, cwd=out, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert " passed" in run.stdout
+
+
+STUCK = """module stuck
+
+var x: 0..3
+
+init {
+  x = 0
+}
+
+action inc()
+  requires x < 2
+{
+  x' = x + 1
+}
+
+--- named like the model's function that evaluates witnesses: the spec's name must not replace it
+invariant invariant_fails_at: forall i in 0..3, j in 0..1: i != x or j == 0 or x < 1
+"""
+
+
+@pytest.mark.parametrize("text", [STUCK, "module idle\n\nvar x: 0..3\n\ninit {\n  x = 0\n}\n\ninvariant low: x < 1\n"],
+                         ids=["deadlock", "no-actions"])
+def test_state_machine_stutters_where_no_action_is_enabled(load_model, tmp_path, text):
+    from hypothesis.stateful import run_state_machine_as_test
+
+    from runtime.stateful import build_state_machine
+
+    model = load_model(tmp_path / "spec.irq", text=text)
+    runs = []
+
+    class Recorded(build_state_machine(model, check_invariants=False)):  # STUCK breaks its invariant
+        def teardown(self):
+            runs.append((len(self.steps) - 1, self.stutters))
+
+    run_state_machine_as_test(Recorded, settings=settings(max_examples=10, stateful_step_count=6, deadline=None,
+                                                          derandomize=True, database=None))
+    assert runs and all(steps <= 2 for steps, _ in runs)  # a run moves at most twice, then no action is enabled
+    assert any(stutters > 0 for _, stutters in runs)
+
+
+def test_invariant_fails_at_evaluates_a_witness(load_model, tmp_path):
+    model = load_model(tmp_path / "stuck.irq", text=STUCK)
+    s = take(model, model.initial_state(), "inc", {})
+    assert model.violated_invariants(s) == [("invariant_fails_at", {"i": 1, "j": 1})]
+    assert model.invariant_fails_at(s, "invariant_fails_at", {"i": 1, "j": 1})
+    assert not model.invariant_fails_at(s, "invariant_fails_at", {"i": 0, "j": 1})  # the invariant holds there
+    assert not model.invariant_fails_at(s, "invariant_fails_at", {"i": 1, "j": 2})  # outside j's domain
+    assert not model.invariant_fails_at(s, "invariant_fails_at", {"i": 1})  # not a witness of this invariant
+    assert model.INVARIANTS["invariant_fails_at"](s) is False

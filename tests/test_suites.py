@@ -14,7 +14,7 @@ import pytest
 from spec_paths import ROOT, SEED_SPECS, SPEC
 
 from generator.frontend import load_system
-from generator.suites import generate_all
+from generator.suites import generate_all, model_module_name
 
 SMALL = {"VECTORS": "32..33"}
 # With only vectors 0x20 and 0x21 (one priority class), no vector is pending behind a re-injected one: while the first
@@ -227,3 +227,266 @@ def test_generation_is_deterministic_and_every_file_has_the_header(generated, mo
             assert head[1] == "# Command: irqspec gen spec/svm_virq.irq", name
     assert list(first) == ["svm_virq_model.py", "test_svm_virq_counterexamples.py", "test_svm_virq_coverage.py",
                            "test_svm_virq_witnesses.py", "test_svm_virq_properties.py", "conftest.py"]
+
+
+# ------------------------------------------------------------------------------------- suites that must run anywhere
+
+COUNTER = """module {module}
+
+var x: 0..3
+
+init {{
+  x = 0
+}}
+
+action inc()
+  requires x < 3
+{{
+  x' = x + 1
+}}
+
+action reset()
+  requires x == 3
+{{
+  x' = 0
+}}
+
+invariant in_range: x <= 3
+
+cover top: x == 3
+"""
+
+
+def _generate_spec(tmp_path: Path, text: str, max_depth: int = 4) -> tuple[Path, dict[str, str]]:
+    """Write `text` as a spec, generate its suites into a directory of their own; return it and the files."""
+    module = text.split()[1]
+    spec = tmp_path / f"{module}.irq"
+    spec.write_text(text)
+    result = generate_all(spec, {}, f"irqspec gen {module}.irq", max_depth=max_depth)
+    _write(result, tmp_path / module)
+    return tmp_path / module, result.files
+
+
+def _model_adapter(module: str) -> str:
+    """An adapter module whose "implementation" is the generated model of `module` itself."""
+    return ADAPTER.replace("import svm_virq_model as m", f"import {module}_model as m").replace(
+        'module = "svm_virq"', f"module = {module!r}").replace('if n != "owed"', "if True")
+
+
+BROKEN_INC = '''
+
+class Broken(ModelAdapter):
+    def inc(self):  # broken: the counter never moves
+        pass
+'''
+
+
+def _pytest_dirs(directories: list[Path], *args: str, env: dict[str, str] | None = None,
+                 cwd: Path | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "pytest", *map(str, directories), "-q", "-p", "no:cacheprovider", "-rsx", *args]
+    return subprocess.run(command, check=False, capture_output=True, text=True, cwd=cwd or directories[0].parent,
+                          env=env, timeout=120)
+
+
+def test_suites_of_two_specs_in_two_folders_run_in_one_pytest_run(tmp_path):
+    alpha, _ = _generate_spec(tmp_path, COUNTER.format(module="alpha"))
+    beta, _ = _generate_spec(tmp_path, COUNTER.format(module="beta"))
+    run = _pytest_dirs([alpha, beta])
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "already added" not in run.stderr and " passed" in run.stdout
+
+    # an adapter drives the suite of the spec module it declares, the other suite's tests are skipped saying why:
+    # by the option, a faithful adapter of alpha; by the environment variable, a broken adapter of beta
+    (tmp_path / "alpha_adapter.py").write_text(_model_adapter("alpha"))
+    (tmp_path / "beta_adapter.py").write_text(_model_adapter("beta") + BROKEN_INC)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(alpha), str(beta), str(ROOT)]))
+    run = _pytest_dirs([alpha, beta], "--irqspec-adapter=alpha_adapter:ModelAdapter", "-rA", env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert _outcomes(run, "alpha") == {"PASSED"} and _outcomes(run, "beta") == {"SKIPPED"}, run.stdout
+    assert "the selected adapter implements spec module 'alpha', these tests are of 'beta'" in run.stdout
+    run = _pytest_dirs([alpha, beta], "-rA", env=dict(env, IRQSPEC_ADAPTER="beta_adapter:Broken"))
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert _outcomes(run, "alpha") == {"SKIPPED"} and _outcomes(run, "beta") == {"FAILED"}, run.stdout
+    assert "divergence after step 1 (inc): x expected 1, observed 0" in run.stdout, run.stdout
+
+    # a malformed or unloadable selection stops the run with one usage error
+    run = _pytest_dirs([alpha, beta], "--irqspec-adapter=alpha_adapter", env=env)
+    assert run.returncode == 4, run.stdout + run.stderr
+    assert "--irqspec-adapter wants MODULE:FACTORY, got 'alpha_adapter'" in run.stderr and " passed" not in run.stdout
+    run = _pytest_dirs([alpha, beta], env=dict(env, IRQSPEC_ADAPTER="alpha_adapter:NoSuchFactory"))
+    assert run.returncode == 4, run.stdout + run.stderr
+    assert "--irqspec-adapter=alpha_adapter:NoSuchFactory: cannot load the adapter factory" in run.stdout, run.stdout
+    assert " passed" not in run.stdout and " failed" not in run.stdout, run.stdout
+
+
+def _outcomes(run: subprocess.CompletedProcess, module: str) -> set[str]:
+    """The outcomes (-rA summary lines) of the tests of spec module `module`."""
+    return set(re.findall(rf"^(PASSED|SKIPPED|FAILED|ERROR|XFAIL)\b[^\n]*?\btest_{module}_", run.stdout, re.MULTILINE))
+
+
+TWO_BROKEN = """module two_broken
+
+var x: 0..3
+
+init {
+  x = 0
+}
+
+action inc()
+  requires x < 3
+{
+  x' = x + 1
+}
+
+invariant zero: x < 1
+invariant not_one: x != 1
+"""
+
+SPREAD = """module spread
+
+var x: 0..3
+
+init {
+  x = 0
+}
+
+action inc()
+  requires x < 3
+{
+  x' = x + 1
+}
+
+--- After one step it fails for every i from 2 up: the model's witness is i = 2, Z3's may be any of them.
+invariant spread: forall i in 0..15: x == 0 or i < 2
+"""
+
+
+def test_counterexample_test_passes_when_its_last_state_breaks_two_invariants(tmp_path):
+    directory, files = _generate_spec(tmp_path, TWO_BROKEN)
+    text = files["test_two_broken_counterexamples.py"]
+    assert "def test_zero_is_violated(" in text and "def test_not_one_is_violated(" in text
+    run = _pytest(directory / "test_two_broken_counterexamples.py")
+    assert run.returncode == 0 and "2 passed" in run.stdout, run.stdout + run.stderr
+
+
+def test_counterexample_test_accepts_a_model_witness_other_than_z3s_and_evaluates_it(tmp_path):
+    directory, files = _generate_spec(tmp_path, SPREAD)
+    z3_witness = re.search(r"it fails at the last state with i = (\d+)", files["test_spread_counterexamples.py"])
+    assert z3_witness, files["test_spread_counterexamples.py"]
+    # the point of the test: Z3 picked another of the failing values than the model's first one (i = 2)
+    assert z3_witness.group(1) != "2", "Z3 chose the model's witness: pick an invariant where it does not"
+    run = _pytest(directory / "test_spread_counterexamples.py")
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
+
+    # the witness is evaluated, not trusted: a model whose witness search is wrong fails the test
+    with open(directory / "spread_model.py", "a") as model:
+        model.write("\n\ndef _witness_spread(s):  # broken: a value for which the invariant holds\n"
+                    "    return {'i': 0}\n")
+    run = _pytest(directory / "test_spread_counterexamples.py")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "the model's witness {'i': 0} of spread does not make it fail" in run.stdout, run.stdout
+
+
+DEADLOCK = """module deadlock
+
+var x: 0..3
+var y: bool
+
+init {
+  x = 0
+  y = false
+}
+
+action inc()
+  requires x < 2
+{
+  x' = x + 1
+}
+
+action flip()
+  requires x == 1
+{
+  y' = not y
+}
+
+invariant small: x < 3
+"""
+
+NO_ACTIONS = """module still
+
+var x: 0..3
+
+init {
+  x = 1
+}
+
+invariant small: x < 3
+"""
+
+
+def test_property_test_stutters_in_a_state_without_enabled_actions(tmp_path):
+    directory, _ = _generate_spec(tmp_path, DEADLOCK)
+    run = _pytest(directory)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "InvalidDefinition" not in run.stdout and "3 passed" in run.stdout, run.stdout
+
+
+def test_property_test_of_a_spec_without_actions_checks_the_initial_state(tmp_path):
+    directory, files = _generate_spec(tmp_path, NO_ACTIONS)
+    run = _pytest(directory / "test_still_properties.py")
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
+    text = files["test_still_properties.py"]
+    assert "The spec declares no action" in text and "hypothesis" not in text
+
+    # an invariant the initial state breaks: Z3's 0-step counterexample passes, the property test is an expected
+    # failure that says the initial state breaks it
+    broken, _ = _generate_spec(tmp_path, NO_ACTIONS.replace("module still", "module still_broken")
+                               .replace("x < 3", "x < 1"))
+    run = _pytest(broken)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "1 passed" in run.stdout and "1 xfailed" in run.stdout and "the initial state breaks it" in run.stdout, \
+        run.stdout
+
+
+TEST_NAMED = """module test_spec
+
+var x: 0..3
+
+init {
+  x = 0
+}
+
+def test_next(v: 0..3): 0..4 = v + 1
+
+action test_inc()
+  requires x < 3
+{
+  x' = test_next(x)
+}
+
+invariant test_small: x <= 3
+
+cover test_top: x == 3
+"""
+
+
+def test_model_of_a_spec_module_named_test_star_is_not_collected_by_pytest(tmp_path):
+    directory, files = _generate_spec(tmp_path, TEST_NAMED)
+    run = _pytest(directory, "--collect-only")
+    assert run.returncode == 0, run.stdout + run.stderr
+    collected = [line for line in run.stdout.splitlines() if "::" in line]
+    assert collected and all(line.startswith("test_test_spec_") for line in collected), run.stdout
+    run = _pytest(directory)
+    assert run.returncode == 0 and "error" not in run.stdout.lower(), run.stdout + run.stderr
+    assert "_test_spec_model.py" in files and "test_spec_model.py" not in files
+    assert all(name.startswith("test_test_spec_") for name in files if name not in ("_test_spec_model.py",
+                                                                                  "conftest.py"))
+    assert all("import _test_spec_model as model" in text for name, text in files.items() if name.startswith("test_"))
+
+
+@pytest.mark.parametrize("module, model", [("svm_virq", "svm_virq_model"), ("test", "_test_model"),
+                                           ("test_spec", "_test_spec_model"), ("tests", "tests_model"),
+                                           ("_test_spec", "__test_spec_model"), ("testing_x", "testing_x_model")])
+def test_model_module_names_never_match_pytest_test_files_and_never_collide(module, model):
+    assert model_module_name(module) == model
+    assert not model.startswith("test_") and not model.endswith("_test")

@@ -1,0 +1,91 @@
+"""irqspec's pytest plugin: the `--irqspec-adapter` option and the `implementation` fixture of the generated suites.
+
+    pytest DIR [DIR ...] --irqspec-adapter=package.module:factory     (or the environment variable IRQSPEC_ADAPTER)
+
+Loaded once per pytest run through the `pytest11` entry point `irqspec` (pyproject.toml), so one run can collect any
+number of generated directories: a generated conftest.py only puts its own directory on sys.path, where its tests
+find their models. Without an installed irqspec, load it by hand: `pytest -p runtime.pytest_plugin ...`.
+
+`factory()` returns an adapter (see runtime/conformance.py) that declares the spec module it implements,
+`module = "svm_evtinj"` (on the factory, so that it need not be built to be asked, or on the adapter); every test
+module of a generated suite names its spec module in `SPEC_MODULE`, and the tests of other spec modules are skipped.
+Without an adapter every test runs on the reference model alone. Standard library and pytest only.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+OPTION = "--irqspec-adapter"
+ENVIRONMENT = "IRQSPEC_ADAPTER"
+
+_FACTORY = pytest.StashKey[Callable[[], Any]]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("irqspec", "irqspec generated suites")
+    group.addoption(OPTION, dest="irqspec_adapter", default=None, metavar="MODULE:FACTORY",
+                    help="drive this implementation adapter in lockstep with the generated models "
+                         f"(default: the environment variable {ENVIRONMENT}, else the models alone)")
+
+
+def _selection(config: pytest.Config) -> tuple[str, str, str] | None:
+    """(the text, its module, its attribute path) of the option, else of the environment variable; None if neither
+    names an adapter."""
+    text = config.getoption("irqspec_adapter") or os.environ.get(ENVIRONMENT) or ""
+    if not text:
+        return None
+    module_name, sep, attribute = text.partition(":")
+    if not sep or not module_name or not attribute:
+        raise pytest.UsageError(f"{OPTION} wants MODULE:FACTORY, got {text!r}")
+    return text, module_name, attribute
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _selection(config)  # a malformed selection stops the run before any test, with one message
+
+
+def adapter_factory(config: pytest.Config) -> Callable[[], Any] | None:
+    """The factory the option (else the environment variable) names, imported once per run, when the first test
+    asks for it (so that it may import generated models, which the generated conftest.py files put on sys.path);
+    None when neither names one. A factory that cannot be loaded stops the run as a usage error."""
+    if _FACTORY in config.stash:
+        return config.stash[_FACTORY]
+    selected = _selection(config)
+    if selected is None:
+        return None
+    text, module_name, attribute = selected
+    try:
+        factory: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            factory = getattr(factory, part)
+    except (ImportError, AttributeError) as err:
+        pytest.exit(f"{OPTION}={text}: cannot load the adapter factory: {err!r}",
+                    returncode=pytest.ExitCode.USAGE_ERROR)
+    config.stash[_FACTORY] = factory
+    return factory
+
+
+@pytest.fixture
+def implementation(request: pytest.FixtureRequest) -> Any:
+    """A fresh adapter of the selected implementation, or None (the tests then run on the model alone); skips the
+    test when the adapter implements another spec module than the test module's SPEC_MODULE."""
+    factory = adapter_factory(request.config)
+    if factory is None:
+        return None
+    wanted = getattr(request.module, "SPEC_MODULE", None)
+    declared = getattr(factory, "module", None)
+    adapter = factory() if declared is None or declared == wanted else None
+    if adapter is not None:
+        declared = getattr(adapter, "module", None)
+    if declared is None:
+        pytest.exit(f"the adapter {factory!r} does not declare the spec module it implements "
+                    "(give it an attribute module = '<spec module>')", returncode=pytest.ExitCode.USAGE_ERROR)
+    if declared != wanted:
+        pytest.skip(f"the selected adapter implements spec module {declared!r}, these tests are of {wanted!r}")
+    return adapter
