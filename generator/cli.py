@@ -303,8 +303,19 @@ def cmd_prove(args: argparse.Namespace) -> int:
     if result.status == "unknown" and interrupted(result.reason):
         sys.stderr.write(f"irqspec: interrupted ({result.engine}, {result.elapsed:.1f} s)\n")
         return EXIT_INTERRUPTED
-    code = {"proved": EXIT_OK, "refuted": EXIT_VIOLATED}.get(result.status, EXIT_UNKNOWN)
     cert = result.certificate
+    cross = None
+    if result.status == "proved" and args.crosscheck > 0:
+        from .crosscheck import crosscheck
+
+        cross = crosscheck(system, cert, cert.properties if cert is not None else (), seconds=args.crosscheck)
+        if cross.status == "contradicts":  # the two readings of the spec disagree: a bug of irqspec, not a verdict
+            from dataclasses import replace
+
+            result = replace(result, status="unknown", reason=f"the {result.engine} proof passed its Z3 re-check, "
+                             f"but {cross.detail}: the Z3 encoding and the generated model disagree (an irqspec "
+                             "bug: please report it with this spec)")
+    code = {"proved": EXIT_OK, "refuted": EXIT_VIOLATED}.get(result.status, EXIT_UNKNOWN)
     warnings = _warnings(system, cert) if result.status == "proved" else []
     if args.json:
         _emit(document("prove", system, result.status, code, result.elapsed, engine=result.engine,
@@ -314,7 +325,9 @@ def cmd_prove(args: argparse.Namespace) -> int:
                        trace=trace_data(system, result.trace),
                        certificate=None if cert is None else {"engine": cert.engine, "k": cert.k, "text": cert.text,
                                                                "properties": list(cert.properties)},
-                       cti=_cti_data(system, result.cti), warnings=warnings))
+                       cti=_cti_data(system, result.cti), warnings=warnings,
+                       crosscheck=None if cross is None else {"status": cross.status, "states": cross.states,
+                                                               "detail": cross.detail}))
         return code
     if result.status == "proved":
         vacuous = any(w["kind"] == "vacuous-proof" for w in warnings)
@@ -324,6 +337,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
             OUT.write(f"certificate ({cert.engine}, k = {cert.k}; re-checked by three independent queries:"
                       f" init => C, C and step => C', C => property):\n")
             OUT.write("\n".join("  " + line for line in format_certificate(cert.text).splitlines()) + "\n")
+        if cross is not None:
+            OUT.write(f"cross-check against the generated model: {cross.detail}\n")
         return code
     if result.status == "refuted":
         OUT.write(f"REFUTED by {result.engine}: {result.invariant}\n")
@@ -615,6 +630,10 @@ def _positive(text: str) -> float:
     return value
 
 
+def _nonnegative_float(text: str) -> float:
+    return 0.0 if text.strip() in ("0", "0.0") else _positive(text)
+
+
 def _whole(text: str, least: int) -> int:
     try:
         value = int(text)
@@ -670,6 +689,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="proof engine; auto runs them as a portfolio (default)")
     p.add_argument("--max-k", type=_positive_int, default=10, metavar="K",
                    help="largest k for k-induction (default 10)")
+    p.add_argument("--crosscheck", type=_nonnegative_float, default=2.0, metavar="S",
+                   help="after a proof, hold its certificate against the generated model's reachable states for up "
+                        "to S seconds (default 2; 0: skip)")
     p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
     p.add_argument("--timeout", type=_positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
     p.add_argument("--memory", type=_positive, default=None, metavar="MB", help=MEMORY_HELP)

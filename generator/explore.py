@@ -78,11 +78,12 @@ def _range_fault(err: RangeViolation) -> tuple[str, object]:
 
 def explore(system: ir.System, max_states: int | None = None, max_depth: int | None = None,
             progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
-            model: ModuleType | None = None) -> ExploreResult:
+            model: ModuleType | None = None, on_state: Callable[[Any], None] | None = None) -> ExploreResult:
     """Breadth-first search of the states of `system` for the shortest run to a state that breaks an invariant or the
     range property. `max_states` bounds the distinct states kept, `max_depth` the length of runs; either limit, or
     `should_stop()` returning true, ends the search with status "incomplete". `model` is the generated model module
-    to run (generated and imported here when not given). Ctrl-C raises ExploreInterrupted with the states reached."""
+    to run (generated and imported here when not given); `on_state(s)` sees every state checked, in breadth-first
+    order. Ctrl-C raises ExploreInterrupted with the states reached."""
     if model is None:
         model = load_model(system)
     start = time.monotonic()
@@ -105,6 +106,8 @@ def explore(system: ir.System, max_states: int | None = None, max_depth: int | N
         while queue:
             s, depth = queue.popleft()
             deepest = max(deepest, depth)
+            if on_state is not None:
+                on_state(s)
             bad = violated_invariants(s)
             if bad:
                 name, witness = bad[0]

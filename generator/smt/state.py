@@ -176,17 +176,18 @@ class StateVars:
         """The constraint that this copy holds the given IR values."""
         out = []
         for v in self.system.vars:
-            for (term, sc), part in zip(self.parts[v.name], _flatten_value(v.type, state[v.name])):
+            for (term, sc), part in zip(self.parts[v.name], flatten_value(v.type, state[v.name])):
                 out.append(term == sc.code(part))
         return z3.And(out)
 
 
-def _flatten_value(t: ir.Type, value: object) -> Iterable[object]:
+def flatten_value(t: ir.Type, value: object) -> Iterable[object]:
+    """The scalar parts of an IR value, in `storage.scalars` order."""
     if isinstance(t, ir.RecordType):
         for (_, ft), v in zip(t.fields, value):  # type: ignore[call-overload]
-            yield from _flatten_value(ft, v)
+            yield from flatten_value(ft, v)
     elif isinstance(t, ir.MapType):
         for v in value:  # type: ignore[attr-defined]
-            yield from _flatten_value(t.codomain, v)
+            yield from flatten_value(t.codomain, v)
     else:
         yield value
