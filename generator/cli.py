@@ -12,6 +12,7 @@ import ctypes
 import math
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -96,26 +97,107 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-class _LiveLine:
-    """The progress line on a terminal: rewritten in place, cleared before the result is printed."""
+class _Interrupt:
+    """Whether the user pressed Ctrl-C, and when (see _Progress._beat)."""
 
-    def __init__(self, enabled: bool):
+    def __init__(self) -> None:
+        import threading
+
+        self.event = threading.Event()
+        self.when = 0.0
+
+    def set(self) -> None:
+        self.when = time.monotonic()
+        self.event.set()
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+
+_INTERRUPTED = _Interrupt()
+
+
+def _on_sigint(signum, frame) -> None:
+    _INTERRUPTED.set()
+    raise KeyboardInterrupt
+
+
+class _Progress:
+    """Live progress of a long command, on stderr: on a terminal one line rewritten in place (cleared before the
+    result is printed); otherwise, as in CI logs, a line every IRQSPEC_PROGRESS_INTERVAL seconds (default 10). A
+    thread keeps it going while the solvers work, so even a single long query shows its phase, the time and the
+    memory. Engines report through `phase` (check: the depth found clean; explore: the states found)."""
+
+    def __init__(self, command: str, enabled: bool = True):
+        import os
+        import threading
+
+        self.command = command
+        self.tty = sys.stderr.isatty()
         self.enabled = enabled
-        self.shown = False
-        self.depth = -1  # the deepest depth found clean so far (reported when interrupted)
+        self.start = time.monotonic()
+        self.base_mb = _peak_memory_mb()  # what the process held before the work: not charged to the states
+        self.phase = "starting"
+        self.depth = -1  # check: the deepest depth found clean so far (reported when interrupted)
         self.elapsed = 0.0
+        self.shown = 0
+        self.interval = float(os.environ.get("IRQSPEC_PROGRESS_INTERVAL", "10"))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True) if enabled else None
+        if self._thread is not None:
+            try:
+                self._thread.start()
+            except RuntimeError:  # no memory for a thread's stack (under --memory): no live progress, no harm
+                self._thread = None
+
+    def line(self) -> str:
+        return (f"{self.command}: {self.phase}, {time.monotonic() - self.start:.1f} s, "
+                f"{_peak_memory_mb():,.0f} MB")
+
+    def _beat(self) -> None:
+        last = time.monotonic()
+        while not self._stop.wait(0.5):
+            if _INTERRUPTED.is_set() and time.monotonic() - _INTERRUPTED.when > 1.0:
+                # a Ctrl-C that landed inside a ctypes callback of Z3 is printed as "Exception ignored" and lost:
+                # raise it again in the main thread until a handler of ours sees it (clear() stops this)
+                import _thread
+
+                _thread.interrupt_main()
+                _INTERRUPTED.when = time.monotonic()
+            if self.tty or time.monotonic() - last >= self.interval:
+                last = time.monotonic()
+                self._show()
+
+    def _show(self) -> None:
+        try:
+            text = self.line()
+            if self.tty:
+                sys.stderr.write("\r  " + text.ljust(max(self.shown, len(text))) + " ")
+                self.shown = len(text) + 3
+            else:
+                sys.stderr.write(f"irqspec: {text}\n")
+            sys.stderr.flush()
+        except (BrokenPipeError, ValueError):
+            self._stop.set()
 
     def __call__(self, depth: int, elapsed: float) -> None:
+        """check's callback: `depth` found clean after `elapsed` seconds."""
         self.depth, self.elapsed = depth, elapsed
-        if self.enabled:
-            sys.stderr.write(f"\r  depth {depth} clean, {elapsed:.1f} s ")
-            sys.stderr.flush()
-            self.shown = True
+        self.phase = f"depth {depth} clean"
+
+    def states(self, states: int, queue: int, depth: int, elapsed: float) -> None:
+        """explore's callback."""
+        rate = states / elapsed if elapsed else 0.0
+        per_state = max(0.0, _peak_memory_mb() - self.base_mb) * (1 << 20) / states if states else 0.0
+        self.phase = (f"{states:,} states, {queue:,} queued, depth {depth}, {rate:,.0f} states/s, "
+                      f"about {per_state / 1024:,.1f} KB per state")
 
     def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r" + " " * 40 + "\r")
+        self._stop.set()
+        if self.tty and self.shown:
+            sys.stderr.write("\r" + " " * self.shown + "\r")
             sys.stderr.flush()
+            self.shown = 0
 
 
 def _run_with_memory_limit(fn: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
@@ -232,13 +314,13 @@ def _warnings(system, certificate=None, timeout: float = 5.0) -> list[dict]:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .jsondoc import document, trace_data, witness_data
-    from .report import format_trace, format_witness
+    from .report import explain_violation, format_trace, format_witness
     from .smt.bmc import check
 
     _writable(args.itf, "--itf")
     front = _load(args)
     system = front.system
-    live = _LiveLine(sys.stderr.isatty() and not args.json)
+    live = _Progress("check")
     try:
         result = _solver_errors(system, lambda: check(system, args.inv or None, max_depth=args.max_depth,
                                               timeout=args.timeout, progress=live))
@@ -264,10 +346,13 @@ def cmd_check(args: argparse.Namespace) -> int:
                        warnings=warnings))
     elif result.status == "violated":
         assert result.trace is not None
-        where = f" for {format_witness(result.witness)}" if result.witness else ""
+        where = f" for {format_witness(system, result.invariant, result.witness)}" if result.witness else ""
         verdict = f"VIOLATED: {result.invariant}{where}, after {result.depth_reached} steps ({result.elapsed:.2f} s)"
-        OUT.write(format_trace(system, result.trace) + "\n")
+        OUT.write(format_trace(system, result.trace, full=args.full) + "\n")
         OUT.write(verdict + "\n")
+        for line in explain_violation(system, result.invariant, result.trace.last.state, result.witness,
+                                      front.sources):
+            OUT.write(f"  {line}\n")
         if args.itf:
             OUT.write(f"trace written to {args.itf} (ITF)\n")
     elif result.status == "holds":
@@ -290,16 +375,22 @@ def _cti_data(system, cti) -> dict | None:
 
 def cmd_prove(args: argparse.Namespace) -> int:
     from .jsondoc import document, trace_data, witness_data
-    from .report import format_certificate, format_params, format_trace, format_witness
+    from .report import explain_violation, format_certificate, format_params, format_trace, format_witness
     from .smt.prove import prove
 
-    system = _load(args).system
+    front = _load(args)
+    system = front.system
+    live = _Progress("prove")
+    live.phase = f"engine {args.engine}"
     try:
-        result = _solver_errors(system, lambda: prove(system, args.inv or None, engine=args.engine, timeout=args.timeout,
-                                              max_k=args.max_k))
+        result = _solver_errors(system, lambda: prove(system, args.inv or None, engine=args.engine,
+                                                      timeout=args.timeout, max_k=args.max_k, progress=live))
     except KeyboardInterrupt:
-        sys.stderr.write(f"irqspec: interrupted: no proof or refutation reached ({args.engine})\n")
+        live.clear()
+        sys.stderr.write(f"irqspec: interrupted: no proof or refutation reached ({live.line()})\n")
         return EXIT_INTERRUPTED
+    finally:
+        live.clear()
     if result.status == "unknown" and interrupted(result.reason):
         sys.stderr.write(f"irqspec: interrupted ({result.engine}, {result.elapsed:.1f} s)\n")
         return EXIT_INTERRUPTED
@@ -343,25 +434,27 @@ def cmd_prove(args: argparse.Namespace) -> int:
     if result.status == "refuted":
         OUT.write(f"REFUTED by {result.engine}: {result.invariant}\n")
         if result.trace is not None:
-            OUT.write(format_trace(system, result.trace) + "\n")
+            OUT.write(format_trace(system, result.trace, full=args.full) + "\n")
             if result.trace.witness:
-                OUT.write(f"violated for {format_witness(result.trace.witness)}\n")
+                OUT.write(f"violated for {format_witness(system, result.invariant, result.trace.witness)}\n")
+                for line in explain_violation(system, result.invariant, result.trace.last.state,
+                                              result.trace.witness, front.sources):
+                    OUT.write(f"  {line}\n")
         return code
     OUT.write(f"UNKNOWN ({result.engine}): {result.reason}\n")
     cti = result.cti
     if cti is not None:
-        from .report import changes, format_value
+        from .report import format_state, format_step
 
-        types = {v.name: v.type for v in system.vars}
         OUT.write(f"counterexample to induction: {cti.broken} breaks"
-                  f"{' for ' + format_witness(cti.witness) if cti.witness else ''}\n  pre-state:\n")
-        for v in system.vars:
-            OUT.write(f"    {v.name} = {format_value(cti.pre[v.name], v.type)}\n")
+                  f"{' for ' + format_witness(system, cti.broken, cti.witness) if cti.witness else ''}\n"
+                  "  pre-state:\n")
+        for line in format_state(system, cti.pre):
+            OUT.write(f"    {line}\n")
         if cti.action is not None and cti.post is not None:
             OUT.write(f"  step: {format_params(cti.params, system, cti.action)}\n  changes:\n")
-            for v in system.vars:
-                for line in changes(v.name, cti.pre[v.name], cti.post[v.name], types[v.name]):
-                    OUT.write(f"    {line}\n")
+            for line in format_step(system, cti.action, cti.params or {}, cti.pre, cti.post):
+                OUT.write(f"    {line}\n")
         OUT.write("  (add a lemma that rules out the pre-state, or try --engine spacer)\n")
     return code
 
@@ -427,8 +520,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     from .jsondoc import document
     from .loadmodel import load_model
+    from .report import explain_violation, format_witness
 
-    system = _load(args).system
+    front = _load(args)
+    system = front.system
     doc = _read_json(args.trace)
     model = load_model(system, "irqspec replay")
     try:
@@ -463,7 +558,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise UsageError(f"{args.trace}: {err}") from None
     code = EXIT_VIOLATED if divergence else EXIT_OK
-    violated = [] if divergence else model.violated_invariants(model.state_from_dict(steps[-1][2]))
+    last_state = steps[-1][2]
+    violated = [] if divergence else model.violated_invariants(model.state_from_dict(last_state))
     if args.json:
         from .jsondoc import witness_data
 
@@ -478,26 +574,30 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return code
     OUT.write(f"{args.trace}: all {len(steps) - 1} steps replay on the model of {system.module}\n")
     for name, witness in violated:
-        OUT.write(f"  the last state violates {name} for {witness}\n")
+        where = f" for {format_witness(system, name, witness)}" if witness else ""
+        OUT.write(f"  the last state violates {name}{where}\n")
+        for line in explain_violation(system, name, last_state, witness, front.sources):
+            OUT.write(f"    {line}\n")
     return code
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
     from .explore import ExploreInterrupted, explore
     from .jsondoc import document, trace_data, witness_data
-    from .report import format_trace, format_witness
+    from .report import explain_violation, format_trace, format_witness
 
     _writable(args.itf, "--itf")
-    system = _load(args).system
-    live = _ExploreLine(sys.stderr.isatty() and not args.json)
+    front = _load(args)
+    system = front.system
+    live = _Progress("explore")
     try:
         limit = args.memory
-        result = explore(system, max_states=args.max_states, max_depth=args.max_depth, progress=live,
+        result = explore(system, max_states=args.max_states, max_depth=args.max_depth, progress=live.states,
                          should_stop=(lambda: _peak_memory_mb() > limit) if limit else None)
     except ExploreInterrupted as stop:
         live.clear()
-        sys.stderr.write(f"irqspec: interrupted after {stop.states} distinct states, depth {stop.depth} "
-                         f"({stop.elapsed:.2f} s)\n")
+        sys.stderr.write(f"irqspec: interrupted after {stop.states:,} distinct states, depth {stop.depth} "
+                         f"({stop.elapsed:.2f} s)\n{_explore_advice(stop.states, live.base_mb)}")
         return EXIT_INTERRUPTED
     finally:
         live.clear()
@@ -514,10 +614,13 @@ def cmd_explore(args: argparse.Namespace) -> int:
     rate = f"{result.states_per_second:,.0f} states/s"
     if result.status == "violated":
         assert result.trace is not None
-        OUT.write(format_trace(system, result.trace) + "\n")
-        where = f" for {format_witness(result.witness)}" if result.witness else ""
+        OUT.write(format_trace(system, result.trace, full=args.full) + "\n")
+        where = f" for {format_witness(system, result.invariant, result.witness)}" if result.witness else ""
         OUT.write(f"VIOLATED: {result.invariant}{where}, after {len(result.trace) - 1} steps "
                   f"({result.states} distinct states, {result.elapsed:.2f} s, {rate})\n")
+        for line in explain_violation(system, result.invariant, result.trace.last.state, result.witness,
+                                      front.sources):
+            OUT.write(f"  {line}\n")
         if args.itf:
             OUT.write(f"trace written to {args.itf} (ITF)\n")
     elif result.status == "holds":
@@ -526,24 +629,24 @@ def cmd_explore(args: argparse.Namespace) -> int:
     else:
         OUT.write(f"INCOMPLETE: {result.reason}; no violation in {result.states} distinct states up to depth "
                   f"{result.diameter} ({result.elapsed:.2f} s, {rate})\n")
+        sys.stderr.write(_explore_advice(result.states, live.base_mb))
     return code
 
 
-class _ExploreLine(_LiveLine):
-    """The explorer's progress line: states found, states queued, states per second."""
-
-    def __call__(self, states: int, queue: int, depth: int, elapsed: float) -> None:  # type: ignore[override]
-        if self.enabled:
-            rate = states / elapsed if elapsed else 0.0
-            sys.stderr.write(f"\r  {states:,} states, {queue:,} queued, depth {depth}, {rate:,.0f} states/s ")
-            sys.stderr.flush()
-            self.shown = True
-
-    def clear(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r" + " " * 72 + "\r")
-            sys.stderr.flush()
-            self.shown = False
+def _explore_advice(states: int, base_mb: float) -> str:
+    """What a search that could not finish would take: the memory per state so far, and how many states the
+    machine's free memory holds at that rate (a --max-states that fits, or a smaller -D instance)."""
+    if states <= 0:
+        return ""
+    per_state = max(1.0, (_peak_memory_mb() - base_mb) * (1 << 20) / states)
+    try:
+        with open("/proc/meminfo") as meminfo:
+            free_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return f"  about {per_state / 1024:,.1f} KB per state so far\n"
+    fits = int(free_kb * 1024 / per_state)
+    return (f"  about {per_state / 1024:,.1f} KB per state so far: the {free_kb / (1 << 20):,.1f} GB available hold "
+            f"about {fits:,} states; try --max-states {fits // 2} or a smaller instance (-D VECTORS=..., -D NCPU=...)\n")
 
 
 def gen_command_text(args: argparse.Namespace) -> str:
@@ -567,12 +670,17 @@ def cmd_gen(args: argparse.Namespace) -> int:
         raise UsageError(f"{out}: exists and is not a folder; -o names the folder to write the suites into")
     if not out.exists() and not out.parent.is_dir():
         raise UsageError(f"{out}: its parent folder {out.parent} does not exist")
+    live = _Progress("gen")
+    live.phase = "asking Z3 for counterexamples, covering paths and witnesses"
     try:
         result = generate_all(Path(args.file), _defines(args.define), gen_command_text(args),
                               max_depth=args.max_depth, timeout=args.timeout)
     except KeyboardInterrupt:
-        sys.stderr.write("irqspec: interrupted: nothing written\n")
+        live.clear()
+        sys.stderr.write(f"irqspec: interrupted: nothing written ({live.line()})\n")
         return EXIT_INTERRUPTED
+    finally:
+        live.clear()
     report = result.report
     if any(interrupted(line) for line in report.unknown):  # Ctrl-C inside Z3: never write a partial suite
         sys.stderr.write("irqspec: interrupted: nothing written\n")
@@ -588,7 +696,8 @@ def cmd_gen(args: argparse.Namespace) -> int:
         _emit(document("gen", None, "unknown" if report.unknown else "generated", code, report.seconds,
                        module=report.module, output=str(out), files=sorted(result.files),
                        tests=dict(report.counts), violated=list(report.violated), holding=list(report.holding),
-                       max_depth=report.max_depth, dead=list(report.dead), unknown=list(report.unknown)))
+                       max_depth=report.max_depth, dead=list(report.dead), unknown=list(report.unknown),
+                       targets={k: dict(v) for k, v in report.targets.items()}, missed=list(report.missed)))
         return code
     OUT.write(f"{report.module}: wrote {len(result.files)} files to {out} ({report.seconds:.1f} s)\n")
     for name, count in report.counts.items():
@@ -599,8 +708,88 @@ def cmd_gen(args: argparse.Namespace) -> int:
         OUT.write(f"  no violation within depth {report.max_depth}: {', '.join(report.holding)}\n")
     for line in report.dead:
         OUT.write(f"  dead code? {line}\n")
+    for kind, row in report.targets.items():
+        OUT.write(f"  coverage targets, {kind}: {row['met']}/{row['targets']} met, {row['dead, proved']} dead "
+                  f"(proved), {row['dead']} not reached within depth {report.max_depth}, {row['unknown']} unknown\n")
     for line in report.unknown:
         OUT.write(f"  UNKNOWN: {line}\n")
+    return code
+
+
+def cmd_mutate(args: argparse.Namespace) -> int:
+    """Mutants of the spec itself (generator/mutation/): each killed by the generated suite, proved equivalent, or
+    a survivor with the shortest distinguishing trace (a gap in the suite)."""
+    from .jsondoc import document, trace_data
+    from .mutation import mutation_report
+    from .report import format_trace
+
+    live = _Progress("mutate")
+    live.phase = "generating the suite"
+
+    def step(done: int, total: int, row) -> None:
+        live.phase = f"mutant {done}/{total} ({row.mutant.id}: {row.status})"
+
+    try:
+        rep = mutation_report(Path(args.file), _defines(args.define), include=tuple(Path(p) for p in args.include),
+                              max_depth=args.max_depth, limit=args.limit, timeout=args.proof_timeout,
+                              progress=step)
+    except KeyboardInterrupt:
+        live.clear()
+        sys.stderr.write(f"irqspec: interrupted ({live.line()})\n")
+        return EXIT_INTERRUPTED
+    finally:
+        live.clear()
+    counts = rep.counts
+    code = EXIT_OK if rep.complete else EXIT_UNKNOWN if counts["survived"] == 0 else EXIT_VIOLATED
+    if args.json:
+        from .frontend import load
+
+        system = load(Path(args.file), _defines(args.define), tuple(Path(p) for p in args.include)).system
+        rows = [{"id": r.mutant.id, "operator": r.mutant.operator, "where": r.mutant.where,
+                 "line": r.mutant.span.line, "column": r.mutant.span.column, "before": r.mutant.before,
+                 "after": r.mutant.after, "status": r.status, "killed_by": list(r.killed_by), "detail": r.detail,
+                 "engine": r.engine,
+                 "distinguishing_trace": None if r.distinction is None else trace_data(system, r.distinction.trace)}
+                for r in rep.rows]
+        _emit(document("mutate", system, "complete" if rep.complete else "incomplete", code, rep.seconds,
+                       counts=counts, by_operator=rep.by_operator(), mutants=rows, refusals=list(rep.refusals)))
+        return code
+    OUT.write(f"{rep.module}: {counts['mutants']} mutants of the spec ({counts['skipped']} edits did not check, "
+              f"{counts['duplicates']} duplicates, {counts['left_out']} beyond the limit), the suite's "
+              f"{len(rep.tests)} tests replayed on each ({rep.seconds:.1f} s)\n")
+    OUT.write(f"  {'operator':<18}{'mutants':>8}{'killed':>8}{'equiv.':>8}{'survived':>9}{'unknown':>8}\n")
+    for op, row in rep.by_operator().items():
+        OUT.write(f"  {op:<18}{row['mutants']:>8}{row['killed']:>8}{row['equivalent']:>8}{row['survived']:>9}"
+                  f"{row['unknown']:>8}\n")
+    OUT.write(f"  {'all':<18}{counts['mutants']:>8}{counts['killed']:>8}{counts['equivalent']:>8}"
+              f"{counts['survived']:>9}{counts['unknown']:>8}\n")
+    for r in rep.rows:
+        if r.status in ("killed", "equivalent") and not args.all:
+            continue
+        m = r.mutant
+        OUT.write(f"{m.id} {r.status.upper()}: {m.operator} at {m.span.file}:{m.span.line}:{m.span.column} "
+                  f"({m.where}): `{m.before}` -> `{m.after}`\n")
+        if r.status == "killed":
+            OUT.write(f"  killed by {r.killed_by[0]}\n")
+        elif r.status == "equivalent":
+            OUT.write(f"  proved equivalent by {r.engine}\n")
+        elif r.distinction is not None:
+            from .frontend import load
+
+            system = load(Path(args.file), _defines(args.define), tuple(Path(p) for p in args.include)).system
+            OUT.write(f"  the suite does not kill it; the shortest run that tells it apart "
+                      f"({len(r.distinction.trace) - 1} steps, found by {r.distinction.found_by}):\n")
+            OUT.write("\n".join("    " + line for line in format_trace(system, r.distinction.trace).splitlines())
+                      + "\n")
+            for name, spec_value, mutant_value in r.distinction.state:
+                OUT.write(f"    {name}: the spec has {spec_value}, the mutant {mutant_value}\n")
+            if not r.distinction.kills:
+                OUT.write("    (only the mutant can take a step here: a test must check that the spec refuses it)\n")
+        else:
+            OUT.write(f"  {r.detail}\n")
+    verdict = "every mutant is killed by the suite or proved equivalent" if rep.complete else \
+        f"{counts['survived']} survive the suite, {counts['unknown']} unknown"
+    OUT.write(f"{'COMPLETE' if rep.complete else 'INCOMPLETE'}: {verdict}\n")
     return code
 
 
@@ -614,7 +803,8 @@ def _spec_arguments(p: argparse.ArgumentParser) -> None:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"parse": cmd_parse, "check": cmd_check,
                                                              "prove": cmd_prove, "explore": cmd_explore,
-                                                             "replay": cmd_replay, "gen": cmd_gen}
+                                                             "replay": cmd_replay, "gen": cmd_gen,
+                                                             "mutate": cmd_mutate}
 
 
 MEMORY_HELP = "memory limit in MB: past it the answer is unknown (exit 3), never a verdict"
@@ -672,11 +862,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--memory", type=_positive, default=None, metavar="MB", help=MEMORY_HELP)
     p.add_argument("--itf", metavar="PATH", help="write the counterexample as an ITF JSON trace")
     p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
+    p.add_argument("--full", action="store_true", help="show every variable of a counterexample's last state, "
+                                                       "not only what changed")
     p = sub.add_parser("explore", help="explicit-state breadth-first search: the shortest violating run, or the "
                                        "number of reachable states and the diameter")
     _spec_arguments(p)
     p.add_argument("--itf", metavar="PATH", help="write the counterexample as an ITF JSON trace")
     p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
+    p.add_argument("--full", action="store_true", help="show every variable of a counterexample's last state, "
+                                                       "not only what changed")
     p.add_argument("--max-states", type=_positive_int, default=None, metavar="N",
                    help="stop after N distinct states (exit 3)")
     p.add_argument("--max-depth", type=_positive_int, default=None, metavar="K",
@@ -693,6 +887,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="after a proof, hold its certificate against the generated model's reachable states for up "
                         "to S seconds (default 2; 0: skip)")
     p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
+    p.add_argument("--full", action="store_true", help="show every variable of a counterexample's last state, "
+                                                       "not only what changed")
     p.add_argument("--timeout", type=_positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
     p.add_argument("--memory", type=_positive, default=None, metavar="MB", help=MEMORY_HELP)
     p = sub.add_parser("gen", help="generate the Python reference model and pytest suites of a spec")
@@ -704,6 +900,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON (docs/json.md)")
     p.add_argument("--timeout", type=_positive, default=None, metavar="S", help="bound on each solver question")
     p.add_argument("--memory", type=_positive, default=None, metavar="MB", help=MEMORY_HELP)
+    p = sub.add_parser("mutate", help="mutants of the spec: each killed by the generated suite, proved equivalent, "
+                                      "or shown with the shortest run that tells it apart")
+    _spec_arguments(p)
+    p.add_argument("--max-depth", type=_nonnegative_int, default=10, metavar="K",
+                   help="the depth the suite is generated with (default 10)")
+    p.add_argument("--limit", type=_positive_int, default=400, metavar="N", help="at most N mutants (default 400)")
+    p.add_argument("--proof-timeout", type=_positive, default=60.0, metavar="S",
+                   help="bound on each equivalence proof (default 60)")
+    p.add_argument("--timeout", type=_positive, default=None, metavar="S",
+                   help="bound on the whole command (exit 3)")
+    p.add_argument("--all", action="store_true", help="list killed and equivalent mutants too")
+    p.add_argument("--json", action="store_true", help="print the report as JSON (docs/json.md)")
     p = sub.add_parser("replay", help="replay an ITF trace on the spec's reference model; report the first mismatch")
     _spec_arguments(p)
     p.add_argument("trace", help="an ITF JSON trace (from irqspec check --itf, Quint or Apalache)")
@@ -753,6 +961,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise _Terminated()
 
     previous = signal.signal(signal.SIGTERM, terminated)
+    _INTERRUPTED.event.clear()  # a run of main (tests call it many times in one process) starts uninterrupted
+    previous_int = signal.signal(signal.SIGINT, _on_sigint)
     command = _with_deadline(COMMANDS[args.command])
     try:
         if getattr(args, "memory", None) and args.command != "explore":
@@ -786,6 +996,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_TERMINATED
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def run() -> None:

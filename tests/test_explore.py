@@ -153,7 +153,7 @@ def test_cli_explore_ctrl_c_exits_130_with_states(tmp_path, capsys, monkeypatch)
     def interrupt(self, *args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli._ExploreLine, "__call__", interrupt)
+    monkeypatch.setattr(cli._Progress, "states", interrupt)  # Ctrl-C at the first progress report
     assert main(["explore", str(spec)]) == 130
     err = capsys.readouterr().err
     assert "interrupted after" in err and "distinct states" in err and "Traceback" not in err

@@ -36,19 +36,29 @@ def _goals(system: ir.System, invariants: Iterable[str] | None, engine: str) -> 
     return named + lemmas + tuple(g for g in select_goals(system, None) if g.kind == "range")
 
 
-@in_fresh_context
 def prove(system: ir.System, invariants: Iterable[str] | None = None, engine: str = "auto",
           timeout: float | None = None, max_k: int = 10, progress: Progress | None = None) -> ProofResult:
     """Prove the invariants (by name; default all) and the range property of `system`, or refute them.
 
     `engine`: "induction", "kind" (k-induction up to `max_k`), "spacer", or "auto" (induction, then k-induction
-    and Spacer racing in parallel processes; the first definitive answer wins and names its engine)."""
+    and Spacer racing in parallel processes; the first definitive answer wins and names its engine). Spacer always
+    runs in a process of its own: inside Z3's fixedpoint engine Ctrl-C is not seen until its own time limit, so the
+    parent waits for it and stops it at once when the user interrupts."""
     if invariants is not None:
         invariants = list(invariants)
     if engine == "auto":
         return _portfolio(system, invariants, timeout, max_k)
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)} or auto")
+    if engine == "spacer":
+        return _race(system, invariants, ("spacer",), timeout, max_k, [], time.monotonic())
+    return _single(system, invariants, engine, timeout, max_k, progress)
+
+
+@in_fresh_context
+def _single(system: ir.System, invariants: list[str] | None, engine: str, timeout: float | None, max_k: int,
+            progress: Progress | None = None) -> ProofResult:
+    """One engine in this process, its proof re-checked."""
     start = time.monotonic()
     goals = _goals(system, invariants, engine)
     if engine == "induction":
@@ -85,7 +95,10 @@ def _rechecked(system: ir.System, goals: Sequence[Goal], result: ProofResult, ti
 
 def _worker(system: ir.System, invariants: list[str] | None, engine: str, timeout: float | None, max_k: int,
             out: multiprocessing.Queue[ProofResult]) -> None:
-    out.put(prove(system, invariants, engine, timeout, max_k))
+    try:
+        out.put(_single(system, invariants, engine, timeout, max_k))
+    except KeyboardInterrupt:
+        out.put(ProofResult("unknown", engine, reason="interrupted from keyboard"))
 
 
 def _portfolio(system: ir.System, invariants: list[str] | None, timeout: float | None, max_k: int) -> ProofResult:
@@ -94,23 +107,31 @@ def _portfolio(system: ir.System, invariants: list[str] | None, timeout: float |
     on two cores). Otherwise k-induction and Spacer race in their own processes (the IR is frozen dataclasses, so it
     pickles); the first "proved" or "refuted" wins and the other is stopped. All unknown: unknown, with each reason."""
     start = time.monotonic()
-    first = prove(system, invariants, "induction", timeout, max_k)
+    first = _single(system, invariants, "induction", timeout, max_k)
     if first.status != "unknown":
         return first
     left = None if timeout is None else timeout - (time.monotonic() - start)
     if left is not None and left <= 0:
         return _elapsed(first, start)
+    return _race(system, invariants, ("kind", "spacer"), left, max_k, [first], start)
+
+
+def _race(system: ir.System, invariants: list[str] | None, racers: tuple[str, ...], left: float | None,
+          max_k: int, answers: list[ProofResult], start: float) -> ProofResult:
+    """`racers` in processes of their own (the IR is frozen dataclasses, so it pickles); the first "proved" or
+    "refuted" wins and the others are stopped; all unknown: unknown, with every reason. Ctrl-C in the parent stops
+    them all at once."""
     ctx = multiprocessing.get_context("spawn")  # no fork: the parent holds Z3 state
     results: multiprocessing.Queue[ProofResult] = ctx.Queue()
-    racers = ("kind", "spacer")
     procs = [ctx.Process(target=_worker, args=(system, invariants, e, left, max_k, results), daemon=True)
              for e in racers]
     for p in procs:
         p.start()
-    answers: list[ProofResult] = [first]
+    answers = list(answers)
+    first_count = len(answers)
     deadline = None if left is None else time.monotonic() + left + 5.0  # the engines stop themselves at `left`
     try:
-        while len(answers) < len(procs) + 1:
+        while len(answers) < len(procs) + first_count:
             try:
                 r = results.get(timeout=0.1)
             except queue.Empty:
@@ -119,9 +140,11 @@ def _portfolio(system: ir.System, invariants: list[str] | None, timeout: float |
                 if not any(p.is_alive() for p in procs) and results.empty():
                     dead = [f"{e}: engine process ended with exit code {p.exitcode}" for e, p in zip(racers, procs)]
                     answers.extend(ProofResult("unknown", e, reason=d) for e, d in zip(racers, dead)
-                                   if e not in {a.engine for a in answers[1:]})
+                                   if e not in {a.engine for a in answers[first_count:]})
                     break
                 continue
+            if r.status == "unknown" and interrupted(r.reason):
+                raise KeyboardInterrupt
             answers.append(r)
             if r.status in ("proved", "refuted"):
                 return _elapsed(r, start)
@@ -131,6 +154,8 @@ def _portfolio(system: ir.System, invariants: list[str] | None, timeout: float |
                 p.terminate()
         for p in procs:
             p.join(1.0)
+    if len(answers) == 1:
+        return _elapsed(answers[0], start)
     cti = next((a.cti for a in answers if a.cti is not None), None)
     reasons = "; ".join(f"{a.engine}: {a.reason}" for a in answers)
     return ProofResult("unknown", "auto", cti=cti, reason=reasons, elapsed=time.monotonic() - start)
