@@ -16,15 +16,15 @@ SPEC_MODULE = 'svm_evtinj'
 INITIAL = {
     'irr': (0,) * 2,  # irr = [0: {}, 1: {}]
     'isr': (0,) * 2,  # isr = [0: {}, 1: {}]
-    'tpr': (0,) * 2,  # tpr = [0: 0, 1: 0]
+    'tpr': (0,) * 2,  # tpr = [0: 0x00, 1: 0x00]
     'v_irq': (False,) * 2,  # v_irq = [0: false, 1: false]
     'v_tpr': (0,) * 2,  # v_tpr = [0: 0, 1: 0]
-    'eventinj': ((False, 0),) * 2,  # eventinj = [0: {valid: false, vector: 0}, 1: {valid: false, vector: 0}]
-    'exitintinfo': ((False, 0),) * 2,  # exitintinfo = [0: {valid: false, vector: 0}, 1: {valid: false, vector: 0}]
+    'eventinj': ((False, 0),) * 2,  # eventinj = [0: {valid: false, vector: 0x00}, 1: {valid: false, vector: 0x00}]
+    'exitintinfo': ((False, 0),) * 2,  # exitintinfo = [0: {valid: false, vector: 0x00}, 1: {valid: false, vector: 0x00}]
     'in_guest': (False,) * 2,  # in_guest = [0: false, 1: false]
     'rflags_if': (True,) * 2,  # rflags_if = [0: true, 1: true]
     'stage': ('Idle',) * 2,  # stage = [0: Idle, 1: Idle]
-    'handler_vector': (0,) * 2,  # handler_vector = [0: 0, 1: 0]
+    'handler_vector': (0,) * 2,  # handler_vector = [0: 0x00, 1: 0x00]
     'owed': (0,) * 2,  # owed = [0: {}, 1: {}]
 }
 
@@ -57,7 +57,7 @@ def test_second_ipi_waits_in_irr_is_reached(implementation):
         # 3. vmrun(c=0)
         #      irr[0] = {}
         #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 48}
+        #      eventinj[0] = {valid: true, vector: 0x30}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
@@ -100,7 +100,7 @@ def test_delivery_cut_short_is_reached(implementation):
         # 3. vmrun(c=0)
         #      irr[0] = {}
         #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 47}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
@@ -109,8 +109,8 @@ def test_delivery_cut_short_is_reached(implementation):
          'in_guest': (True, False),
         }),
         # 4. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0}
-        #      exitintinfo[0] = {valid: true, vector: 47}
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
         #      in_guest[0] = false
         ('vmexit', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,

@@ -16,14 +16,14 @@ SPEC_MODULE = 'svm_virq_pending'
 INITIAL = {
     'irr': (0,) * 2,  # irr = [0: {}, 1: {}]
     'isr': (0,) * 2,  # isr = [0: {}, 1: {}]
-    'tpr': (0,) * 2,  # tpr = [0: 0, 1: 0]
+    'tpr': (0,) * 2,  # tpr = [0: 0x00, 1: 0x00]
     'v_irq': (False,) * 2,  # v_irq = [0: false, 1: false]
-    'v_intr_vector': (0,) * 2,  # v_intr_vector = [0: 0, 1: 0]
+    'v_intr_vector': (0,) * 2,  # v_intr_vector = [0: 0x00, 1: 0x00]
     'v_tpr': (0,) * 2,  # v_tpr = [0: 0, 1: 0]
     'in_guest': (False,) * 2,  # in_guest = [0: false, 1: false]
     'rflags_if': (True,) * 2,  # rflags_if = [0: true, 1: true]
     'stage': ('Idle',) * 2,  # stage = [0: Idle, 1: Idle]
-    'handler_vector': (0,) * 2,  # handler_vector = [0: 0, 1: 0]
+    'handler_vector': (0,) * 2,  # handler_vector = [0: 0x00, 1: 0x00]
     'owed': (0,) * 2,  # owed = [0: {}, 1: {}]
 }
 
@@ -56,7 +56,7 @@ def test_second_ipi_of_posted_vector_is_reached(implementation):
         # 3. vmrun(c=1)
         #      irr[1] = {}
         #      v_irq[1] = true
-        #      v_intr_vector[1] = 47
+        #      v_intr_vector[1] = 0x2f
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
@@ -68,7 +68,7 @@ def test_second_ipi_of_posted_vector_is_reached(implementation):
         #      v_irq[1] = false
         #      rflags_if[1] = false
         #      stage[1] = Running
-        #      handler_vector[1] = 47
+        #      handler_vector[1] = 0x2f
         #      owed[1] = {}
         ('take_virq', {'c': 1}, {
          'v_irq': (False,) * 2,

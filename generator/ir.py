@@ -344,6 +344,18 @@ def children(e: Expr) -> tuple[Expr, ...]:
     return ()
 
 
+def vars_read(exprs: "Expr | tuple[Expr, ...]", out: list[str] | None = None) -> list[str]:
+    """The state variables that expressions read, in first-read order (a def reads no state: its arguments do)."""
+    out = [] if out is None else out
+    for e in exprs if isinstance(exprs, tuple) else (exprs,):
+        if isinstance(e, Var):
+            if e.name not in out:
+                out.append(e.name)
+        else:
+            vars_read(children(e), out)
+    return out
+
+
 # ----------------------------------------------------------------------------------------------------------- statements
 
 

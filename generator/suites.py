@@ -12,7 +12,6 @@ turns them into the full expected states that `runtime.conformance.replay` compa
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -20,13 +19,15 @@ from pathlib import Path
 
 from runtime.trace import Trace
 
-from . import ir, transition
+from . import coverage, ir, transition
 from .codegen import environment, generate_model, generate_property_tests
+from .evaluate import evaluate
 from .frontend import load
 from .pyexpr import comment_text, doc_literal, str_literal, value_literal
 from .report import changes, format_params
 from .smt import bmc
 from .smt.goals import has_range_obligations
+from .smt.vacuity import never_taken
 
 _PROPERTY_EXAMPLES = 30
 _PROPERTY_STEPS = 20
@@ -41,15 +42,23 @@ class GenReport:
     violated: list[str] = field(default_factory=list)  # invariants (or "range") with a counterexample test
     holding: list[str] = field(default_factory=list)  # invariants with no violation within max_depth
     dead: list[str] = field(default_factory=list)  # actions, branches, covers not reached within max_depth
+    missed: list[str] = field(default_factory=list)  # coverage targets in the logic not met (dead or not reached)
     unknown: list[str] = field(default_factory=list)  # questions the solver did not answer (timeout, gave up)
     counts: dict[str, int] = field(default_factory=dict)  # tests per generated file
+    # coverage targets per kind (generator/coverage.py): {"decision": {"targets": n, "met": n, "dead": n, ...}}
+    targets: dict[str, dict[str, int]] = field(default_factory=dict)
     seconds: float = 0.0  # time spent (not written into any file)
+
+    def count_target(self, kind: str, outcome: str = "targets") -> None:
+        row = self.targets.setdefault(kind, {"targets": 0, "met": 0, "dead": 0, "dead, proved": 0, "unknown": 0})
+        row[outcome] += 1
 
 
 @dataclass
 class GenResult:
     files: dict[str, str]  # relative file name -> text, in the order to write them
     report: GenReport
+    traces: dict[str, Trace] = field(default_factory=dict)  # "file::test" -> the trace the test replays
 
 
 # ---------------------------------------------------------------------------------------------------- trace text
@@ -61,6 +70,7 @@ class _Test:
     doc: str
     steps: list[str]  # the lines of the `steps = [...]` literal, indented for a function body
     checks: list[str] = field(default_factory=list)  # lines after the replay
+    trace: Trace | None = None  # what the steps are the text of
 
 
 class _Writer:
@@ -116,15 +126,20 @@ class _Writer:
         lines.append("]")
         return ["    " + line if line else "" for line in lines]
 
-    def branch_text(self, action: ir.Action, branch: ir.If, taken: bool) -> str:
-        span = branch.span
-        where = f"line {span.line}" if span.line > 0 else "no line"
-        text = ""
+    def source_line(self, span) -> str:
+        """The source line a span starts on, stripped (empty when unknown)."""
         source = self.sources.get(span.file, "")
         if span.line > 0 and source:
             lines = source.split("\n")  # lines end at LF only, as the lexer counts them (generator/modules.py)
             if span.line <= len(lines):
-                text = f" `{lines[span.line - 1].strip()}`"
+                return lines[span.line - 1].strip()
+        return ""
+
+    def branch_text(self, action: ir.Action, branch: ir.If, taken: bool) -> str:
+        span = branch.span
+        where = f"line {span.line}" if span.line > 0 else "no line"
+        line = self.source_line(span)
+        text = f" `{line}`" if line else ""
         side = "then" if taken else ("else" if branch.else_ else "else (no else block: the if is skipped)")
         return f"{action.name}: the {side} branch of if #{branch.branch_id} ({where}{text})"
 
@@ -153,21 +168,6 @@ def _ifs(stmts: tuple[ir.Stmt, ...]) -> list[ir.If]:
             out.append(st)
             out += _ifs(st.then) + _ifs(st.else_)
     return sorted(out, key=lambda b: b.branch_id)
-
-
-def _vars_read(e: object, out: list[str]) -> None:
-    """The state variables an expression reads, in first-read order."""
-    if isinstance(e, ir.Var):
-        if e.name not in out:
-            out.append(e.name)
-        return
-    if isinstance(e, tuple):
-        for x in e:
-            _vars_read(x, out)
-    elif dataclasses.is_dataclass(e) and not isinstance(e, type) and not isinstance(e, ir.Type):
-        for f in dataclasses.fields(e):
-            if f.name != "span":
-                _vars_read(getattr(e, f.name), out)
 
 
 def _plain_literal(value: object) -> str:
@@ -230,6 +230,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     # a) counterexamples
     cex = _Writer(system, front.sources)
     tests: list[_Test] = []
+    cex_tests = tests
     notes: list[str] = []
     goals = [(p.name, p) for p in system.invariants]
     if has_range_obligations(system):
@@ -253,6 +254,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
         doc=doc_literal(f"Counterexample tests of {module}: each refuted invariant pinned by its shortest trace, "
                         "replayed step by step on the model (and on an implementation, when one is selected).", ""))
     report.counts[f"test_{module}_counterexamples.py"] = len(tests)
+    traces = {f"test_{module}_counterexamples.py::{x.name}": x.trace for x in tests if x.trace is not None}
 
     # b) coverage
     cov = _Writer(system, front.sources)
@@ -289,14 +291,61 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
                     dead.append(f"{what}: not reached within depth {max_depth}")
                 else:
                     unknown.append(_unknown(what, r))
+    # the targets inside the logic (generator/coverage.py): met by a trace the suite already has, else by a new
+    # shortest run, else dead within the depth (and, where the prove engines can show it, dead for good)
+    certificate = _certificate(system, timeout)
+    missed: list[str] = []
+    searched: list[coverage.Target] = []
+    for target in coverage.targets(system, cov.source_line):
+        if target.kind in ("action", "branch"):
+            continue  # asked above, one test each
+        report.count_target(target.kind)
+        if _met_by(system, target, [(x.name, x.trace) for x in cex_tests + tests if x.trace is not None]):
+            report.count_target(target.kind, "met")
+        elif certificate is not None and target.previous_condition is None and never_taken(
+                system, certificate, target.action, target.condition, previous=target.previous):
+            missed.append(f"{target.description}: dead, proved (no state the spec's inductive invariant allows "
+                          "enables it)")
+            report.count_target(target.kind, "dead, proved")
+        else:
+            searched.append(target)
+    # the rest in one search: each run Z3 finds meets every target it can (a shortest run for each), and the targets
+    # no run of max_depth steps meets cost one query per depth together
+    def also_met(trace: Trace, open_goals: set[int]) -> set[int]:
+        return {i for i in open_goals if _met_by(system, searched[i], [("", trace)]) is not None}
+
+    runs, never, why = bmc.reach_all(system, [bmc.StepGoal(x.action, x.condition, x.previous, x.previous_condition)
+                                              for x in searched], max_depth=max_depth, timeout=timeout,
+                                     also_met=also_met)
+    for trace, met in runs:
+        first = searched[met[0]]
+        listed = "\n".join(f"- {searched[i].kind}: {searched[i].description}" for i in met)
+        tests.append(_reach_test(cov, first.name, f"Coverage targets met by this run ({len(trace) - 1} steps, the "
+                                 f"shortest for each):\n{listed}", trace, []))
+        for i in met:
+            report.count_target(searched[i].kind, "met")
+    for i in sorted(never):
+        target = searched[i]
+        if why:
+            unknown.append(f"{target.description}: unknown ({why})")
+            report.count_target(target.kind, "unknown")
+        else:
+            missed.append(f"{target.description}: not reached within depth {max_depth}")
+            report.count_target(target.kind, "dead")
     report.dead += dead
+    report.missed += missed
     report.unknown += unknown
     files[f"test_{module}_coverage.py"] = env.get_template("test_coverage.py.j2").render(
         common, tests=tests, dead=[comment_text(d) for d in dead], unknown=[comment_text(u) for u in unknown],
+        missed=[comment_text(m) for m in missed],
+        targets=[comment_text(f"{kind}: {row['targets']} targets, {row['met']} met, {row['dead, proved']} dead "
+                              f"(proved), {row['dead']} not reached within depth {max_depth}, {row['unknown']} unknown")
+                 for kind, row in report.targets.items()],
         initial=cov.initial_text() if tests else [],
         doc=doc_literal(f"Coverage tests of {module}: for every action and both sides of every `if` in an action, "
                         "the shortest run found by Z3 that takes it, replayed and asserted state by state.", ""))
     report.counts[f"test_{module}_coverage.py"] = len(tests)
+    traces.update({f"test_{module}_coverage.py::{x.name}": x.trace for x in tests if x.trace is not None})
 
     # c) cover witnesses
     wit = _Writer(system, front.sources)
@@ -322,6 +371,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
         doc=doc_literal(f"Witness tests of {module}: for every `cover` goal of the spec, the shortest run that "
                         "reaches it, replayed state by state.", ""))
     report.counts[f"test_{module}_witnesses.py"] = len(tests)
+    traces.update({f"test_{module}_witnesses.py::{x.name}": x.trace for x in tests if x.trace is not None})
 
     # d) properties
     # the random runs check the invariants and, through RangeViolation, the range property: either refuted by Z3
@@ -339,11 +389,45 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
 
     files["conftest.py"] = env.get_template("conftest.py.j2").render()
     report.seconds = time.monotonic() - start
-    return GenResult(files, report)
+    return GenResult(files, report, traces)
+
+
+def _met_by(system: ir.System, target: coverage.Target, traces: list[tuple[str, Trace]]) -> str | None:
+    """The first test whose trace meets `target`: a step of the target's action (after one of `previous`, for a
+    pair) taken where the target's condition holds, evaluated on the recorded pre-state and parameters."""
+    action = system.action(target.action)
+    for name, trace in traces:
+        steps = trace.steps
+        for i in range(1, len(steps)):
+            if steps[i].action != target.action:
+                continue
+            if target.previous is not None:
+                if i < 2 or steps[i - 1].action != target.previous:
+                    continue
+                if target.previous_condition is not None:
+                    first = system.action(target.previous)
+                    before = {p.uid: steps[i - 1].params[p.name] for p in first.params}
+                    if not evaluate(system, target.previous_condition, steps[i - 2].state, before):
+                        continue
+            if target.condition is None:
+                return name
+            env = {p.uid: steps[i].params[p.name] for p in action.params}
+            if evaluate(system, target.condition, steps[i - 1].state, env):
+                return name
+    return None
+
+
+def _certificate(system: ir.System, timeout: float | None):
+    """An inductive invariant of the spec, when induction proves it with the spec's lemmas: it holds in every
+    reachable state, so a coverage target it rules out is dead for good (one query, no search). None otherwise."""
+    from .smt.prove import prove
+
+    result = prove(system, engine="induction", timeout=min(timeout or 30.0, 30.0))
+    return result.certificate if result.status == "proved" else None
 
 
 def _reach_test(writer: _Writer, base: str, doc: str, trace: Trace, checks: list[str]) -> _Test:
-    return _Test(writer.test_name(base), doc_literal(doc, "    "), writer.steps(trace), checks)
+    return _Test(writer.test_name(base), doc_literal(doc, "    "), writer.steps(trace), checks, trace)
 
 
 def _counterexample_test(writer: _Writer, name: str, prop: ir.Property | None, result: bmc.CheckResult) -> _Test:
@@ -359,18 +443,19 @@ def _counterexample_test(writer: _Writer, name: str, prop: ir.Property | None, r
         call = "{" + ", ".join(f"{str_literal(k)}: {_plain_literal(v)}" for k, v in params.items()) + "}"
         checks = ["with pytest.raises(RangeViolation):",
                   f"    model.step(last, {str_literal(action)}, {call})"]
-        return _Test(writer.test_name("test_range_is_violated"), doc_literal(doc, "    "), writer.steps(trace), checks)
+        return _Test(writer.test_name("test_range_is_violated"), doc_literal(doc, "    "), writer.steps(trace), checks,
+                     trace)
     shown = ", ".join(f"{k} = {v}" for k, v in result.witness.items())
     doc = (f"Invariant {name}" + (f": {prop.doc}" if prop.doc else ".")
            + f"\n\nZ3's shortest counterexample: {n} steps; it fails at the last state"
            + (f" with {shown}\n(Z3's witness: the model may show the violation with other values)." if shown else "."))
-    read: list[str] = []
-    _vars_read(prop.expr, read)
+    read = ir.vars_read(prop.expr)
     names = "(" + "".join(str_literal(r) + ", " for r in read).rstrip(" ") + ")"
     checks = [f"_model_shows_violation(last, {str_literal(name)})",
               "if implementation is not None:",
               f"    _implementation_shows_violation(implementation, last, {str_literal(name)}, {names})"]
-    return _Test(writer.test_name(f"test_{name}_is_violated"), doc_literal(doc, "    "), writer.steps(trace), checks)
+    return _Test(writer.test_name(f"test_{name}_is_violated"), doc_literal(doc, "    "), writer.steps(trace), checks,
+                 trace)
 
 
 __all__ = ["GenReport", "GenResult", "generate_all", "model_module_name"]

@@ -39,13 +39,14 @@ def substitute(e: ir.Expr, uid: int, value: ir.Expr) -> ir.Expr:
     return dataclasses.replace(e, **changes) if changes else e
 
 
-def _and(a: ir.Expr, b: ir.Expr) -> ir.Expr:
+def and_(a: ir.Expr, b: ir.Expr) -> ir.Expr:
+    """`a and b`, with a literal true left side dropped (path conditions start from true)."""
     if isinstance(a, ir.Lit) and a.value is True:
         return b
     return ir.Op("and", (a, b), BOOL)
 
 
-def _not(a: ir.Expr) -> ir.Expr:
+def not_(a: ir.Expr) -> ir.Expr:
     return ir.Op("not", (a,), BOOL)
 
 
@@ -109,7 +110,7 @@ def relation(system: ir.System, action: ir.Action) -> Relation:
                     obligations.append(RangeObligation(st.var, cond, value, st.target_type, st.span))
             elif isinstance(st, ir.If):
                 c = close(st.cond)
-                then_cond, else_cond = _and(cond, c), _and(cond, _not(c))
+                then_cond, else_cond = and_(cond, c), and_(cond, not_(c))
                 branches.append((st.branch_id, then_cond, else_cond))
                 then_state = run(st.then, then_cond, lets, state, system_vars)
                 else_state = run(st.else_, else_cond, lets, state, system_vars)

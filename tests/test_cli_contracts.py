@@ -79,6 +79,16 @@ def test_ctrl_c_during_the_first_phase_of_prove_is_an_interruption():
     assert b"PROVED" not in out and b"Traceback" not in err
 
 
+def test_ctrl_c_stops_spacer_before_its_own_time_limit():
+    # Spacer does not see Ctrl-C inside Z3's fixedpoint engine: it runs in a child process the CLI stops at once
+    proc = subprocess.Popen([*IRQSPEC, "prove", str(SPEC / "svm_evtinj.irq"), "-D", "NCPU=3", "--engine", "spacer",
+                             "--timeout", "120"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(4)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)  # well before the 120 s the engine would run on its own
+    assert proc.returncode == 130 and b"PROVED" not in out, (out, err)
+
+
 def test_sigterm_says_where_the_run_got_to():
     proc = subprocess.Popen([*IRQSPEC, "check", str(SPEC / "svm_virq.irq"), "-D", "NCPU=4"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -242,3 +252,50 @@ def test_no_command_prints_a_traceback_on_a_missing_spec():
         run = subprocess.run([*IRQSPEC, command, "/nonexistent.irq"], capture_output=True, text=True, cwd=ROOT,
                              env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
         assert run.returncode == 2 and "Traceback" not in run.stderr, (command, run.stderr)
+
+
+# --------------------------------------------------------------------------------------------------- progress
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["prove", str(SPEC / "svm_evtinj.irq"), "-D", "NCPU=3", "--crosscheck", "0"], "prove: engine auto"),
+    (["explore", str(SPEC / "svm_evtinj.irq"), "-D", "VECTORS=32..33", "--max-states", "40000"], "states/s"),
+    (["gen", str(SPEC / "svm_virq.irq"), "-o", "OUT", "--max-depth", "8"], "gen: asking Z3"),
+])
+def test_long_commands_print_progress_lines_when_stderr_is_not_a_terminal(argv, words, tmp_path):
+    argv = [str(tmp_path / "out") if a == "OUT" else a for a in argv]
+    run = subprocess.run([*IRQSPEC, *argv], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                         env={**os.environ, "IRQSPEC_PROGRESS_INTERVAL": "0.3"})
+    lines = [line for line in run.stderr.splitlines() if line.startswith(f"irqspec: {argv[0]}: ")]
+    assert lines and words in lines[0], run.stderr
+    assert " s, " in lines[-1] and lines[-1].endswith(" MB")  # elapsed time and memory on every line
+
+
+def test_an_incomplete_search_says_what_would_fit(capsys):
+    assert main(["explore", str(SPEC / "svm_evtinj.irq"), *SMALL, "--max-states", "3000"]) == 3
+    err = capsys.readouterr().err
+    assert "KB per state so far" in err and "try --max-states" in err
+
+
+# ----------------------------------------------------------------------------------------------------- mutate
+
+WEAK_SUITE = """module counter
+var x: 0..3
+var y: bool
+init { x = 0 y = false }
+action inc() requires x < 3 { x' = x + 1 }
+action flag() requires x >= 2 { y' = true }
+invariant bounded: x <= 3
+"""
+
+
+def test_mutate_reports_survivors_with_their_distinguishing_runs(tmp_path, capsys):
+    spec = _spec(tmp_path, WEAK_SUITE, "counter.irq")
+    doc = _json(capsys, ["mutate", spec, "--json"], 1)  # survivors: the exit code says the suite is not complete
+    counts = doc["counts"]
+    assert counts["mutants"] == counts["killed"] + counts["equivalent"] + counts["survived"] + counts["unknown"]
+    survivors = [m for m in doc["mutants"] if m["status"] == "survived"]
+    assert survivors and all(m["distinguishing_trace"] for m in survivors)
+    assert main(["mutate", spec]) == 1
+    out = capsys.readouterr().out
+    assert "SURVIVED" in out and "tells it apart" in out and out.rstrip().endswith("0 unknown")

@@ -8,7 +8,7 @@ the shortest. A solver
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import z3
@@ -196,22 +196,96 @@ def reach(system: ir.System, goal: ir.Expr | str, max_depth: int = 20, timeout: 
 
 @in_fresh_context
 def reach_step(system: ir.System, action: str, condition: ir.Expr | None = None, max_depth: int = 20,
-               timeout: float | None = None, progress: Progress | None = None) -> ReachResult:
+               timeout: float | None = None, progress: Progress | None = None,
+               previous: str | None = None, previous_condition: ir.Expr | None = None) -> ReachResult:
     """The shortest run whose last step is `action`, taken with `condition` true (an expression over the pre-state
-    and the action's parameters, such as a branch path condition)."""
+    and the action's parameters, such as a branch path condition), and, with `previous`, whose step before it is
+    that action, taken with `previous_condition` true (transition-pair coverage)."""
     enc = SymbolicSystem(system)
-    index = [a.name for a in system.actions].index(action)
+    names = [a.name for a in system.actions]
+    index = names.index(action)
+    before = None if previous is None else names.index(previous)
 
     def goal_at(run: Unrolling) -> z3.BoolRef | None:
-        if run.depth == 0:
+        if run.depth == 0 or before is not None and run.depth < 2:
             return None
         last = run.states[-1]
         parts = [last.step.is_action(index)]
+        if before is not None:
+            parts.append(run.states[-2].step.is_action(before))
+            if previous_condition is not None:
+                parts.append(enc.prop(previous_condition, run.states[-3], run.states[-2].step.env(previous)))
         if condition is not None:
             parts.append(enc.prop(condition, run.states[-2], last.step.env(action)))
         return z3.And(parts)
 
     return _search(enc, goal_at, max_depth, timeout, progress)
+
+
+@dataclass(frozen=True)
+class StepGoal:
+    """A step to reach: `action` taken with `condition` (over its pre-state and parameters) true, and with
+    `previous`, right after a step of that action taken with `previous_condition` true."""
+
+    action: str
+    condition: ir.Expr | None = None
+    previous: str | None = None
+    previous_condition: ir.Expr | None = None
+
+
+@in_fresh_context
+def reach_all(system: ir.System, goals: Sequence[StepGoal], max_depth: int = 20, timeout: float | None = None,
+              also_met: Callable[[Trace, set[int]], set[int]] | None = None,
+              ) -> tuple[list[tuple[Trace, tuple[int, ...]]], set[int], str]:
+    """Runs that meet every goal that can be met within `max_depth` steps, each goal by a shortest run: depth by
+    depth, one query asks for a run of that length meeting any goal still open; the model's run meets some of them
+    (every goal it meets is read off the model), those close, and the query is asked again until no open goal can be
+    met at that depth. So one run serves all the goals it meets, and the goals no run meets cost one query per depth
+    together instead of a search each. Returns the runs with the indices of the goals each meets, the indices never
+    met, and "" or why the search stopped early (a timeout or the solver giving up: the open goals are unknown)."""
+    enc = SymbolicSystem(system)
+    names = [a.name for a in system.actions]
+    clock = _Clock(timeout)
+    run = Unrolling(enc)
+    open_goals = set(range(len(goals)))
+    found: list[tuple[Trace, tuple[int, ...]]] = []
+
+    def formula(g: StepGoal) -> z3.BoolRef | None:
+        need = 2 if g.previous is not None else 1
+        if run.depth < need:
+            return None
+        last = run.states[-1]
+        parts = [last.step.is_action(names.index(g.action))]
+        if g.condition is not None:
+            parts.append(enc.prop(g.condition, run.states[-2], last.step.env(g.action)))
+        if g.previous is not None:
+            parts.append(run.states[-2].step.is_action(names.index(g.previous)))
+            if g.previous_condition is not None:
+                parts.append(enc.prop(g.previous_condition, run.states[-3], run.states[-2].step.env(g.previous)))
+        return z3.And(parts)
+
+    for depth in range(max_depth + 1):
+        if depth > 0:
+            run.extend()
+        formulas = {i: f for i in sorted(open_goals) if (f := formula(goals[i])) is not None}
+        while formulas:
+            answer = _timed_check(run, z3.Or(list(formulas.values())), clock)
+            if answer == z3.unsat:
+                break
+            if answer != z3.sat:
+                return found, open_goals, _why_unknown(run.solver, clock)
+            model = run.model()
+            met = {i for i, f in formulas.items() if z3.is_true(model.evaluate(f, model_completion=True))}
+            trace = enc.trace(model, run.states)
+            if also_met is not None:
+                met |= also_met(trace, open_goals - met)
+            found.append((trace, tuple(sorted(met))))
+            for i in met:
+                open_goals.discard(i)
+                formulas.pop(i, None)
+        if not open_goals:
+            break
+    return found, open_goals, ""
 
 
 def reach_branch(system: ir.System, action: str, branch_id: int, taken: bool = True, max_depth: int = 20,
@@ -228,6 +302,8 @@ def reach_branch(system: ir.System, action: str, branch_id: int, taken: bool = T
 
 __all__ = [
     "CheckResult",
+    "StepGoal",
+    "reach_all",
     "ReachResult",
     "Unrolling",
     "Violation",

@@ -20,6 +20,7 @@ import z3
 from .. import ir
 from .certificate import Certificate, from_smt2
 from .context import in_fresh_context
+from .state import StepVars
 from .system import SymbolicSystem
 
 
@@ -78,4 +79,38 @@ def vacuity(system: ir.System, certificate: Certificate | None = None, timeout: 
     return out
 
 
-__all__ = ["VacuityWarning", "vacuity"]
+@in_fresh_context
+def never_taken(system: ir.System, certificate: Certificate, action: str, condition: ir.Expr | None,
+                timeout: float = 5.0, previous: str | None = None) -> bool:
+    """Whether the certificate's inductive invariant C shows that `action` is never taken with `condition` true
+    (over the pre-state and the action's parameters), and with `previous`, never right after that action: C holds
+    in every reachable state, so `C and guard and condition` (after a step of `previous` from a C-state)
+    unsatisfiable means no reachable state allows it. False when satisfiable or unknown (never a guess)."""
+    if not certificate.smt2:
+        return False
+    enc = SymbolicSystem(system)
+    canonical = enc.state("")
+    start = enc.state("dead0") if previous is not None else enc.state("dead")
+    c = z3.substitute(from_smt2(certificate.smt2), *zip(canonical.terms(), start.terms()))
+    extra = []
+    s = start
+    if previous is not None:
+        s = enc.state("dead")
+        names = [x.name for x in system.actions]
+        extra = [start.valid(), enc.trans(start, s), s.step.is_action(names.index(previous))]
+    a = system.action(action)
+    index = [x.name for x in system.actions].index(action)
+    step = StepVars(system, "take", enc.instances)  # the step that takes `action` from s (not the one into s)
+    options = []
+    for j, inst in enumerate(step.instances):
+        if inst.action != index:
+            continue
+        env = step.instance_env(j)
+        parts = [step.is_instance(j), enc.encoder(s).boolean(a.guard, env)]
+        if condition is not None:
+            parts.append(enc.encoder(s).boolean(condition, env))
+        options.append(z3.And(parts))
+    return _sat(z3.And(*extra, s.valid(), step.valid(), c, z3.Or(options)), timeout) == z3.unsat
+
+
+__all__ = ["VacuityWarning", "never_taken", "vacuity"]

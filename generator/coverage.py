@@ -1,0 +1,193 @@
+"""Coverage targets of a spec: what the generated suites must exercise, each a question Z3 can answer.
+
+Branches of actions are not enough: the priority logic of an APIC (PPR, the pending vector, "is its class above
+PPR's") lives in defs and if-expressions, and a `>=` written for `>` there is found only by a run that makes the two
+sides of the comparison meet. So the targets reach into the logic, in the context of each call site:
+
+- `action`: the action is taken;
+- `branch`: each side of each `if` statement of an action (the path conditions of `generator.transition`);
+- `decision`: each side of each if-expression, in the action's guard and updates and in every def they call (the
+  def inlined at its call site, so a def called from three actions gives targets in each), and each side of the
+  short-circuit operands of `and`/`or`/`implies` (a right operand is decided only when the left one lets it be),
+  except the top-level conjuncts of a guard, which hold whenever the action is taken;
+- `boundary`: for each integer ordering `a OP b` there (<, <=, >, >=), the runs where `a == b`, `a == b + 1` and `a + 1 == b`
+  (e.g. prio(v) == prio(ppr) and prio(v) == prio(ppr) + 1: where `>` and `>=` differ, and one step either side);
+- `pair`: two actions in a row where the second's guard or updates read a variable the first writes, the first
+  one also through each side of each of its `if`s;
+- `cover-then`: each `cover` goal's state followed by each action.
+
+A target is (the last step's action, a condition over the pre-state and that action's parameters, and for pairs the
+action of the step before). Conditions under a quantifier or a map comprehension are wrapped in `exists` over its
+binder. Every condition is an IR expression over the spec's own terms, so the Z3 backend answers it like any other
+(generator/smt/bmc.py `reach_step`, `reach_pair`) and the report can show it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import ir, transition
+from .transition import and_ as _and
+from .transition import not_ as _not
+from .ir import BOOL
+
+# boundaries matter where a comparison orders: `>` for `>=` is the slip; `==` against `!=` is a decision target
+_ORDERINGS = {"lt": "<", "le": "<=", "gt": ">", "ge": ">="}
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # "action" | "branch" | "decision" | "boundary" | "pair" | "cover-then"
+    name: str  # a base for the test name
+    action: str  # the action of the last step
+    condition: ir.Expr | None  # over the pre-state of the last step and its parameters
+    description: str
+    previous: str | None = None  # for "pair": the action of the step before
+    previous_condition: ir.Expr | None = None  # for "pair": over that step's pre-state and parameters
+
+
+def _plus_one(e: ir.Expr) -> ir.Expr:
+    assert isinstance(e.type, ir.IntType)
+    return ir.Op("add", (e, ir.Lit(1, ir.IntType(1, 1))), ir.IntType(e.type.lo + 1, e.type.hi + 1))
+
+
+@dataclass
+class _Site:
+    """Where an expression sits: the path condition that reaches it and the binders around it."""
+
+    path: ir.Expr
+    binders: tuple[ir.Expr, ...]  # enclosing Quant / MapLit nodes, outermost first
+    where: str  # for descriptions: "guard", "update of irr", "def ppr (from send_ipi)"
+
+
+class _Collector:
+    def __init__(self, system: ir.System, action: ir.Action, source_line):
+        self.system = system
+        self.action = action
+        self.functions = {f.name: f for f in system.functions}
+        self.source_line = source_line
+        self.out: list[Target] = []
+        self.seen: set[tuple[str, ir.Expr]] = set()
+
+    def add(self, kind: str, label: str, site: _Site, cond: ir.Expr, span) -> None:
+        # one target per decision or comparison of the spec and its inlined arguments: the same call reached
+        # through the updates of several variables (lets substituted into each) is one target, at its first path
+        key = (kind, label, cond)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        full = _and(site.path, cond)
+        for b in reversed(site.binders):
+            assert isinstance(b, (ir.Quant, ir.MapLit))
+            full = ir.Quant("exists", b.name, b.domain, full, BOOL, uid=b.uid)
+        text = self.source_line(span)
+        n = sum(1 for t in self.out if t.kind == kind) + 1
+        self.out.append(Target(kind, f"test_{self.action.name}_{kind}{n}", self.action.name, full,
+                               f"{self.action.name}, {site.where}: {label}" + (f" (`{text}`)" if text else "")))
+
+    def guard(self, e: ir.Expr) -> None:
+        """The guard holds whenever the action is taken: its top-level conjuncts are targets' context, not
+        decisions (a run that takes the action with a conjunct false does not exist; refusals are not steps)."""
+        if isinstance(e, ir.Op) and e.op == "and":
+            self.guard(e.args[0])
+            self.guard(e.args[1])
+        else:
+            self.visit(e, _Site(ir.Lit(True, BOOL), (), "guard"))
+
+    def visit(self, e: ir.Expr, site: _Site) -> None:
+        if isinstance(e, ir.Ite):
+            self.visit(e.cond, site)
+            line = f"line {e.span.line}" if e.span.line else "an if"
+            self.add("decision", f"the condition of the if-expression at {line} true", site, e.cond, e.span)
+            self.add("decision", f"the condition of the if-expression at {line} false", site, _not(e.cond), e.span)
+            self.visit(e.then, _Site(_and(site.path, e.cond), site.binders, site.where))
+            self.visit(e.else_, _Site(_and(site.path, _not(e.cond)), site.binders, site.where))
+            return
+        if isinstance(e, ir.Op) and e.op in ("and", "or", "implies"):
+            left, right = e.args
+            self.visit(left, site)
+            gate = left if e.op in ("and", "implies") else _not(left)
+            line = f"line {e.span.line}" if e.span.line else ""
+            self.add("decision", f"the right operand of '{e.op}' {line} decides, true", site,
+                     _and(gate, right), e.span)
+            self.add("decision", f"the right operand of '{e.op}' {line} decides, false", site,
+                     _and(gate, _not(right)), e.span)
+            self.visit(right, _Site(_and(site.path, gate), site.binders, site.where))
+            return
+        if isinstance(e, ir.Op) and e.op in _ORDERINGS and all(isinstance(a.type, ir.IntType) for a in e.args):
+            a, b = e.args
+            for a_ in e.args:
+                self.visit(a_, site)
+            sym = _ORDERINGS[e.op]
+            line = f"line {e.span.line}" if e.span.line else ""
+            for label, cond in ((f"the two sides of '{sym}' {line} equal", ir.Op("eq", (a, b), BOOL)),
+                                (f"the left side of '{sym}' {line} one above the right",
+                                 ir.Op("eq", (a, _plus_one(b)), BOOL)),
+                                (f"the left side of '{sym}' {line} one below the right",
+                                 ir.Op("eq", (_plus_one(a), b), BOOL))):
+                self.add("boundary", label, site, cond, e.span)
+            return
+        if isinstance(e, ir.Call):
+            f = self.functions[e.func]
+            for arg in e.args:
+                self.visit(arg, site)
+            body = f.body
+            for p, arg in zip(f.params, e.args):
+                body = transition.substitute(body, p.uid, arg)
+            self.visit(body, _Site(site.path, site.binders, f"def {f.name} (called in {site.where})"))
+            return
+        if isinstance(e, ir.Let):
+            self.visit(e.value, site)
+            self.visit(transition.substitute(e.body, e.uid, e.value), site)
+            return
+        if isinstance(e, (ir.Quant, ir.MapLit)):
+            self.visit(e.body, _Site(site.path, site.binders + (e,), site.where))
+            return
+        for child in ir.children(e):
+            self.visit(child, site)
+
+
+def targets(system: ir.System, source_line=lambda span: "") -> list[Target]:
+    """Every target of `system`, in a deterministic order (actions in declaration order, then pairs, then covers).
+    `source_line(span)` gives the source text shown in descriptions (empty when unknown)."""
+    out: list[Target] = []
+    reads: dict[str, set[str]] = {}
+    for action in system.actions:
+        out.append(Target("action", f"test_{action.name}_is_taken", action.name, None, f"{action.name} is taken"))
+        rel = transition.relation(system, action)
+        for branch_id, then, other in rel.branch_paths:
+            out.append(Target("branch", f"test_{action.name}_if{branch_id}_then", action.name, then,
+                              f"{action.name}: the then branch of if #{branch_id}"))
+            out.append(Target("branch", f"test_{action.name}_if{branch_id}_else", action.name, other,
+                              f"{action.name}: the else branch of if #{branch_id}"))
+        c = _Collector(system, action, source_line)
+        c.guard(action.guard)
+        for var, value in rel.next_values:
+            c.visit(value, _Site(ir.Lit(True, BOOL), (), f"update of {var}"))
+        for ob in rel.range_obligations:
+            c.visit(ob.value, _Site(ob.when, (), f"update of {ob.var}"))
+        out += c.out
+        reads[action.name] = set(ir.vars_read((action.guard, *[v for _, v in rel.next_values])))
+    for first in system.actions:
+        sides = [(None, "", first.name)]
+        for branch_id, then, other in transition.relation(system, first).branch_paths:
+            sides += [(then, f" taking the then branch of if #{branch_id}", f"{first.name}_if{branch_id}_then"),
+                      (other, f" taking the else branch of if #{branch_id}", f"{first.name}_if{branch_id}_else")]
+        for second in system.actions:
+            shared = set(first.modifies) & reads[second.name]
+            if not shared:
+                continue
+            for condition, how, label in sides:
+                # after each side of the first action's ifs too: "the window was requested, then an exit" is
+                # a different pair from "nothing was pending, then an exit"
+                out.append(Target("pair", f"test_{label}_then_{second.name}", second.name, None,
+                                  f"{first.name}{how}, then {second.name} ({second.name} reads "
+                                  f"{', '.join(sorted(shared))})", first.name, condition))
+    for cover in system.covers:
+        for action in system.actions:
+            out.append(Target("cover-then", f"test_{cover.name}_then_{action.name}", action.name, cover.expr,
+                              f"cover {cover.name} holds, then {action.name}"))
+    return out
+
+
+__all__ = ["Target", "targets"]
