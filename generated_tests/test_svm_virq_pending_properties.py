@@ -4,6 +4,8 @@
 """Property tests of svm_virq_pending: random runs of the reference model, every invariant checked after every step; a failing run shrinks to a short trace and prints it."""
 # A state in which no action is enabled (a deadlock) fails nothing: the run stutters there (see runtime/stateful.py).
 
+import os
+
 from hypothesis import settings
 from hypothesis.stateful import invariant, run_state_machine_as_test
 
@@ -14,14 +16,19 @@ from runtime.stateful import build_state_machine
 # The spec module these tests are about: an implementation adapter declares the module it implements.
 SPEC_MODULE = 'svm_virq_pending'
 
+# The size of the random runs: 30 runs of up to 20 steps, deterministic (derandomized);
+# a nightly job asks for more with IRQSPEC_PROPERTY_EXAMPLES and IRQSPEC_PROPERTY_STEPS.
+EXAMPLES = int(os.environ.get("IRQSPEC_PROPERTY_EXAMPLES", "30"))
+STEPS = int(os.environ.get("IRQSPEC_PROPERTY_STEPS", "20"))
+
 # Invariants checked after every step: no_lost_ipi
 TestSvmVirqPendingPropertiesMachine = build_state_machine(model)
 TestSvmVirqPendingProperties = TestSvmVirqPendingPropertiesMachine.TestCase
-TestSvmVirqPendingProperties.settings = settings(max_examples=30, stateful_step_count=20, deadline=None)
+TestSvmVirqPendingProperties.settings = settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None)
 # Run by test_svm_virq_pending_properties below, with or without an implementation:
 TestSvmVirqPendingPropertiesMachine.__test__ = TestSvmVirqPendingProperties.__test__ = False
 
-SETTINGS = settings(max_examples=30, stateful_step_count=20, deadline=None,
+SETTINGS = settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
                     derandomize=True, database=None)
 
 

@@ -4,6 +4,8 @@
 """Property tests of svm_virq: random runs of the reference model, every invariant checked after every step; a failing run shrinks to a short trace and prints it."""
 # A state in which no action is enabled (a deadlock) fails nothing: the run stutters there (see runtime/stateful.py).
 
+import os
+
 from hypothesis import Phase, settings
 from hypothesis.stateful import invariant, run_state_machine_as_test
 import pytest
@@ -15,15 +17,20 @@ from runtime.stateful import build_state_machine
 # The spec module these tests are about: an implementation adapter declares the module it implements.
 SPEC_MODULE = 'svm_virq'
 
+# The size of the random runs: 30 runs of up to 20 steps, deterministic (derandomized);
+# a nightly job asks for more with IRQSPEC_PROPERTY_EXAMPLES and IRQSPEC_PROPERTY_STEPS.
+EXAMPLES = int(os.environ.get("IRQSPEC_PROPERTY_EXAMPLES", "30"))
+STEPS = int(os.environ.get("IRQSPEC_PROPERTY_STEPS", "20"))
+
 # Invariants checked after every step: no_lost_ipi
 TestSvmVirqPropertiesMachine = build_state_machine(model)
 TestSvmVirqProperties = TestSvmVirqPropertiesMachine.TestCase
-TestSvmVirqProperties.settings = settings(max_examples=30, stateful_step_count=20, deadline=None)
+TestSvmVirqProperties.settings = settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None)
 # Run by test_svm_virq_properties below, with or without an implementation:
 TestSvmVirqPropertiesMachine.__test__ = TestSvmVirqProperties.__test__ = False
 
 # A known violation is not shrunk again: its shortest trace is the counterexample test.
-SETTINGS = settings(max_examples=30, stateful_step_count=20, deadline=None,
+SETTINGS = settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None,
                     derandomize=True, database=None, phases=(Phase.explicit, Phase.generate))
 
 

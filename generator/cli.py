@@ -658,6 +658,10 @@ def gen_command_text(args: argparse.Namespace) -> str:
     for folder in args.include:
         parts += ["-I", folder]
     parts += ["--max-depth", str(args.max_depth)]
+    if args.property_examples is not None:
+        parts += ["--property-examples", str(args.property_examples)]
+    if args.property_steps is not None:
+        parts += ["--property-steps", str(args.property_steps)]
     return " ".join(parts)
 
 
@@ -673,8 +677,13 @@ def cmd_gen(args: argparse.Namespace) -> int:
     live = _Progress("gen")
     live.phase = "asking Z3 for counterexamples, covering paths and witnesses"
     try:
+        from .suites import PROPERTY_EXAMPLES, PROPERTY_STEPS
+
         result = generate_all(Path(args.file), _defines(args.define), gen_command_text(args),
-                              max_depth=args.max_depth, timeout=args.timeout)
+                              max_depth=args.max_depth, timeout=args.timeout,
+                              include=tuple(Path(p) for p in args.include),
+                              property_examples=args.property_examples or PROPERTY_EXAMPLES,
+                              property_steps=args.property_steps or PROPERTY_STEPS)
     except KeyboardInterrupt:
         live.clear()
         sys.stderr.write(f"irqspec: interrupted: nothing written ({live.line()})\n")
@@ -900,6 +909,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON (docs/json.md)")
     p.add_argument("--timeout", type=_positive, default=None, metavar="S", help="bound on each solver question")
     p.add_argument("--memory", type=_positive, default=None, metavar="MB", help=MEMORY_HELP)
+    p.add_argument("--property-examples", type=_positive_int, default=None, metavar="N",
+                   help="random runs of the property test (default 30; IRQSPEC_PROPERTY_EXAMPLES overrides at run time)")
+    p.add_argument("--property-steps", type=_positive_int, default=None, metavar="N",
+                   help="steps per random run (default 20; IRQSPEC_PROPERTY_STEPS overrides at run time)")
     p = sub.add_parser("mutate", help="mutants of the spec: each killed by the generated suite, proved equivalent, "
                                       "or shown with the shortest run that tells it apart")
     _spec_arguments(p)

@@ -29,8 +29,8 @@ from .smt import bmc
 from .smt.goals import has_range_obligations
 from .smt.vacuity import never_taken
 
-_PROPERTY_EXAMPLES = 30
-_PROPERTY_STEPS = 20
+PROPERTY_EXAMPLES = 30  # the property test's default size: runs, and steps per run
+PROPERTY_STEPS = 20
 
 
 @dataclass
@@ -205,14 +205,17 @@ def model_module_name(module: str) -> str:
 
 
 def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_depth: int = 20,
-                 timeout: float | None = None) -> GenResult:
+                 timeout: float | None = None, include: tuple[Path, ...] = (),
+                 property_examples: int = PROPERTY_EXAMPLES, property_steps: int = PROPERTY_STEPS) -> GenResult:
     """The files of the suites of `spec_path` ({name relative to the output directory: text}, in order) and a report.
 
     The generated tests import the model by module name from their own directory, so the files do not depend on
-    where they are written; `timeout` bounds each solver question in seconds. Deterministic: the same spec, defines
+    where they are written; `timeout` bounds each solver question in seconds; `include` holds the folders imports
+    are looked for in (as for parse and check); the property test makes `property_examples` random runs of up to
+    `property_steps` steps. Deterministic: the same spec, defines
     and command give the same bytes."""
     start = time.monotonic()
-    front = load(spec_path, defines)
+    front = load(spec_path, defines, include)
     system = front.system
     module = system.module
     if not module.isidentifier():
@@ -381,9 +384,9 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
         what = ", ".join(("the range property" if n == "range" else f"invariant {n}") for n in report.violated)
         expect = f"{what} refuted by Z3; see test_{module}_counterexamples.py"
         if system.actions:
-            expect += f". Random runs may or may not find it in {_PROPERTY_EXAMPLES} examples"
+            expect += f". Random runs may or may not find it in {property_examples} examples"
     files[f"test_{module}_properties.py"] = generate_property_tests(
-        system, model_name, spec_label, digest, command, max_examples=_PROPERTY_EXAMPLES, step_count=_PROPERTY_STEPS,
+        system, model_name, spec_label, digest, command, max_examples=property_examples, step_count=property_steps,
         expect_failure=expect)
     report.counts[f"test_{module}_properties.py"] = 1
 

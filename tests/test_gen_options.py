@@ -1,0 +1,64 @@
+"""Options of `irqspec gen`: imports found through -I, and the size of the property test (at generation and, for a
+nightly job, at run time)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from spec_paths import ROOT
+
+from generator.cli import main
+
+LIB = """module counting
+def next(x: 0..3): 0..3 = (x + 1) % 4
+"""
+
+SPEC = """module uses_lib
+import counting
+var x: 0..3
+init { x = 0 }
+action tick() { x' = next(x) }
+invariant small: x <= 3
+"""
+
+
+def _write(tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "counting.irq").write_text(LIB)
+    (tmp_path / "spec").mkdir()
+    spec = tmp_path / "spec" / "uses_lib.irq"
+    spec.write_text(SPEC)
+    return spec
+
+
+def test_gen_finds_imports_through_include_folders(tmp_path, capsys):
+    spec = _write(tmp_path)
+    assert main(["gen", str(spec), "-o", str(tmp_path / "out")]) == 2  # without -I the import is not found
+    assert "counting" in capsys.readouterr().err
+    assert main(["gen", str(spec), "-I", str(tmp_path / "lib"), "-o", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "uses_lib_model.py").exists()
+
+
+def test_property_test_size_is_set_at_generation_and_overridable_at_run_time(tmp_path, capsys):
+    spec = _write(tmp_path)
+    out = tmp_path / "out"
+    assert main(["gen", str(spec), "-I", str(tmp_path / "lib"), "-o", str(out), "--property-examples", "7",
+                 "--property-steps", "5"]) == 0
+    text = (out / "test_uses_lib_properties.py").read_text()
+    assert '"IRQSPEC_PROPERTY_EXAMPLES", "7"' in text and '"IRQSPEC_PROPERTY_STEPS", "5"' in text
+    assert "--property-examples 7 --property-steps 5" in text.splitlines()[1]  # the command in the header
+    probe = "import test_uses_lib_properties as t; print(t.SETTINGS.max_examples, t.SETTINGS.stateful_step_count)"
+    for env_examples, expected in ((None, "7 5"), ("40", "40 5")):
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(out), str(ROOT)])}
+        env.pop("IRQSPEC_PROPERTY_EXAMPLES", None)
+        if env_examples is not None:
+            env["IRQSPEC_PROPERTY_EXAMPLES"] = env_examples
+        run = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=out,
+                             timeout=120)
+        assert run.stdout.split() == expected.split(), run.stdout + run.stderr
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(out)],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(ROOT), "IRQSPEC_PROPERTY_EXAMPLES": "40"})
+    assert run.returncode == 0, run.stdout + run.stderr
