@@ -21,6 +21,8 @@ from runtime.values import RangeViolation, bit, highest, lowest, popcount, set_b
 #   CR8_MAX = 15
 
 SPEC = 'svm_evtinj'
+# The constants the model was generated with (a range constant as (lo, hi)); adapter factories may take them.
+CONSTANTS = {'MIN_VECTOR': 16, 'NCPU': 2, 'VECTORS': (47, 48), 'CR8_MAX': 15}
 VAR_NAMES = ('irr', 'isr', 'tpr', 'v_irq', 'v_tpr', 'eventinj', 'exitintinfo', 'in_guest', 'rflags_if', 'stage', 'handler_vector', 'owed')
 # How each state variable is written in ITF (runtime.itf descriptors).
 VAR_TYPES = {'irr': ('map', (0, 1), ('bits', 256)), 'isr': ('map', (0, 1), ('bits', 256)), 'tpr': ('map', (0, 1), ('int',)), 'v_irq': ('map', (0, 1), ('bool',)), 'v_tpr': ('map', (0, 1), ('int',)), 'eventinj': ('map', (0, 1), ('record', (('valid', ('bool',)), ('vector', ('int',))))), 'exitintinfo': ('map', (0, 1), ('record', (('valid', ('bool',)), ('vector', ('int',))))), 'in_guest': ('map', (0, 1), ('bool',)), 'rflags_if': ('map', (0, 1), ('bool',)), 'stage': ('map', (0, 1), ('enum', ('Idle', 'Running', 'Acked', 'EoiSent'))), 'handler_vector': ('map', (0, 1), ('int',)), 'owed': ('map', (0, 1), ('bits', 256))}

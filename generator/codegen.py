@@ -342,6 +342,17 @@ def _witness_binders(e: ir.Expr) -> list[ir.Quant]:
     return binders
 
 
+def _constant_literal(value: object) -> str:
+    """A constant's value as Python: a bool, an int, or a range constant's (lo, hi)."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, tuple):
+        return tuple_text([_constant_literal(v) for v in value])
+    return str_literal(str(value))
+
+
 def _assigns(stmts: tuple[ir.Stmt, ...]):
     for st in stmts:
         if isinstance(st, ir.Assign):
@@ -399,6 +410,8 @@ def generate_model(system: ir.System, spec_path: str, spec_text_hash: str, comma
         "constants": [f"{comment_text(c.name)} = {comment_text(repr(c.value))}"
                       + (" (overridden)" if c.overridden else "") for c in system.constants],
         "spec_name": str_literal(system.module),
+        "constant_table": "{" + ", ".join(f"{str_literal(c.name)}: {_constant_literal(c.value)}"
+                                          for c in system.constants) + "}",
         "state_doc": doc_literal(state_doc, "    "),
         "fields": [{"name": b.var_py[v.name], "index": i, "doc": str_literal(v.doc or v.name)}
                    for i, v in enumerate(system.vars)],

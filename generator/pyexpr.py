@@ -27,7 +27,7 @@ RUNTIME_NAMES = frozenset({
     "ActionInfo", "format_state", "value_to_itf", "value_from_itf", "trace_to_itf", "trace_from_itf", "Step", "Trace",
 })
 API_NAMES = frozenset({
-    "State", "initial_state", "ACTIONS", "INVARIANTS", "LEMMAS", "COVERS", "VAR_NAMES", "VAR_TYPES", "PARAM_TYPES", "SPEC",
+    "State", "initial_state", "ACTIONS", "INVARIANTS", "LEMMAS", "COVERS", "CONSTANTS", "VAR_NAMES", "VAR_TYPES", "PARAM_TYPES", "SPEC",
     "enabled_actions", "violated_invariants", "check_covers", "step", "to_itf", "from_itf", "state_to_dict",
     "state_from_dict", "trace_to_itf", "trace_from_itf", "invariant_fails_at",
 })

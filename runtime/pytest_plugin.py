@@ -15,6 +15,7 @@ Without an adapter every test runs on the reference model alone. Standard librar
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 from collections.abc import Callable
 from typing import Any
@@ -80,7 +81,8 @@ def implementation(request: pytest.FixtureRequest) -> Any:
         return None
     wanted = getattr(request.module, "SPEC_MODULE", None)
     declared = getattr(factory, "module", None)
-    adapter = factory() if declared is None or declared == wanted else None
+    constants = getattr(getattr(request.module, "model", None), "CONSTANTS", {})
+    adapter = _build(factory, constants) if declared is None or declared == wanted else None
     if adapter is not None:
         declared = getattr(adapter, "module", None)
     if declared is None:
@@ -89,3 +91,15 @@ def implementation(request: pytest.FixtureRequest) -> Any:
     if declared != wanted:
         pytest.skip(f"the selected adapter implements spec module {declared!r}, these tests are of {wanted!r}")
     return adapter
+
+
+def _build(factory: Callable[..., Any], constants: dict[str, Any]) -> Any:
+    """`factory(constants=...)` when it takes that keyword (the spec's constants as the suite was generated: NCPU,
+    VECTORS as (lo, hi), ...), so that one adapter serves every size; else `factory()`."""
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):  # a builtin or an object without a signature: called plainly
+        params = ()
+    if any(p.name == "constants" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return factory(constants=dict(constants))
+    return factory()

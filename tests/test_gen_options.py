@@ -62,3 +62,59 @@ def test_property_test_size_is_set_at_generation_and_overridable_at_run_time(tmp
                          capture_output=True, text=True, cwd=tmp_path, timeout=300,
                          env={**os.environ, "PYTHONPATH": str(ROOT), "IRQSPEC_PROPERTY_EXAMPLES": "40"})
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+SIZED = """module sized
+const N = 2
+const RANGE = 3..4
+var x: 0..3
+init { x = 0 }
+action tick() requires x < N { x' = x + 1 }
+invariant small: x <= N
+"""
+
+SIZED_ADAPTER = '''
+import json
+import os
+
+import sized_model as m
+
+
+def factory(constants):
+    with open(os.environ["SEEN"], "a") as out:
+        out.write(json.dumps(constants) + "\\n")
+    return Adapter()
+
+
+factory.module = "sized"
+
+
+class Adapter:
+    module = "sized"
+    observes = m.VAR_NAMES
+
+    def reset(self):
+        self.s = m.initial_state()
+
+    def observe(self):
+        return m.state_to_dict(self.s)
+
+    def tick(self):
+        self.s = m.step(self.s, "tick", {})
+'''
+
+
+def test_the_adapter_factory_receives_the_constants(tmp_path, capsys):
+    spec = tmp_path / "sized.irq"
+    spec.write_text(SIZED)
+    out = tmp_path / "out"
+    assert main(["gen", str(spec), "-D", "N=3", "-o", str(out)]) == 0
+    (out / "sized_adapter.py").write_text(SIZED_ADAPTER)
+    seen = tmp_path / "seen.txt"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(out), str(ROOT)]), "SEEN": str(seen)}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(out),
+                          "--irqspec-adapter=sized_adapter:factory"], capture_output=True, text=True, env=env,
+                         cwd=tmp_path, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    first = seen.read_text().splitlines()[0]
+    assert first == '{"N": 3, "RANGE": [3, 4]}'
