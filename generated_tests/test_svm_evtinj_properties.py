@@ -22,7 +22,8 @@ EXAMPLES = int(os.environ.get("IRQSPEC_PROPERTY_EXAMPLES", "30"))
 STEPS = int(os.environ.get("IRQSPEC_PROPERTY_STEPS", "20"))
 
 # Invariants checked after every step: no_lost_ipi
-TestSvmEvtinjPropertiesMachine = build_state_machine(model)
+# IRQSPEC_PROPERTY_SWARM=1: swarm testing, each run taking a random subset of the actions (for long runs).
+TestSvmEvtinjPropertiesMachine = build_state_machine(model, swarm=os.environ.get("IRQSPEC_PROPERTY_SWARM") == "1")
 TestSvmEvtinjProperties = TestSvmEvtinjPropertiesMachine.TestCase
 TestSvmEvtinjProperties.settings = settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None)
 # Run by test_svm_evtinj_properties below, with or without an implementation:

@@ -23,7 +23,8 @@ EXAMPLES = int(os.environ.get("IRQSPEC_PROPERTY_EXAMPLES", "30"))
 STEPS = int(os.environ.get("IRQSPEC_PROPERTY_STEPS", "20"))
 
 # Invariants checked after every step: no_lost_ipi
-TestSvmVirqPropertiesMachine = build_state_machine(model)
+# IRQSPEC_PROPERTY_SWARM=1: swarm testing, each run taking a random subset of the actions (for long runs).
+TestSvmVirqPropertiesMachine = build_state_machine(model, swarm=os.environ.get("IRQSPEC_PROPERTY_SWARM") == "1")
 TestSvmVirqProperties = TestSvmVirqPropertiesMachine.TestCase
 TestSvmVirqProperties.settings = settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None)
 # Run by test_svm_virq_properties below, with or without an implementation:

@@ -118,3 +118,36 @@ def test_the_adapter_factory_receives_the_constants(tmp_path, capsys):
     assert run.returncode == 0, run.stdout + run.stderr
     first = seen.read_text().splitlines()[0]
     assert first == '{"N": 3, "RANGE": [3, 4]}'
+
+
+TWO_ACTIONS = """module two_actions
+var x: 0..3
+var y: 0..3
+init { x = 0 y = 0 }
+action left() requires x < 3 { x' = x + 1 }
+action right() requires y < 3 { y' = y + 1 }
+invariant small: x + y <= 6
+"""
+
+
+def test_swarm_runs_take_subsets_of_the_actions(tmp_path):
+    from hypothesis import settings
+    from hypothesis.stateful import run_state_machine_as_test
+
+    from generator.frontend import load_system
+    from generator.loadmodel import load_model
+    from runtime.stateful import build_state_machine
+
+    model = load_model(load_system("two_actions.irq", text=TWO_ACTIONS))
+    seen: list[tuple[frozenset, set]] = []
+
+    class Recording(build_state_machine(model, swarm=True)):  # type: ignore[misc]
+        def teardown(self):
+            seen.append((self.swarm, {action for action, _, _ in self.steps[1:]}))
+
+    run_state_machine_as_test(Recording, settings=settings(max_examples=60, stateful_step_count=10, deadline=None,
+                                                           derandomize=True, database=None))
+    assert any(swarm == frozenset({"left", "right"}) for swarm, _ in seen)  # full runs
+    assert any(len(swarm) == 1 for swarm, _ in seen)  # and swarms of one action
+    assert all(taken <= swarm for swarm, taken in seen)  # a run takes only its swarm's actions
+    assert not hasattr(build_state_machine(model), "choose_swarm")  # off unless asked for
