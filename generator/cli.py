@@ -750,10 +750,8 @@ def cmd_mutate(args: argparse.Namespace) -> int:
         live.clear()
     counts = rep.counts
     code = EXIT_OK if rep.complete else EXIT_UNKNOWN if counts["survived"] == 0 else EXIT_VIOLATED
+    system = _load(args).system  # the spec as the report names it (for its traces and values)
     if args.json:
-        from .frontend import load
-
-        system = load(Path(args.file), _defines(args.define), tuple(Path(p) for p in args.include)).system
         rows = [{"id": r.mutant.id, "operator": r.mutant.operator, "where": r.mutant.where,
                  "line": r.mutant.span.line, "column": r.mutant.span.column, "before": r.mutant.before,
                  "after": r.mutant.after, "status": r.status, "killed_by": list(r.killed_by), "detail": r.detail,
@@ -783,9 +781,6 @@ def cmd_mutate(args: argparse.Namespace) -> int:
         elif r.status == "equivalent":
             OUT.write(f"  proved equivalent by {r.engine}\n")
         elif r.distinction is not None:
-            from .frontend import load
-
-            system = load(Path(args.file), _defines(args.define), tuple(Path(p) for p in args.include)).system
             OUT.write(f"  the suite does not kill it; the shortest run that tells it apart "
                       f"({len(r.distinction.trace) - 1} steps, found by {r.distinction.found_by}):\n")
             OUT.write("\n".join("    " + line for line in format_trace(system, r.distinction.trace).splitlines())
