@@ -16,8 +16,8 @@ import jinja2
 
 from . import ir
 from .itf_types import descriptor
-from .pyexpr import (ExprCompiler, Namer, comment_text, conjuncts, doc_literal, domain_text, expr_binders,
-                     free_locals, is_simple, local_names, mangle, str_literal, tuple_text, value_literal)
+from .pyexpr import (ExprCompiler, Namer, comment_text, doc_literal, domain_text, expr_binders,
+                     free_locals, is_simple, local_names, mangle, plain_literal, str_literal, tuple_text, value_literal)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _WIDTH = 110
@@ -181,7 +181,7 @@ class ModelBuilder:
         """A generator of the enabled parameter tuples, each conjunct of the guard tested as soon as the parameters
         it reads are chosen."""
         params = [p.uid for p in a.params]
-        parts = conjuncts(a.guard)
+        parts = ir.conjuncts(a.guard)
         depth: dict[int, list[str]] = {}
         for c in parts:
             used = free_locals(c)
@@ -342,17 +342,6 @@ def _witness_binders(e: ir.Expr) -> list[ir.Quant]:
     return binders
 
 
-def _constant_literal(value: object) -> str:
-    """A constant's value as Python: a bool, an int, or a range constant's (lo, hi)."""
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, tuple):
-        return tuple_text([_constant_literal(v) for v in value])
-    return str_literal(str(value))
-
-
 def _assigns(stmts: tuple[ir.Stmt, ...]):
     for st in stmts:
         if isinstance(st, ir.Assign):
@@ -410,7 +399,7 @@ def generate_model(system: ir.System, spec_path: str, spec_text_hash: str, comma
         "constants": [f"{comment_text(c.name)} = {comment_text(repr(c.value))}"
                       + (" (overridden)" if c.overridden else "") for c in system.constants],
         "spec_name": str_literal(system.module),
-        "constant_table": "{" + ", ".join(f"{str_literal(c.name)}: {_constant_literal(c.value)}"
+        "constant_table": "{" + ", ".join(f"{str_literal(c.name)}: {plain_literal(c.value)}"
                                           for c in system.constants) + "}",
         "state_doc": doc_literal(state_doc, "    "),
         "fields": [{"name": b.var_py[v.name], "index": i, "doc": str_literal(v.doc or v.name)}

@@ -88,11 +88,8 @@ class _Collector:
     def guard(self, e: ir.Expr) -> None:
         """The guard holds whenever the action is taken: its top-level conjuncts are targets' context, not
         decisions (a run that takes the action with a conjunct false does not exist; refusals are not steps)."""
-        if isinstance(e, ir.Op) and e.op == "and":
-            self.guard(e.args[0])
-            self.guard(e.args[1])
-        else:
-            self.visit(e, _Site(ir.Lit(True, BOOL), (), "guard"))
+        for conjunct in ir.conjuncts(e):
+            self.visit(conjunct, _Site(ir.Lit(True, BOOL), (), "guard"))
 
     def visit(self, e: ir.Expr, site: _Site) -> None:
         if isinstance(e, ir.Ite):

@@ -344,6 +344,13 @@ def children(e: Expr) -> tuple[Expr, ...]:
     return ()
 
 
+def conjuncts(e: "Expr") -> list["Expr"]:
+    """The top-level `and` operands of `e`, left to right."""
+    if isinstance(e, Op) and e.op == "and":
+        return conjuncts(e.args[0]) + conjuncts(e.args[1])
+    return [e]
+
+
 def vars_read(exprs: "Expr | tuple[Expr, ...]", out: list[str] | None = None) -> list[str]:
     """The state variables that expressions read, in first-read order (a def reads no state: its arguments do)."""
     out = [] if out is None else out

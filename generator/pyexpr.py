@@ -136,6 +136,20 @@ def tuple_text(items: list[str]) -> str:
     return "(" + ", ".join(items) + ")"
 
 
+def plain_literal(value: object) -> str:
+    """The Python literal of a value whose IR type is not at hand (a constant, a witness): a bool, an int, an enum
+    member's name, or a tuple of these."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return str_literal(value)
+    if isinstance(value, tuple):
+        return tuple_text([plain_literal(v) for v in value])
+    raise TypeError(f"no literal for {value!r}")
+
+
 def domain_text(t: ir.Type) -> str:
     """The Python iterable of a finite domain, in domain order."""
     if isinstance(t, ir.IntType):
@@ -169,13 +183,6 @@ def free_locals(e: ir.Expr) -> set[int]:
     for child in ir.children(e):
         out |= free_locals(child)
     return out
-
-
-def conjuncts(e: ir.Expr) -> list[ir.Expr]:
-    """The top-level `and` operands of `e`, left to right."""
-    if isinstance(e, ir.Op) and e.op == "and":
-        return conjuncts(e.args[0]) + conjuncts(e.args[1])
-    return [e]
 
 
 @dataclass

@@ -23,7 +23,7 @@ from . import coverage, ir, transition
 from .codegen import environment, generate_model, generate_property_tests
 from .evaluate import evaluate
 from .frontend import load
-from .pyexpr import comment_text, doc_literal, str_literal, value_literal
+from .pyexpr import comment_text, doc_literal, plain_literal, str_literal, value_literal
 from .report import changes, format_params
 from .smt import bmc
 from .smt.goals import has_range_obligations
@@ -168,19 +168,6 @@ def _ifs(stmts: tuple[ir.Stmt, ...]) -> list[ir.If]:
             out.append(st)
             out += _ifs(st.then) + _ifs(st.else_)
     return sorted(out, key=lambda b: b.branch_id)
-
-
-def _plain_literal(value: object) -> str:
-    """A literal of a witness value (bool, int, enum member name, tuple of these)."""
-    if isinstance(value, bool):
-        return "True" if value else "False"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return str_literal(value)
-    if isinstance(value, tuple):
-        return "(" + "".join(_plain_literal(v) + ", " for v in value).rstrip(" ") + ")"
-    raise TypeError(f"no literal for {value!r}")
 
 
 # ------------------------------------------------------------------------------------------------------- entry
@@ -443,7 +430,7 @@ def _counterexample_test(writer: _Writer, name: str, prop: ir.Property | None, r
         action, params = str(w["action"]), dict(w["params"])  # type: ignore[call-overload]
         doc = (f"A range violation: after these {n} steps, {action} would assign {w['value']} to {w['var']}, "
                f"outside its declared range.")
-        call = "{" + ", ".join(f"{str_literal(k)}: {_plain_literal(v)}" for k, v in params.items()) + "}"
+        call = "{" + ", ".join(f"{str_literal(k)}: {plain_literal(v)}" for k, v in params.items()) + "}"
         checks = ["with pytest.raises(RangeViolation):",
                   f"    model.step(last, {str_literal(action)}, {call})"]
         return _Test(writer.test_name("test_range_is_violated"), doc_literal(doc, "    "), writer.steps(trace), checks,

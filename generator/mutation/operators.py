@@ -214,12 +214,6 @@ def _expressions(e: ir.Expr, in_chain: bool = False) -> Iterator[tuple[ir.Expr, 
         yield from _expressions(c, is_and)
 
 
-def _conjuncts(e: ir.Expr) -> list[ir.Expr]:
-    if isinstance(e, ir.Op) and e.op == "and":
-        return _conjuncts(e.args[0]) + _conjuncts(e.args[1])
-    return [e]
-
-
 @dataclass
 class _Region:
     """Where an expression or a block is: its text is mutated in the context `where`."""
@@ -363,7 +357,7 @@ def _off_by_one(e: ir.Lit, where: str, texts: _Texts, add) -> None:
 
 
 def _dropped_conjunct(e: ir.Expr, where: str, texts: _Texts, add, at) -> None:
-    leaves = _conjuncts(e)
+    leaves = ir.conjuncts(e)
     if not all(texts.placed(x.span) for x in leaves) or len({x.span.file for x in leaves}) != 1:
         return
     file = leaves[0].span.file
