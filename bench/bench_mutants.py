@@ -222,7 +222,9 @@ def print_totals(rows: list[Row], budget: int, reference: int) -> None:
         print()
         print("Not killed by the suites:")
         for r in missed:
+            after = next((m.equivalent_after_run for m in MUTANTS if m.name == r.name), "")
             note = (f"expected equivalent: {r.equivalent_because}" if r.equivalent_because
+                    else f"not predicted equivalent; argued equivalent after the run: {after}" if after
                     else "not argued equivalent: a miss")
             killed = "also survives the baseline" if r in survivors else f"baseline kills it: {_walk_cell(r.reference)}"
             print(f"  {r.name} ({r.function}: {r.slip}); {killed}; {note}")

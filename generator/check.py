@@ -11,6 +11,7 @@ so that one run reports them all.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import difflib
 import itertools
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from .semantics import (BINARY_BITS, BINARY_INT, BUILTINS, MAX_INT_BITS, NONNEGA
 MAX_BITS_WIDTH = 4096
 MAX_DOMAIN = 1 << 16
 
-ConstValue = Union[int, bool, tuple]  # tuple = (lo, hi) of a range constant
+ConstValue = Union[int, bool, IntType]  # IntType: the values of a set constant (a range or runs), named by it
 
 
 _POISONED = ir.BitsType(0)  # the type of a let whose value failed to check; never seen outside the checker
@@ -82,8 +83,8 @@ def _kind(t: ir.Type) -> str:
 def _describe(t: ir.Type) -> str:
     if isinstance(t, IntType):
         if t.name:
-            return f"{t.name} ({t.lo}..{t.hi})"
-        return f"an integer in {t.lo}..{t.hi}" if t.lo != t.hi else f"the integer {t.lo}"
+            return f"{t.name} ({t.values_text()})"
+        return f"an integer in {t.values_text()}" if t.lo != t.hi else f"the integer {t.lo}"
     if isinstance(t, EnumType):
         return f"enum {t.name}"
     return str(t)
@@ -241,7 +242,7 @@ class Checker:
         self.check_unique([d for d in self.root.decls if isinstance(d, s.PropDecl)], "property")
         if self.diags:
             raise SpecError(self.diags)
-        constants = tuple(ir.Constant(n, c.value, c.overridden) for n, c in self.consts.items())
+        constants = tuple(ir.Constant(n, constant_value(c.value), c.overridden) for n, c in self.consts.items())
         return ir.System(
             module=self.root.name, file=self.root.file, doc=self.root.doc, constants=constants,
             vars=tuple(self.vars.values()), init=init, functions=tuple(self.functions.values()),
@@ -278,52 +279,97 @@ class Checker:
         if not self.declare(d.name, "constant", d.span):
             return
         overridden = d.name in self.overrides
-        value_expr, hi_expr, where = d.value, d.range_hi, d.span
+        items = d.items
         if overridden:
             try:
-                value_expr, hi_expr = parse_override(self.overrides[d.name], d.name)
+                items = parse_override(self.overrides[d.name], d.name)
             except SpecError as err:
                 self.diags.extend(err.diagnostics)
                 raise _Abort() from None
-            if self.nesting(value_expr) is None or (hi_expr is not None and self.nesting(hi_expr) is None):
+            if any(self.nesting(e) is None for item in items for e in (item.lo, item.hi) if e is not None):
                 raise _Abort()
-            where = value_expr.span
-            if (d.range_hi is None) != (hi_expr is None):
-                what, wanted = ("a range constant", "a range lo..hi") if d.range_hi is not None else \
-                    ("not a range constant", "a single value")
-                raise self.error(where, f"'{d.name}' is {what} (declared at {d.span}), so -D {d.name} takes {wanted}")
+            if d.is_set != s.is_set(items):
+                # the kind is the declaration's: an override that changed it would change what the spec's uses mean
+                hint = ""
+                if d.is_set:
+                    what, wanted = ("a range constant", "a range lo..hi") if len(d.items) == 1 else \
+                        ("a set constant", "a set: values and ranges separated by commas")
+                    text = self.overrides[d.name].strip()
+                    hint = f"a set may also list values and ranges separated by commas; the set of the one value " \
+                        f"{text} is {text}..{text}"
+                else:
+                    what, wanted = "not a range constant", "a single value"
+                raise self.error(items[0].span, f"'{d.name}' is {what} (declared at {d.span}), so -D {d.name} takes "
+                                 f"{wanted}", hint)
         declared = self.resolve_type(d.type, allow_int=True) if d.type is not None else None
-        if hi_expr is not None:
-            lo, hi = self.const_int(value_expr), self.const_int(hi_expr)
-            if lo > hi:
-                raise self.error(where, f"empty range {lo}..{hi}: the low end is above the high end")
-            if declared is not None:
-                raise self.error(where, f"'{d.name}' is a range; a range constant takes no type", "write const "
-                                 f"{d.name} = {lo}..{hi}")
-            value: ConstValue = (lo, hi)
+        if s.is_set(items):
+            if declared is not None and not isinstance(declared, IntType):
+                where = d.type.span if d.type is not None else d.span
+                raise self.error(where, f"a set constant's type is the range its members lie in, not {declared}",
+                                 f"write const {d.name}: 0..255 = ..., or leave the type out")
+            value: ConstValue = self.const_set(d.name, items, declared)
         else:
+            value_expr = items[0].lo
             value = self.const_value(value_expr)
             if declared is not None:
-                if isinstance(value, tuple):
-                    raise self.error(value_expr.span, f"constant '{d.name}' is declared {declared} but its value is "
-                                     f"the range {_show_const(value)}", "a range constant takes no type: "
-                                     f"const {d.name} = {_show_const(value)}")
-                if isinstance(declared, BoolType) != isinstance(value, bool):
+                if isinstance(value, IntType):
+                    if not isinstance(declared, IntType):
+                        raise self.error(value_expr.span, f"constant '{d.name}' is declared {declared} but its value "
+                                         f"is the {_set_kind(value)} {value.values_text()}")
+                    self.check_members(d.name, value, declared, value_expr.span)
+                elif isinstance(declared, BoolType) != isinstance(value, bool):
                     raise self.error(value_expr.span, f"constant '{d.name}' is declared {declared} but its value is "
                                      f"{str(value).lower() if isinstance(value, bool) else value}")
-                if isinstance(declared, IntType) and not declared.lo <= value <= declared.hi:  # type: ignore
+                elif isinstance(declared, IntType) and not declared.has(value):  # type: ignore[arg-type]
                     raise self.error(value_expr.span, f"value {value} of constant '{d.name}' is out of its type "
-                                     f"{declared.lo}..{declared.hi}")
+                                     f"{declared.values_text()}")
         self.consts[d.name] = _Const(value, declared, d.span, overridden)
-        if isinstance(value, tuple):
-            self.types[d.name] = IntType(value[0], value[1], d.name)
+        if isinstance(value, IntType):
+            self.types[d.name] = dataclasses.replace(value, name=d.name)
+
+    def const_set(self, name: str, items: tuple[s.ConstItem, ...], declared: ir.Type | None) -> IntType:
+        """The type a set constant's items make: each a value, a range lo..hi or another set constant; none empty,
+        no value listed twice, every one inside the declared type (when there is one)."""
+        spans: list[tuple[int, int, int]] = []  # (lo, hi, item number)
+        for k, item in enumerate(items):
+            if item.hi is None:
+                v = self.const_value(item.lo)
+                if isinstance(v, IntType):  # a set constant named among the items: its values
+                    parts = list(v.spans())
+                elif isinstance(v, bool):
+                    raise self.error(item.lo.span, f"expected an integer constant, found {_show_const(v)}")
+                else:
+                    parts = [(v, v)]
+            else:
+                lo, hi = self.const_int(item.lo), self.const_int(item.hi)
+                if lo > hi:
+                    raise self.error(item.span, f"empty range {lo}..{hi}: the low end is above the high end")
+                parts = [(lo, hi)]
+            for a, b in parts:
+                if isinstance(declared, IntType):
+                    self.check_members(name, IntType(a, b), declared, item.span)
+                spans.append((a, b, k))
+        ordered = sorted(spans)
+        for (a, b, i), (c, _, j) in itertools.pairwise(ordered):
+            if c <= b:  # sorted by low end: c is in both
+                later, earlier = max(i, j), min(i, j)
+                raise self.error(items[later].span, f"{c} is in the set of '{name}' twice (also at "
+                                 f"{items[earlier].span})", "list each value once")
+        return ir.int_set((a, b) for a, b, _ in spans)
+
+    def check_members(self, name: str, values: IntType, declared: IntType, span: Span) -> None:
+        """Every value of a set constant inside its declared type: else an error naming the least one outside."""
+        if declared.contains(values):
+            return
+        outside = min(v for a, b in values.spans() if (v := _first_outside(a, b, declared)) is not None)
+        raise self.error(span, f"member {outside} of constant '{name}' is out of its type {declared.values_text()}")
 
     def type_decl(self, d: s.TypeDecl) -> None:
         if not self.declare(d.name, "type", d.span):
             return
         t = self.resolve_type(d.type, name=d.name)
         if isinstance(t, IntType):
-            t = IntType(t.lo, t.hi, d.name)
+            t = dataclasses.replace(t, name=d.name)  # a set keeps its runs under the new name
         elif isinstance(t, RecordType):
             t = RecordType(d.name, t.fields)
         self.types[d.name] = t
@@ -379,7 +425,7 @@ class Checker:
             dom = self.resolve_type(t.domain)
             if not isinstance(dom, (IntType, EnumType)):
                 raise self.error(t.domain.span, f"a map's domain must be a range or an enum, not {dom}")
-            if isinstance(dom, IntType) and dom.hi - dom.lo + 1 > MAX_DOMAIN:
+            if isinstance(dom, IntType) and ir.domain_size(dom) > MAX_DOMAIN:
                 raise self.error(t.domain.span, f"map domain {dom} has more than {MAX_DOMAIN} elements")
             return MapType(dom, self.resolve_type(t.codomain))
         raise AssertionError(t)
@@ -388,7 +434,7 @@ class Checker:
         d = self.resolve_type(t)
         if not isinstance(d, (IntType, EnumType, BoolType)):
             raise self.error(t.span, f"a domain must be a range, an enum or bool, not {d}")
-        if isinstance(d, IntType) and d.hi - d.lo + 1 > MAX_DOMAIN:
+        if isinstance(d, IntType) and ir.domain_size(d) > MAX_DOMAIN:
             raise self.error(t.span, f"domain {d} has more than {MAX_DOMAIN} elements")
         return d
 
@@ -428,7 +474,7 @@ class Checker:
                 if not (isinstance(a, bool) and isinstance(b, bool)):
                     raise self.error(e.span, f"'{e.op}' needs two booleans")
                 return {"and": a and b, "or": a or b, "implies": (not a) or b}[e.op]
-            if isinstance(a, bool) or isinstance(b, bool) or isinstance(a, tuple) or isinstance(b, tuple):
+            if isinstance(a, (bool, IntType)) or isinstance(b, (bool, IntType)):
                 if e.op in ("==", "!="):
                     return (a == b) == (e.op == "==")
                 raise self.error(e.span, f"'{e.op}' needs two integers in a constant expression")
@@ -748,10 +794,10 @@ class Checker:
                              f"{_describe(idx.type)}")
         if not dom.overlaps(idx.type):
             raise self.error(e.span, f"index out of range: {_describe(idx.type)} is never inside the map's domain "
-                             f"{dom.lo}..{dom.hi}")
+                             f"{dom.values_text()}")
         if not dom.contains(idx.type):
             raise self.error(e.span, f"index may be out of range: {_describe(idx.type)} is not inside the map's "
-                             f"domain {dom.lo}..{dom.hi}", "index with a value of the domain's type")
+                             f"domain {dom.values_text()}", "index with a value of the domain's type")
         return idx
 
     def bit_index(self, e: s.SExpr, t: BitsType, scope: _Scope) -> ir.Expr:
@@ -793,8 +839,9 @@ class Checker:
             return ir.Local(n, typ, e.span, uid=uid)
         if n in self.consts:
             v = self.consts[n].value
-            if isinstance(v, tuple):
-                raise self.error(e.span, f"'{n}' is a range constant: use it as a type or after 'in', not as a value")
+            if isinstance(v, IntType):
+                raise self.error(e.span, f"'{n}' is a {_set_kind(v)} constant: use it as a type or after 'in', not as "
+                                 "a value")
             if isinstance(v, bool):
                 return ir.Lit(v, BOOL, e.span)
             if isinstance(expected, BitsType):
@@ -967,7 +1014,13 @@ class Checker:
                               (then.type if not isinstance(then.type, IntType) else None))
         tt, et = then.type, other.type
         if isinstance(tt, IntType) and isinstance(et, IntType):
-            typ: ir.Type = IntType(min(tt.lo, et.lo), max(tt.hi, et.hi))
+            if tt.runs is not None or et.runs is not None or (isinstance(expected, IntType) and
+                                                              expected.runs is not None):
+                # where a set of integers is involved the values of both branches are kept, not their hull: an `if`
+                # that picks one of two members is a member (else it would need a range check it can never fail)
+                typ: ir.Type = ir.int_set(tt.spans() + et.spans())
+            else:
+                typ = IntType(min(tt.lo, et.lo), max(tt.hi, et.hi))
         elif isinstance(tt, BitsType) and isinstance(other, ir.Lit) and isinstance(et, IntType):
             other, typ = self.expr(e.else_, scope, tt), tt
         elif isinstance(et, BitsType) and isinstance(then, ir.Lit) and isinstance(tt, IntType):
@@ -1081,9 +1134,33 @@ def _called(e: s.SExpr) -> list[str]:
 
 
 def _show_const(v: ConstValue) -> str:
-    if isinstance(v, tuple):
-        return f"{v[0]}..{v[1]}"
+    if isinstance(v, IntType):
+        return v.values_text()
     return str(v).lower() if isinstance(v, bool) else str(v)
+
+
+def _set_kind(t: IntType) -> str:
+    """What the spec calls a set constant's value: a range when it is contiguous."""
+    return "range" if t.runs is None else "set"
+
+
+def _first_outside(lo: int, hi: int, t: IntType) -> int | None:
+    """The least integer of lo..hi that is not a value of `t`, or None."""
+    v = lo
+    for a, b in t.spans():
+        if b < v:
+            continue
+        if a > v:
+            break
+        v = b + 1  # the runs are not adjacent: the next one starts past b + 1
+    return v if v <= hi else None
+
+
+def constant_value(v: ConstValue) -> object:
+    """A constant's value as `ir.Constant` holds it: a range as (lo, hi), any other set as its tuple of runs."""
+    if isinstance(v, IntType):
+        return (v.lo, v.hi) if v.runs is None else v.runs
+    return v
 
 
 def _modified(body: tuple[ir.Stmt, ...]) -> set[str]:

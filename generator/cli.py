@@ -662,12 +662,14 @@ def gen_command_text(args: argparse.Namespace) -> str:
         parts += ["--property-examples", str(args.property_examples)]
     if args.property_steps is not None:
         parts += ["--property-steps", str(args.property_steps)]
+    for seq in args.atomic:
+        parts += ["--atomic", seq]
     return " ".join(parts)
 
 
 def cmd_gen(args: argparse.Namespace) -> int:
     from .jsondoc import document
-    from .suites import generate_all
+    from .suites import AtomicStepError, generate_all
 
     out = Path(args.output)
     if out.exists() and not out.is_dir():
@@ -683,7 +685,11 @@ def cmd_gen(args: argparse.Namespace) -> int:
                               max_depth=args.max_depth, timeout=args.timeout,
                               include=tuple(Path(p) for p in args.include),
                               property_examples=args.property_examples or PROPERTY_EXAMPLES,
-                              property_steps=args.property_steps or PROPERTY_STEPS)
+                              property_steps=args.property_steps or PROPERTY_STEPS,
+                              atomic=tuple(tuple(seq.split("+")) for seq in args.atomic))
+    except AtomicStepError as err:
+        live.clear()
+        raise UsageError(f"--atomic: {err}") from None
     except KeyboardInterrupt:
         live.clear()
         sys.stderr.write(f"irqspec: interrupted: nothing written ({live.line()})\n")
@@ -706,7 +712,8 @@ def cmd_gen(args: argparse.Namespace) -> int:
                        module=report.module, output=str(out), files=sorted(result.files),
                        tests=dict(report.counts), violated=list(report.violated), holding=list(report.holding),
                        max_depth=report.max_depth, dead=list(report.dead), unknown=list(report.unknown),
-                       targets={k: dict(v) for k, v in report.targets.items()}, missed=list(report.missed)))
+                       targets={k: dict(v) for k, v in report.targets.items()}, missed=list(report.missed),
+                       unrealizable=report.unrealizable))
         return code
     OUT.write(f"{report.module}: wrote {len(result.files)} files to {out} ({report.seconds:.1f} s)\n")
     for name, count in report.counts.items():
@@ -720,6 +727,9 @@ def cmd_gen(args: argparse.Namespace) -> int:
     for kind, row in report.targets.items():
         OUT.write(f"  coverage targets, {kind}: {row['met']}/{row['targets']} met, {row['dead, proved']} dead "
                   f"(proved), {row['dead']} not reached within depth {report.max_depth}, {row['unknown']} unknown\n")
+    if args.atomic:
+        OUT.write(f"  atomic steps {', '.join(args.atomic)}: {report.unrealizable} tests have no run an implementation "
+                  "with them can execute (marked in their docstrings)\n")
     for line in report.unknown:
         OUT.write(f"  UNKNOWN: {line}\n")
     return code
@@ -756,7 +766,9 @@ def cmd_mutate(args: argparse.Namespace) -> int:
                  "line": r.mutant.span.line, "column": r.mutant.span.column, "before": r.mutant.before,
                  "after": r.mutant.after, "status": r.status, "killed_by": list(r.killed_by), "detail": r.detail,
                  "engine": r.engine,
-                 "distinguishing_trace": None if r.distinction is None else trace_data(system, r.distinction.trace)}
+                 "distinguishing_trace": None if r.distinction is None else trace_data(system, r.distinction.trace),
+                 "refused_at_end": [] if r.distinction is None else
+                 [{"action": a, "params": dict(ps)} for a, ps in r.distinction.refusals]}
                 for r in rep.rows]
         _emit(document("mutate", system, "complete" if rep.complete else "incomplete", code, rep.seconds,
                        counts=counts, by_operator=rep.by_operator(), mutants=rows, refusals=list(rep.refusals)))
@@ -787,8 +799,13 @@ def cmd_mutate(args: argparse.Namespace) -> int:
                       + "\n")
             for name, spec_value, mutant_value in r.distinction.state:
                 OUT.write(f"    {name}: the spec has {spec_value}, the mutant {mutant_value}\n")
+            for action, params in r.distinction.refusals:
+                args_text = ", ".join(f"{k}={v!r}" for k, v in params.items())
+                OUT.write(f"    then the spec refuses {action}({args_text}), the mutant takes it\n")
             if not r.distinction.kills:
-                OUT.write("    (only the mutant can take a step here: a test must check that the spec refuses it)\n")
+                OUT.write("    (no test from this run kills it: "
+                          + ("it does not replay on the spec's model)\n" if not r.distinction.replays
+                             else "the difference is not in the observed variables)\n"))
         else:
             OUT.write(f"  {r.detail}\n")
     verdict = "every mutant is killed by the suite or proved equivalent" if rep.complete else \
@@ -908,6 +925,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="random runs of the property test (default 30; IRQSPEC_PROPERTY_EXAMPLES overrides at run time)")
     p.add_argument("--property-steps", type=_positive_int, default=None, metavar="N",
                    help="steps per random run (default 20; IRQSPEC_PROPERTY_STEPS overrides at run time)")
+    p.add_argument("--atomic", action="append", default=[], metavar="A+B",
+                   help="an atomic step of the implementation (the adapter's `atomic`): actions A then B taken as "
+                        "one step; tests then use runs it can execute where one exists (repeatable)")
     p = sub.add_parser("mutate", help="mutants of the spec: each killed by the generated suite, proved equivalent, "
                                       "or shown with the shortest run that tells it apart")
     _spec_arguments(p)

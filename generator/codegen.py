@@ -16,8 +16,9 @@ import jinja2
 
 from . import ir
 from .itf_types import descriptor
-from .pyexpr import (ExprCompiler, Namer, comment_text, doc_literal, domain_text, expr_binders,
-                     free_locals, is_simple, local_names, mangle, plain_literal, str_literal, tuple_text, value_literal)
+from .pyexpr import (ExprCompiler, Namer, comment_text, doc_literal, domain_text, expr_binders, free_locals,
+                     in_type_text, is_simple, local_names, mangle, plain_literal, str_literal, tuple_text,
+                     value_literal)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _WIDTH = 110
@@ -63,11 +64,20 @@ def _stmt_binders(stmts: tuple[ir.Stmt, ...], out: list[tuple[int, str]]) -> Non
             _stmt_binders(st.else_, out)
 
 
-def _enum_domains(e: ir.Expr, out: dict[tuple[str, ...], ir.EnumType]) -> None:
-    if isinstance(e, ir.Index) and isinstance(e.base.type, ir.MapType) and isinstance(e.base.type.domain, ir.EnumType):
-        out.setdefault(e.base.type.domain.members, e.base.type.domain)
+def _enum_domains(e: ir.Expr, out: dict[tuple, ir.Type]) -> None:
+    """The map domains indexed in `e` that need a position table: enums (by their members), sets of integers (by
+    their runs)."""
+    if isinstance(e, ir.Index) and isinstance(e.base.type, ir.MapType):
+        _note_domain(e.base.type.domain, out)
     for child in ir.children(e):
         _enum_domains(child, out)
+
+
+def _note_domain(t: ir.Type, out: dict[tuple, ir.Type]) -> None:
+    if isinstance(t, ir.EnumType):
+        out.setdefault(t.members, t)
+    elif isinstance(t, ir.IntType) and t.runs is not None:
+        out.setdefault(t.runs, t)
 
 
 # ------------------------------------------------------------------------------------------------------ code builders
@@ -143,7 +153,7 @@ class ModelBuilder:
         self.witness_py = {p.name: self.namer.module("_witness_" + mangle(p.name)) for p in system.invariants}
         self.fails_at_py = {p.name: self.namer.module("_fails_at_" + mangle(p.name)) for p in system.invariants}
         self.next_py = {v.name: self.namer.module(mangle(v.name).rstrip("_") + "_next") for v in system.vars}
-        enums: dict[tuple[str, ...], ir.EnumType] = {}
+        enums: dict[tuple, ir.Type] = {}
         every = [f.body for f in system.functions] + [p.expr for p in system.invariants + system.lemmas
                                                       + system.covers] + [e for _, e in system.init]
         for a in system.actions:
@@ -153,10 +163,16 @@ class ModelBuilder:
                 _path_enums(system.var(st.var).type, st.path, enums)
         for e in every:
             _enum_domains(e, enums)
-        self.enum_py = {members: self.namer.module("_POSITION_" + mangle(t.name or "enum")) for members, t in
-                        sorted(enums.items())}
+        enum_keys = sorted(k for k, t in enums.items() if isinstance(t, ir.EnumType))
+        set_keys = sorted(k for k, t in enums.items() if isinstance(t, ir.IntType))
+        self.enum_py = {members: self.namer.module("_POSITION_" + mangle(enums[members].name or "enum"))  # type: ignore[union-attr]
+                        for members in enum_keys}
         self.enum_tables = [(self.enum_py[m], "{" + ", ".join(f"{str_literal(x)}: {i}" for i, x in enumerate(m))
-                             + "}") for m in sorted(enums)]
+                             + "}") for m in enum_keys]
+        for runs in set_keys:  # a set's table is built when the model is imported: its text stays as short as the set's
+            name = self.namer.module("_POSITION_" + mangle(enums[runs].name or "set"))  # type: ignore[union-attr]
+            self.enum_py[runs] = name
+            self.enum_tables.append((name, f"{{_v: _i for _i, _v in enumerate({domain_text(enums[runs])})}}"))
         self.state_expr = ExprCompiler(self.var_py, self.function_py, self.enum_py, self.local_py)
         self.pure_expr = ExprCompiler({}, self.function_py, self.enum_py, self.local_py)
 
@@ -166,7 +182,8 @@ class ModelBuilder:
 
     def function(self, f: ir.Function) -> dict:
         lets, result = self.pure_expr.hoisted(f.body)
-        return {"name": self.function_py[f.name], "params": [self.local_py[p.uid] for p in f.params],
+        return {"name": self.function_py[f.name], "raw": str_literal(f.name),
+                "params": [self.local_py[p.uid] for p in f.params],
                 "doc": doc_literal(f.doc or f"{f.name}: a pure function of {f.module}.", "    "),
                 "body": [f"    {line}" for line in lets] + [f"    return {result}"]}
 
@@ -246,11 +263,10 @@ class ModelBuilder:
             assert isinstance(st.target_type, ir.IntType)
             t = body.temp()
             body.add(f"{t} = {value}")
-            lo, hi = st.target_type.lo, st.target_type.hi
             where = st.var + "".join("[..]" if isinstance(p, ir.IndexStep) else f".{p.name}" for p in st.path)
-            body.add(f"if not {lo} <= {t} <= {hi}:")
+            body.add(f"if not {in_type_text(t, st.target_type)}:")
             body.add(f"    raise RangeViolation({str_literal(f'{a.name}: {where} would be ')} + repr({t}) + "
-                     f"{str_literal(f', outside {lo}..{hi}')})")
+                     f"{str_literal(f', outside {st.target_type.values_text()}')})")
             value = t
         target = self.next_py[st.var]
         new = self._updated(target, self.system.var(st.var).type, st.path, value, body)
@@ -357,8 +373,7 @@ def _path_enums(t: ir.Type, path: tuple[ir.PathStep, ...], out: dict) -> None:
             assert isinstance(t, ir.RecordType)
             t = t.field_type(step.name)
         elif isinstance(t, ir.MapType):
-            if isinstance(t.domain, ir.EnumType):
-                out.setdefault(t.domain.members, t.domain)
+            _note_domain(t.domain, out)
             t = t.codomain
 
 
@@ -401,6 +416,8 @@ def generate_model(system: ir.System, spec_path: str, spec_text_hash: str, comma
         "spec_name": str_literal(system.module),
         "constant_table": "{" + ", ".join(f"{str_literal(c.name)}: {plain_literal(c.value)}"
                                           for c in system.constants) + "}",
+        "set_constants": comment_text(", ".join(c.name for c in system.constants
+                                                if len(ir.constant_runs(c.value) or ()) > 1)),
         "state_doc": doc_literal(state_doc, "    "),
         "fields": [{"name": b.var_py[v.name], "index": i, "doc": str_literal(v.doc or v.name)}
                    for i, v in enumerate(system.vars)],

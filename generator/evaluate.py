@@ -111,10 +111,8 @@ def _width(e: ir.Op) -> int | None:
 
 def position(key: object, domain: ir.Type) -> int:
     """Where the entry of map key `key` sits in a map value (a tuple over the domain in order)."""
-    if isinstance(domain, ir.IntType):
-        return int(key) - domain.lo  # type: ignore[call-overload]
-    if isinstance(domain, ir.EnumType):
-        return domain.members.index(str(key))
+    if isinstance(domain, (ir.IntType, ir.EnumType)):
+        return ir.domain_position(domain, key)
     raise TypeError(f"not a map domain: {domain}")
 
 
@@ -276,10 +274,10 @@ def run_action(system: ir.System, action: ir.Action, state: State, params: Mappi
                 if st.range_checked:
                     t = st.target_type
                     assert isinstance(t, ir.IntType)
-                    if not t.lo <= value <= t.hi:
+                    if not t.has(value):  # type: ignore[arg-type]
                         where = st.var + "".join("[..]" if isinstance(p, ir.IndexStep) else f".{p.name}"
                                                  for p in st.path)
-                        raise RangeViolation(f"{action.name}: {where} would be {value!r}, outside {t.lo}..{t.hi}")
+                        raise RangeViolation(f"{action.name}: {where} would be {value!r}, outside {t.values_text()}")
                 post[st.var] = _put(post[st.var], types[st.var], path, value)
                 writes.append(Write(st.var, path, value, st, dict(env)))
 

@@ -15,6 +15,8 @@ Values (what `Lit.value` holds and what the runtime computes with):
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -31,20 +33,81 @@ class BoolType:
 
 @dataclass(frozen=True)
 class IntType:
-    """The integers lo..hi (both inclusive). The type of a variable, a parameter, or the interval of an expression."""
+    """The integers lo..hi (both inclusive). The type of a variable, a parameter, or the interval of an expression.
+
+    A set constant that is not one contiguous range (`const VECTORS = 0x20, 0x28, 0x30..0x31`) gives a declared type
+    with `runs`: its members as maximal runs (lo, hi), sorted, disjoint and not adjacent, the first starting at `lo`,
+    the last ending at `hi`. Then only those integers are values of the type: its domain, its validity constraint and
+    its range checks go by the runs. Runs rather than members keep a set such as `16..31, 48..255` two pairs long
+    (and its membership test two comparisons). Only declared types carry runs (a variable, a parameter, a binder, a
+    map domain or codomain, a record field, and the expressions that read them), and an `if` whose branches or
+    target do (its type is the union of its branches'); the intervals computed for arithmetic are plain lo..hi. A
+    contiguous set has `runs` None, so its IR is a range's. Build one with `int_set`, which normalizes."""
 
     lo: int
     hi: int
     name: str = field(default="", compare=False)
+    # JSON (generator/jsonir.py) leaves the field out when it is None: a range's IR reads as it did before sets
+    runs: tuple[tuple[int, int], ...] | None = field(default=None, metadata={"omit_if": None})
 
     def __str__(self) -> str:
-        return self.name or f"{self.lo}..{self.hi}"
+        return self.name or self.values_text()
+
+    def values_text(self) -> str:
+        """The values as the spec would write them: `lo..hi`, or a set `{32, 40, 48..49}`."""
+        if self.runs is None:
+            return f"{self.lo}..{self.hi}"
+        return "{" + ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in self.runs) + "}"
+
+    def spans(self) -> tuple[tuple[int, int], ...]:
+        """The values as runs (lo, hi): the runs of a set, the one interval of a range."""
+        return self.runs if self.runs is not None else ((self.lo, self.hi),)
+
+    def has(self, value: int) -> bool:
+        """Whether `value` is a value of the type."""
+        if self.runs is None:
+            return self.lo <= value <= self.hi
+        i = bisect.bisect_right(self.runs, (value, float("inf"))) - 1
+        return i >= 0 and self.runs[i][0] <= value <= self.runs[i][1]
 
     def contains(self, other: "IntType") -> bool:
-        return self.lo <= other.lo and other.hi <= self.hi
+        """Whether every value of `other` is a value of this type."""
+        if self.runs is None:
+            return self.lo <= other.lo and other.hi <= self.hi
+        for a, b in other.spans():
+            i = bisect.bisect_right(self.runs, (a, float("inf"))) - 1
+            if i < 0 or b > self.runs[i][1]:
+                return False
+        return True
 
     def overlaps(self, other: "IntType") -> bool:
-        return self.lo <= other.hi and other.lo <= self.hi
+        """Whether some value is a value of both types."""
+        if self.runs is None and other.runs is None:
+            return self.lo <= other.hi and other.lo <= self.hi
+        mine, theirs = self.spans(), other.spans()
+        i = j = 0
+        while i < len(mine) and j < len(theirs):
+            if mine[i][0] <= theirs[j][1] and theirs[j][0] <= mine[i][1]:
+                return True
+            if mine[i][1] < theirs[j][1]:
+                i += 1
+            else:
+                j += 1
+        return False
+
+
+def int_set(spans: Iterable[tuple[int, int]], name: str = "") -> IntType:
+    """The type whose values are the union of the non-empty intervals `spans`, in any order (overlaps and adjacent
+    intervals merge): a plain range when they make one, else a type with runs."""
+    runs: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if runs and a <= runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], max(runs[-1][1], b))
+        else:
+            runs.append((a, b))
+    if not runs:
+        raise ValueError("an integer type needs at least one value")
+    return IntType(runs[0][0], runs[-1][1], name, tuple(runs) if len(runs) > 1 else None)
 
 
 @dataclass(frozen=True)
@@ -100,9 +163,11 @@ BOOL = BoolType()
 
 
 def domain_values(t: Union[IntType, EnumType, BoolType]) -> tuple:
-    """The elements of a finite domain, in order."""
+    """The elements of a finite domain, in order (a set's members ascending)."""
     if isinstance(t, IntType):
-        return tuple(range(t.lo, t.hi + 1))
+        if t.runs is None:
+            return tuple(range(t.lo, t.hi + 1))
+        return tuple(v for a, b in t.runs for v in range(a, b + 1))
     if isinstance(t, EnumType):
         return t.members
     if isinstance(t, BoolType):
@@ -112,12 +177,29 @@ def domain_values(t: Union[IntType, EnumType, BoolType]) -> tuple:
 
 def domain_size(t: Type) -> int:
     if isinstance(t, IntType):
-        return t.hi - t.lo + 1
+        return sum(b - a + 1 for a, b in t.spans())
     if isinstance(t, EnumType):
         return len(t.members)
     if isinstance(t, BoolType):
         return 2
     raise TypeError(f"not a finite domain: {t}")
+
+
+def domain_position(t: IntType | EnumType, key: object) -> int:
+    """Where the entry of key `key` sits in a map over domain `t` (a tuple with one entry per element, in order)."""
+    if isinstance(t, IntType):
+        k = int(key)  # type: ignore[call-overload]
+        if t.runs is None:
+            return k - t.lo
+        before = 0
+        for a, b in t.runs:
+            if a <= k <= b:
+                return before + k - a
+            before += b - a + 1
+        raise ValueError(f"{k} is not in {t.values_text()}")
+    if isinstance(t, EnumType):
+        return t.members.index(str(key))
+    raise TypeError(f"not a map domain: {t}")
 
 
 def bits_needed(n: int) -> int:
@@ -130,7 +212,7 @@ def state_bits(t: Type) -> int:
     if isinstance(t, BoolType):
         return 1
     if isinstance(t, IntType):
-        return bits_needed(t.hi - t.lo + 1)
+        return bits_needed(t.hi - t.lo + 1)  # a set is stored like its interval (generator/smt/storage.py)
     if isinstance(t, BitsType):
         return t.width
     if isinstance(t, EnumType):
@@ -494,8 +576,26 @@ class Constant:
     """A constant after substitution and -D overrides: kept for display and for the generated code's header."""
 
     name: str
-    value: object  # int, bool, or (lo, hi) for a range constant
+    value: object  # int, bool, (lo, hi) for a range constant, or a tuple of (lo, hi) runs for any other set constant
     overridden: bool = False
+
+
+def constant_runs(value: object) -> tuple[tuple[int, int], ...] | None:
+    """The runs of a set constant's value as `Constant.value` holds it ((lo, hi), or a tuple of runs); None for a
+    constant of one value."""
+    if not isinstance(value, tuple):
+        return None
+    if value and isinstance(value[0], tuple):
+        return value  # type: ignore[return-value]
+    return (value,)  # type: ignore[return-value]
+
+
+def constant_text(value: object) -> str:
+    """A constant's value as the spec writes it: `2`, `true`, `16..255`, `{32, 40, 48..49}`."""
+    runs = constant_runs(value)
+    if runs is not None:
+        return int_set(runs).values_text()
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,10 @@ def _constant(value: object) -> Any:
         return value
     if isinstance(value, int):
         return integer(value)
-    if isinstance(value, tuple):  # a range constant (lo, hi)
-        return {"lo": integer(value[0]), "hi": integer(value[1])}
+    runs = ir.constant_runs(value)
+    if runs is not None:  # a range constant as {"lo", "hi"}; any other set as the list of its runs
+        shown = [{"lo": integer(lo), "hi": integer(hi)} for lo, hi in runs]
+        return shown[0] if len(shown) == 1 else shown
     return str(value)
 
 

@@ -1,7 +1,8 @@
 """IR -> JSON: a faithful, deterministic dump of the checked transition system (`irqspec parse --json`).
 
 Every IR node becomes an object whose "node" key names its class and whose other keys are its fields in declaration
-order; positions become "file:line:col" strings. Two runs on the same input give the same bytes.
+order (a field whose metadata has "omit_if" is left out when it has that value: IntType.runs of a range); positions
+become "file:line:col" strings. Two runs on the same input give the same bytes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ def to_data(value: object) -> object:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out: dict[str, object] = {"node": type(value).__name__}
         for f in dataclasses.fields(value):
-            out[f.name] = to_data(getattr(value, f.name))
+            field_value = getattr(value, f.name)
+            if "omit_if" in f.metadata and field_value == f.metadata["omit_if"]:
+                continue  # a field added to a node later, left out where it is unused, so older IR reads the same
+            out[f.name] = to_data(field_value)
         return out
     if isinstance(value, (tuple, list)):
         return [to_data(v) for v in value]

@@ -162,11 +162,14 @@ class _ToSyntax(Transformer):
         return s.ImportDecl(str(children[0]), self._sp(meta))
 
     def const_decl(self, meta, children):
-        name, typ, (value, hi) = children
-        return s.ConstDecl(str(name), typ, value, hi, self._sp(meta))
+        name, typ, items = children
+        return s.ConstDecl(str(name), typ, items, self._sp(meta))
 
     def const_value(self, meta, children):
-        return (children[0], children[1])
+        return tuple(children)
+
+    def const_item(self, meta, children):
+        return s.ConstItem(children[0], children[1], self._sp(meta))
 
     def type_decl(self, meta, children):
         return s.TypeDecl(str(children[0]), children[1], self._sp(meta))
@@ -677,8 +680,9 @@ def _recover_errors(text: str, file: str, first: UnexpectedInput) -> list[Diagno
     return diagnostics or [_syntax_diagnostic(first, text, file, 0)]
 
 
-def parse_override(text: str, name: str) -> tuple[s.SExpr, s.SExpr | None]:
-    """Parse the value of `-D NAME=VALUE`: an expression or a range `lo..hi`."""
+def parse_override(text: str, name: str) -> tuple[s.ConstItem, ...]:
+    """Parse the value of `-D NAME=VALUE` as a constant's items: an expression, a range `lo..hi`, or a
+    comma-separated list of values and ranges (a set: `0x20,0x28,0x30..0x31`)."""
     file = f"-D {name}"
     _refuse_deep_nesting(text, file)
     try:

@@ -28,6 +28,7 @@ RUNTIME_NAMES = frozenset({
 })
 API_NAMES = frozenset({
     "State", "initial_state", "ACTIONS", "INVARIANTS", "LEMMAS", "COVERS", "CONSTANTS", "VAR_NAMES", "VAR_TYPES", "PARAM_TYPES", "SPEC",
+    "FUNCTIONS",
     "enabled_actions", "violated_invariants", "check_covers", "step", "to_itf", "from_itf", "state_to_dict",
     "state_from_dict", "trace_to_itf", "trace_from_itf", "invariant_fails_at",
 })
@@ -151,14 +152,28 @@ def plain_literal(value: object) -> str:
 
 
 def domain_text(t: ir.Type) -> str:
-    """The Python iterable of a finite domain, in domain order."""
+    """The Python iterable of a finite domain, in domain order: a set of integers as a tuple of its members, a run
+    of three or more written as a starred range (`(32, 40, *range(48, 51))`)."""
     if isinstance(t, ir.IntType):
-        return f"range({t.lo}, {t.hi + 1})"
+        if t.runs is None:
+            return f"range({t.lo}, {t.hi + 1})"
+        items: list[str] = []
+        for lo, hi in t.runs:
+            items += [value_literal(v, t) for v in range(lo, hi + 1)] if hi - lo < 2 else [f"*range({lo}, {hi + 1})"]
+        return tuple_text(items)
     if isinstance(t, ir.EnumType):
         return tuple_text([str_literal(m) for m in t.members])
     if isinstance(t, ir.BoolType):
         return "(False, True)"
     raise TypeError(f"not a finite domain: {t}")
+
+
+def in_type_text(text: str, t: ir.IntType) -> str:
+    """The Python condition that the integer `text` (a name) is a value of `t`: in lo..hi, or in a run of a set."""
+    if t.runs is None:
+        return f"{t.lo} <= {text} <= {t.hi}"
+    return "(" + " or ".join(f"{text} == {value_literal(lo, t)}" if lo == hi else
+                             f"{value_literal(lo, t)} <= {text} <= {value_literal(hi, t)}" for lo, hi in t.runs) + ")"
 
 
 def is_simple(text: str) -> bool:
@@ -189,12 +204,12 @@ def free_locals(e: ir.Expr) -> set[int]:
 class ExprCompiler:
     """Renders IR expressions as Python text. `var_names` maps state variables to the Python locals holding their
     pre-state values; `function_names` maps spec functions to module-level names; `enum_positions` gives, for an enum
-    type, the module-level dict from member to position (for maps over enum domains); `local_names` maps each
-    binder uid to its Python name (see `local_names`)."""
+    type (by its members) or a set of integers (by its runs), the module-level dict from element to position (for
+    maps over such domains); `local_names` maps each binder uid to its Python name (see `local_names`)."""
 
     var_names: dict[str, str]
     function_names: dict[str, str]
-    enum_positions: dict[tuple[str, ...], str]
+    enum_positions: dict[tuple, str]
     local_names: dict[int, str]
 
     def local(self, uid: int) -> str:
@@ -222,11 +237,14 @@ class ExprCompiler:
         return spec.python.format(*args, **extra)
 
     def position(self, index: ir.Expr, domain: ir.Type) -> str:
-        """The tuple position of map key `index` (a map over lo..hi is indexed with [i - lo])."""
+        """The tuple position of map key `index` (a map over lo..hi is indexed with [i - lo], one over a set of
+        integers through its position table)."""
         if isinstance(domain, ir.IntType):
             if isinstance(index, ir.Lit):
-                return str(int(index.value) - domain.lo)  # type: ignore[call-overload]
+                return str(ir.domain_position(domain, index.value))
             text = self.expr(index)
+            if domain.runs is not None:
+                return f"{self.enum_positions[domain.runs]}[{text}]"
             return text if domain.lo == 0 else f"{text} - {domain.lo}" if domain.lo > 0 else f"{text} + {-domain.lo}"
         if isinstance(domain, ir.EnumType):
             if isinstance(index, ir.Lit):

@@ -133,13 +133,14 @@ def _reads_target(e: ir.Expr, var: str, path: tuple[ir.PathStep, ...]) -> bool:
 
 def _unchanged_write(system: System, w: Write, t: Type, ev: Evaluator, before: Mapping[str, object]) -> str:
     """The line of a write that left its part as it was: `irr[1] |= {0xbc} (already set)` when it ors into the part
-    it reads (an IPI merging into a set IRR bit), else `irr[0] = {} (written, unchanged)`."""
+    (an IPI merging into a set IRR bit: one operand reads the part, or has its value here, as
+    `(if dst == src then sender_irr else irr[dst]) | bit(v)` does), else `irr[0] = {} (written, unchanged)`."""
     where = location(w.var, t, w.path)
     value, part_type = part(before[w.var], t, w.path)
     e = w.stmt.value
     if isinstance(e, ir.Op) and e.op in ("bvor", "bor") and isinstance(part_type, (BitsType, IntType)):
         for mine, other in ((e.args[0], e.args[1]), (e.args[1], e.args[0])):
-            if _reads_target(mine, w.stmt.var, w.stmt.path):
+            if _reads_target(mine, w.stmt.var, w.stmt.path) or ev.value(mine, before, w.env) == value:
                 added = ev.value(other, before, w.env)
                 return f"{where} |= {format_value(added, part_type)} (already set)"
     return f"{where} = {format_value(value, part_type)} (written, unchanged)"
@@ -266,7 +267,7 @@ def format_witness(system: System, prop: str | None, witness: Mapping[str, objec
         target = _range_target(system, action, var)
         step = format_params(params, system, action) if isinstance(params, Mapping) and action in \
             {a.name for a in system.actions} else action
-        outside = f" (outside {target.lo}..{target.hi})" if isinstance(target, IntType) else ""
+        outside = f" (outside {target.values_text()})" if isinstance(target, IntType) else ""
         return f"{step}, which would set {var} to {format_value(witness.get('value'), target)}{outside}"
     found = _property(system, prop)
     domains: dict[str, Type] = {b.name: b.domain for b in _binders(found)[0]} if found is not None else {}

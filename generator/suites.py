@@ -47,6 +47,8 @@ class GenReport:
     counts: dict[str, int] = field(default_factory=dict)  # tests per generated file
     # coverage targets per kind (generator/coverage.py): {"decision": {"targets": n, "met": n, "dead": n, ...}}
     targets: dict[str, dict[str, int]] = field(default_factory=dict)
+    # tests whose run an implementation with the atomic steps given cannot execute (no run it can execute met them)
+    unrealizable: int = 0
     seconds: float = 0.0  # time spent (not written into any file)
 
     def count_target(self, kind: str, outcome: str = "targets") -> None:
@@ -59,6 +61,8 @@ class GenResult:
     files: dict[str, str]  # relative file name -> text, in the order to write them
     report: GenReport
     traces: dict[str, Trace] = field(default_factory=dict)  # "file::test" -> the trace the test replays
+    # "file::test" -> the steps the test checks are refused at the end of its trace (action, params)
+    refusals: dict[str, tuple[tuple[str, dict[str, object]], ...]] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------------- trace text
@@ -71,6 +75,7 @@ class _Test:
     steps: list[str]  # the lines of the `steps = [...]` literal, indented for a function body
     checks: list[str] = field(default_factory=list)  # lines after the replay
     trace: Trace | None = None  # what the steps are the text of
+    refusals: tuple[tuple[str, dict[str, object]], ...] = ()  # the steps `checks` asks the implementation to refuse
 
 
 class _Writer:
@@ -135,6 +140,15 @@ class _Writer:
                 return lines[span.line - 1].strip()
         return ""
 
+    def source_text(self, span) -> str:
+        """The exact source text of a span on one line (else the line it starts on, stripped)."""
+        source = self.sources.get(span.file, "")
+        if span.line > 0 and span.end_line == span.line and span.end_column > span.column and source:
+            lines = source.split("\n")
+            if span.line <= len(lines):
+                return lines[span.line - 1][span.column - 1:span.end_column - 1].strip()
+        return self.source_line(span)
+
     def branch_text(self, action: ir.Action, branch: ir.If, taken: bool) -> str:
         span = branch.span
         where = f"line {span.line}" if span.line > 0 else "no line"
@@ -193,14 +207,17 @@ def model_module_name(module: str) -> str:
 
 def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_depth: int = 20,
                  timeout: float | None = None, include: tuple[Path, ...] = (),
-                 property_examples: int = PROPERTY_EXAMPLES, property_steps: int = PROPERTY_STEPS) -> GenResult:
+                 property_examples: int = PROPERTY_EXAMPLES, property_steps: int = PROPERTY_STEPS,
+                 atomic: tuple[tuple[str, ...], ...] = ()) -> GenResult:
     """The files of the suites of `spec_path` ({name relative to the output directory: text}, in order) and a report.
 
     The generated tests import the model by module name from their own directory, so the files do not depend on
     where they are written; `timeout` bounds each solver question in seconds; `include` holds the folders imports
     are looked for in (as for parse and check); the property test makes `property_examples` random runs of up to
-    `property_steps` steps. Deterministic: the same spec, defines
-    and command give the same bytes."""
+    `property_steps` steps. `atomic`: the atomic steps of the implementation the suites are for (action sequences,
+    as an adapter declares them: runtime/conformance.py); every search then asks first for a run such an
+    implementation can execute, and only where none exists within the depth for any run (the test says so, and is
+    not realizable on that implementation). Deterministic: the same spec, defines and command give the same bytes."""
     start = time.monotonic()
     front = load(spec_path, defines, include)
     system = front.system
@@ -213,9 +230,26 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     model_name = model_module_name(module)
     report = GenReport(module, max_depth)
     env = environment()
-    common = dict(head, model_module=model_name, spec_module=str_literal(module), max_depth=max_depth)
+    common = dict(head, model_module=model_name, spec_module=str_literal(module), max_depth=max_depth, refusals=False)
 
     files: dict[str, str] = {f"{model_name}.py": generate_model(system, spec_label, digest, command)}
+    chains = _chains(system, atomic)
+    chain_text = ", ".join("+".join(seq) for seq in atomic)
+
+    def prefer(search, reached: str):
+        """`search(atomic=...)`, first for runs the implementation's atomic steps allow; a miss searched again
+        without them. Returns (result, whether the run found is one such an implementation cannot execute)."""
+        result = search(atomic=chains or None)
+        if chains and result.status != reached:
+            other = search(atomic=None)
+            if other.status == reached:
+                report.unrealizable += 1
+                return other, True
+        return result, False
+
+    def unrealizable_note(flag: bool) -> str:
+        return (f"\n\nNo run within depth {max_depth} that an implementation with the atomic steps {chain_text} can "
+                "execute meets it: on such an implementation this test is not realizable." if flag else "")
 
     # a) counterexamples
     cex = _Writer(system, front.sources)
@@ -226,11 +260,12 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     if has_range_obligations(system):
         goals.append(("range", None))
     for name, prop in goals:
-        result = bmc.check(system, [name], max_depth=max_depth, timeout=timeout, ranges=name == "range")
+        result, apart = prefer(lambda atomic: bmc.check(system, [name], max_depth=max_depth, timeout=timeout,
+                                                        ranges=name == "range", atomic=atomic), "violated")
         if result.status == "violated":
             assert result.trace is not None
             report.violated.append(name)
-            tests.append(_counterexample_test(cex, name, prop, result))
+            tests.append(_counterexample_test(cex, name, prop, result, unrealizable_note(apart)))
             notes.append(f"{name}: violated, shortest counterexample {len(result.trace) - 1} steps "
                          f"({tests[-1].name})")
         elif result.status == "holds":
@@ -250,13 +285,14 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     cov = _Writer(system, front.sources)
     tests, dead, unknown = [], [], []
     for action in system.actions:
-        result = bmc.reach_step(system, action.name, max_depth=max_depth, timeout=timeout)
+        result, apart = prefer(lambda atomic, a=action.name: bmc.reach_step(system, a, max_depth=max_depth,
+                                                                         timeout=timeout, atomic=atomic), "reached")
         branches = _ifs(action.body)
         if result.status == "reached":
             assert result.trace is not None
             tests.append(_reach_test(cov, f"test_{action.name}_is_taken", f"The shortest run whose last step is "
-                                     f"{action.name}." + (f"\n\n{action.name}: {action.doc}" if action.doc else ""),
-                                     result.trace, []))
+                                     f"{action.name}." + (f"\n\n{action.name}: {action.doc}" if action.doc else "")
+                                     + unrealizable_note(apart), result.trace, []))
         elif result.status == "unreached":
             dead.append(f"action {action.name}: not reached within depth {max_depth}")
             dead += [cov.branch_text(action, b, t) + f": not reached within depth {max_depth} (its action is not)"
@@ -271,12 +307,14 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
                 continue
             for taken in (True, False):
                 what = cov.branch_text(action, b, taken)
-                r = bmc.reach_branch(system, action.name, b.branch_id, taken, max_depth=max_depth, timeout=timeout)
+                r, apart = prefer(lambda atomic, a=action.name, b=b.branch_id, taken=taken: bmc.reach_branch(
+                    system, a, b, taken, max_depth=max_depth, timeout=timeout, atomic=atomic), "reached")
                 if r.status == "reached":
                     assert r.trace is not None
                     side = "then" if taken else "else"
                     tests.append(_reach_test(cov, f"test_{action.name}_if{b.branch_id}_{side}",
-                                             f"The shortest run whose last step takes {what}.", r.trace, []))
+                                             f"The shortest run whose last step takes {what}." + unrealizable_note(apart),
+                                             r.trace, []))
                 elif r.status == "unreached":
                     dead.append(f"{what}: not reached within depth {max_depth}")
                 else:
@@ -286,16 +324,19 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     certificate = _certificate(system, timeout)
     missed: list[str] = []
     searched: list[coverage.Target] = []
-    for target in coverage.targets(system, cov.source_line):
+    uses_refuse = False
+    for target in coverage.targets(system, cov.source_line, cov.source_text):
         if target.kind in ("action", "branch"):
             continue  # asked above, one test each
         report.count_target(target.kind)
-        if _met_by(system, target, [(x.name, x.trace) for x in cex_tests + tests if x.trace is not None]):
+        refusal = target.kind == "refusal"
+        if not refusal and _met_by(system, target, [(x.name, x.trace) for x in cex_tests + tests
+                                                    if x.trace is not None]):
             report.count_target(target.kind, "met")
         elif certificate is not None and target.previous_condition is None and never_taken(
-                system, certificate, target.action, target.condition, previous=target.previous):
+                system, certificate, target.action, target.condition, previous=target.previous, guard=not refusal):
             missed.append(f"{target.description}: dead, proved (no state the spec's inductive invariant allows "
-                          "enables it)")
+                          + ("has it)" if refusal else "enables it)"))
             report.count_target(target.kind, "dead, proved")
         else:
             searched.append(target)
@@ -304,14 +345,38 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     def also_met(trace: Trace, open_goals: set[int]) -> set[int]:
         return {i for i in open_goals if _met_by(system, searched[i], [("", trace)]) is not None}
 
-    runs, never, why = bmc.reach_all(system, [bmc.StepGoal(x.action, x.condition, x.previous, x.previous_condition)
-                                              for x in searched], max_depth=max_depth, timeout=timeout,
-                                     also_met=also_met)
-    for trace, met in runs:
+    step_goals = [bmc.StepGoal(x.action, x.condition, x.previous, x.previous_condition, refusal=x.kind == "refusal")
+                  for x in searched]
+    runs, never, why = bmc.reach_all(system, step_goals, max_depth=max_depth, timeout=timeout, also_met=also_met,
+                                     atomic=chains or None)
+    runs = [(trace, met, refused, False) for trace, met, refused in runs]
+    if chains and never and not why:
+        # the targets no run the implementation can execute meets: searched again among every run of the spec
+        rest = sorted(never)
+        more, left, why = bmc.reach_all(system, [step_goals[i] for i in rest], max_depth=max_depth,
+                                        timeout=timeout, also_met=lambda tr, goals: {
+                                            rest.index(i) for i in also_met(tr, {rest[j] for j in goals})})
+        runs += [(trace, tuple(rest[j] for j in met), {rest[j]: ps for j, ps in refused.items()}, True)
+                 for trace, met, refused in more]
+        report.unrealizable += len(more)
+        never = {rest[j] for j in left}
+    for trace, met, refused, apart in runs:
         first = searched[met[0]]
         listed = "\n".join(f"- {searched[i].kind}: {searched[i].description}" for i in met)
+        checks, refused_steps = [], []
+        for i, params in refused.items():
+            if (searched[i].action, params) in refused_steps:
+                continue
+            refused_steps.append((searched[i].action, params))
+            call = "{" + ", ".join(f"{str_literal(k)}: {plain_literal(v)}" for k, v in params.items()) + "}"
+            checks.append(f"refuse(model, last, {str_literal(searched[i].action)}, {call}, implementation, "
+                          f"{len(trace) - 1})")
+        ending = ("; at its end the implementation must refuse each step the spec does not enable there"
+                  if checks else "")
         tests.append(_reach_test(cov, first.name, f"Coverage targets met by this run ({len(trace) - 1} steps, the "
-                                 f"shortest for each):\n{listed}", trace, []))
+                                 f"shortest for each{ending}):\n{listed}" + unrealizable_note(apart), trace, checks))
+        tests[-1].refusals = tuple(refused_steps)
+        uses_refuse = uses_refuse or bool(checks)
         for i in met:
             report.count_target(searched[i].kind, "met")
     for i in sorted(never):
@@ -327,7 +392,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     report.unknown += unknown
     files[f"test_{module}_coverage.py"] = env.get_template("test_coverage.py.j2").render(
         common, tests=tests, dead=[comment_text(d) for d in dead], unknown=[comment_text(u) for u in unknown],
-        missed=[comment_text(m) for m in missed],
+        missed=[comment_text(m) for m in missed], refusals=uses_refuse,
         targets=[comment_text(f"{kind}: {row['targets']} targets, {row['met']} met, {row['dead, proved']} dead "
                               f"(proved), {row['dead']} not reached within depth {max_depth}, {row['unknown']} unknown")
                  for kind, row in report.targets.items()],
@@ -336,17 +401,20 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
                         "the shortest run found by Z3 that takes it, replayed and asserted state by state.", ""))
     report.counts[f"test_{module}_coverage.py"] = len(tests)
     traces.update({f"test_{module}_coverage.py::{x.name}": x.trace for x in tests if x.trace is not None})
+    refusals = {f"test_{module}_coverage.py::{x.name}": x.refusals for x in tests if x.refusals}
 
     # c) cover witnesses
     wit = _Writer(system, front.sources)
     tests, dead, unknown = [], [], []
     for cover in system.covers:
-        r = bmc.reach(system, cover.name, max_depth=max_depth, timeout=timeout)
+        r, apart = prefer(lambda atomic, c=cover.name: bmc.reach(system, c, max_depth=max_depth, timeout=timeout,
+                                                                atomic=atomic), "reached")
         if r.status == "reached":
             assert r.trace is not None
             tests.append(_reach_test(wit, f"test_{cover.name}_is_reached",
                                      f"Cover goal {cover.name}" + (f": {cover.doc}" if cover.doc else ".")
-                                     + f"\n\nThe shortest run that reaches it ({len(r.trace) - 1} steps).", r.trace,
+                                     + f"\n\nThe shortest run that reaches it ({len(r.trace) - 1} steps)."
+                                     + unrealizable_note(apart), r.trace,
                                      [f"assert {str_literal(cover.name)} in model.check_covers(last), (",
                                       f"    {str_literal(f'cover goal {cover.name} does not hold at the end')})"]))
         elif r.status == "unreached":
@@ -379,7 +447,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
 
     files["conftest.py"] = env.get_template("conftest.py.j2").render()
     report.seconds = time.monotonic() - start
-    return GenResult(files, report, traces)
+    return GenResult(files, report, traces, refusals)
 
 
 def _met_by(system: ir.System, target: coverage.Target, traces: list[tuple[str, Trace]]) -> str | None:
@@ -420,7 +488,33 @@ def _reach_test(writer: _Writer, base: str, doc: str, trace: Trace, checks: list
     return _Test(writer.test_name(base), doc_literal(doc, "    "), writer.steps(trace), checks, trace)
 
 
-def _counterexample_test(writer: _Writer, name: str, prop: ir.Property | None, result: bmc.CheckResult) -> _Test:
+class AtomicStepError(ValueError):
+    """An atomic step that does not fit the spec (unknown action, a follower with a parameter the first lacks)."""
+
+
+def _chains(system: ir.System, atomic: tuple[tuple[str, ...], ...]) -> dict[str, tuple[str, ...]]:
+    """Atomic steps as {first action: followers}, checked against the spec as runtime.conformance.atomic_chains
+    checks them against the model (an AtomicStepError names what is wrong)."""
+    names = [a.name for a in system.actions]
+    chains: dict[str, tuple[str, ...]] = {}
+    for seq in atomic:
+        if len(seq) < 2 or any(a not in names for a in seq):
+            raise AtomicStepError(f"atomic step {'+'.join(seq)}: wants two or more actions of the spec "
+                                  f"({', '.join(names)})")
+        first = {p.name for p in system.action(seq[0]).params}
+        for a in seq[1:]:
+            missing = [p.name for p in system.action(a).params if p.name not in first]
+            if missing:
+                raise AtomicStepError(f"atomic step {'+'.join(seq)}: {a} has parameters {missing} that {seq[0]} "
+                                      "does not")
+        if seq[0] in chains:
+            raise AtomicStepError(f"two atomic steps start with {seq[0]}")
+        chains[seq[0]] = tuple(seq[1:])
+    return chains
+
+
+def _counterexample_test(writer: _Writer, name: str, prop: ir.Property | None, result: bmc.CheckResult,
+                         note: str = "") -> _Test:
     trace = result.trace
     assert trace is not None
     n = len(trace) - 1
@@ -429,7 +523,7 @@ def _counterexample_test(writer: _Writer, name: str, prop: ir.Property | None, r
         w = result.witness
         action, params = str(w["action"]), dict(w["params"])  # type: ignore[call-overload]
         doc = (f"A range violation: after these {n} steps, {action} would assign {w['value']} to {w['var']}, "
-               f"outside its declared range.")
+               f"outside its declared range." + note)
         call = "{" + ", ".join(f"{str_literal(k)}: {plain_literal(v)}" for k, v in params.items()) + "}"
         checks = ["with pytest.raises(RangeViolation):",
                   f"    model.step(last, {str_literal(action)}, {call})"]
@@ -438,7 +532,8 @@ def _counterexample_test(writer: _Writer, name: str, prop: ir.Property | None, r
     shown = ", ".join(f"{k} = {v}" for k, v in result.witness.items())
     doc = (f"Invariant {name}" + (f": {prop.doc}" if prop.doc else ".")
            + f"\n\nZ3's shortest counterexample: {n} steps; it fails at the last state"
-           + (f" with {shown}\n(Z3's witness: the model may show the violation with other values)." if shown else "."))
+           + (f" with {shown}\n(Z3's witness: the model may show the violation with other values)." if shown else ".")
+           + note)
     read = ir.vars_read(prop.expr)
     names = "(" + "".join(str_literal(r) + ", " for r in read).rstrip(" ") + ")"
     checks = [f"_model_shows_violation(last, {str_literal(name)})",
@@ -448,4 +543,4 @@ def _counterexample_test(writer: _Writer, name: str, prop: ir.Property | None, r
                  trace)
 
 
-__all__ = ["GenReport", "GenResult", "generate_all", "model_module_name"]
+__all__ = ["AtomicStepError", "GenReport", "GenResult", "generate_all", "model_module_name"]

@@ -3,24 +3,18 @@ their parameter domains, properties."""
 
 from __future__ import annotations
 
-from .ir import BoolType, EnumType, IntType, System, Type, domain_size, state_bits
+from .ir import BoolType, EnumType, IntType, System, Type, constant_text, domain_size, state_bits
 
 
 def _domain(t: Type) -> str:
     if isinstance(t, IntType):
-        inner = f"{t.lo}..{t.hi}"
+        inner = t.values_text()
         return f"{t.name} = {inner}" if t.name else inner
     if isinstance(t, EnumType):
         return f"{t.name} {{{', '.join(t.members)}}}"
     if isinstance(t, BoolType):
         return "bool"
     return str(t)
-
-
-def _constant(value: object) -> str:
-    if isinstance(value, tuple):
-        return f"{value[0]}..{value[1]}"
-    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def summary(system: System) -> str:
@@ -30,7 +24,7 @@ def summary(system: System) -> str:
     if system.constants:
         lines.append("constants:")
         for c in system.constants:
-            lines.append(f"  {c.name} = {_constant(c.value)}{'  (set by -D)' if c.overridden else ''}")
+            lines.append(f"  {c.name} = {constant_text(c.value)}{'  (set by -D)' if c.overridden else ''}")
     total = sum(state_bits(v.type) for v in system.vars)
     lines.append(f"variables: {len(system.vars)}, {total} state bits")
     width = max((len(v.name) for v in system.vars), default=0)

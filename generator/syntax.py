@@ -230,13 +230,33 @@ class ImportDecl:
 
 
 @dataclass(frozen=True)
+class ConstItem:
+    """One item of a constant's value: a value `lo` alone, or the range `lo..hi`."""
+
+    lo: SExpr
+    hi: Optional[SExpr]
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True)
 class ConstDecl:
+    """`const NAME [: type] = items`. One item without `..` makes a constant of one value; a range `lo..hi` or several
+    comma-separated items make a set constant (a type whose values are the union of the items)."""
+
     name: str
     type: Optional[SType]
-    value: SExpr
-    range_hi: Optional[SExpr]  # set for a range constant `lo..hi`
+    items: tuple[ConstItem, ...]
     span: Span = NO_SPAN
     doc: str = ""
+
+    @property
+    def is_set(self) -> bool:
+        return is_set(self.items)
+
+
+def is_set(items: tuple[ConstItem, ...]) -> bool:
+    """Whether a constant's items (declared or given by -D) make a set rather than one value."""
+    return len(items) > 1 or items[0].hi is not None
 
 
 @dataclass(frozen=True)

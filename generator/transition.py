@@ -40,9 +40,11 @@ def substitute(e: ir.Expr, uid: int, value: ir.Expr) -> ir.Expr:
 
 
 def and_(a: ir.Expr, b: ir.Expr) -> ir.Expr:
-    """`a and b`, with a literal true left side dropped (path conditions start from true)."""
+    """`a and b`, with a literal true side dropped (path conditions start from true)."""
     if isinstance(a, ir.Lit) and a.value is True:
         return b
+    if isinstance(b, ir.Lit) and b.value is True:
+        return a
     return ir.Op("and", (a, b), BOOL)
 
 
@@ -75,10 +77,23 @@ class RangeObligation:
 
 
 @dataclass(frozen=True)
+class Effect:
+    """One assignment of an action: under `when` (its path condition), the part `before` of the pre-state (the
+    variable at the assignment's path) gets `after` (lets substituted)."""
+
+    var: str
+    when: ir.Expr
+    before: ir.Expr
+    after: ir.Expr
+    span: object
+
+
+@dataclass(frozen=True)
 class Relation:
     next_values: tuple[tuple[str, ir.Expr], ...]  # (var, next value) for each modified variable, declaration order
     range_obligations: tuple[RangeObligation, ...]
     branch_paths: tuple[tuple[int, ir.Expr, ir.Expr], ...]  # (branch_id, then-path condition, else-path condition)
+    effects: tuple[Effect, ...] = ()  # every assignment, in source order
 
 
 def relation(system: ir.System, action: ir.Action) -> Relation:
@@ -86,6 +101,7 @@ def relation(system: ir.System, action: ir.Action) -> Relation:
     current: dict[str, ir.Expr] = {}
     obligations: list[RangeObligation] = []
     branches: list[tuple[int, ir.Expr, ir.Expr]] = []
+    effects: list[Effect] = []
 
     def run(stmts: tuple[ir.Stmt, ...], cond: ir.Expr, lets: list[tuple[int, ir.Expr]],
             state: dict[str, ir.Expr], system_vars: dict[str, ir.Type]) -> dict[str, ir.Expr]:
@@ -105,6 +121,8 @@ def relation(system: ir.System, action: ir.Action) -> Relation:
                 path = tuple(ir.IndexStep(close(p.index)) if isinstance(p, ir.IndexStep) else p for p in st.path)
                 value = close(st.value)
                 state[st.var] = _update(base, path, value)
+                effects.append(Effect(st.var, cond, _part(ir.Var(st.var, system_vars[st.var]), path), value,
+                                      st.span))
                 if st.range_checked:
                     assert isinstance(st.target_type, ir.IntType)
                     obligations.append(RangeObligation(st.var, cond, value, st.target_type, st.span))
@@ -123,4 +141,17 @@ def relation(system: ir.System, action: ir.Action) -> Relation:
     var_types = {v.name: v.type for v in system.vars}
     final = run(action.body, ir.Lit(True, BOOL), [], current, var_types)
     ordered = tuple((v, final[v]) for v in action.modifies)
-    return Relation(ordered, tuple(obligations), tuple(sorted(branches, key=lambda b: b[0])))
+    return Relation(ordered, tuple(obligations), tuple(sorted(branches, key=lambda b: b[0])), tuple(effects))
+
+
+def _part(base: ir.Expr, path: tuple[ir.PathStep, ...]) -> ir.Expr:
+    """The part of `base` an assignment's path selects (a field, a map entry, a bit)."""
+    for step in path:
+        if isinstance(step, ir.FieldStep):
+            assert isinstance(base.type, ir.RecordType)
+            base = ir.Field(base, step.name, base.type.field_type(step.name))
+        elif isinstance(base.type, ir.MapType):
+            base = ir.Index(base, step.index, base.type.codomain)
+        else:
+            base = ir.Index(base, step.index, BOOL)
+    return base

@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -95,7 +96,8 @@ def implementation(request: pytest.FixtureRequest) -> Any:
 
 def _build(factory: Callable[..., Any], constants: dict[str, Any]) -> Any:
     """`factory(constants=...)` when it takes that keyword (the spec's constants as the suite was generated: NCPU,
-    VECTORS as (lo, hi), ...), so that one adapter serves every size; else `factory()`."""
+    VECTORS as (lo, hi), a set of several runs as the tuple of its runs ((lo, hi), ...)), so that one adapter serves
+    every size; else `factory()`."""
     try:
         params = inspect.signature(factory).parameters.values()
     except (TypeError, ValueError):  # a builtin or an object without a signature: called plainly
@@ -103,3 +105,39 @@ def _build(factory: Callable[..., Any], constants: dict[str, Any]) -> Any:
     if any(p.name == "constants" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
         return factory(constants=dict(constants))
     return factory()
+
+
+# --------------------------------------------------------------------------------------- not realizable here
+
+_NOT_REALIZABLE = pytest.StashKey[list[tuple[str, str]]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """A test that raised runtime.conformance.NotRealizable (the implementation cannot execute a step as the spec
+    splits it, or cannot be asked to refuse one) is reported as skipped with the reason and counted for the
+    summary: it is not a pass, and not a failure of the implementation."""
+    report = yield
+    from runtime.conformance import NotRealizable
+
+    if call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(NotRealizable):
+        reason = f"not realizable on this implementation: {call.excinfo.value}"
+        path, line, _ = item.reportinfo()
+        report.outcome = "skipped"
+        report.longrepr = (str(path), (line or 0) + 1, reason)
+        item.config.stash.setdefault(_NOT_REALIZABLE, []).append((item.nodeid, str(call.excinfo.value)))
+    return report
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    found = config.stash.get(_NOT_REALIZABLE, [])
+    if not found:
+        return
+    terminalreporter.section("irqspec: tests not realizable on the selected implementation")
+    reasons: dict[str, int] = {}
+    for _, why in found:
+        key = re.sub(r"^step \d+: ", "", why)
+        reasons[key] = reasons.get(key, 0) + 1
+    terminalreporter.write_line(f"{len(found)} tests skipped as not realizable (not passed):")
+    for why, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+        terminalreporter.write_line(f"  {n} x {why}")

@@ -18,7 +18,7 @@ from spec_paths import ROOT, SPEC
 from generator.cli import main
 
 SCHEMA = json.loads((ROOT / "docs" / "irqspec-result.schema.json").read_text())
-SMALL = ["-D", "VECTORS=32..33"]
+SMALL = ["-D", "VECTORS=32..33", "-D", "TPR_WRITES=32..33"]
 IRQSPEC = [sys.executable, "-m", "generator.cli"]
 
 NOTHING_HAPPENS = """module stuck
@@ -221,7 +221,7 @@ def test_every_command_prints_json_of_the_schema(tmp_path, capsys):
     assert check["depth"] == 7 and len(check["trace"]) == 8 and check["itf"]
     _json(capsys, ["prove", virq, *SMALL, "--json"], 1)
     _json(capsys, ["prove", str(SPEC / "svm_evtinj.irq"), *SMALL, "--engine", "induction", "--json"], 0)
-    explore = _json(capsys, ["explore", virq, "-D", "VECTORS=32..32", "--json", "--itf", str(tmp_path / "e.json")], 1)
+    explore = _json(capsys, ["explore", virq, "-D", "VECTORS=32..32", "-D", "TPR_WRITES=32..32", "--json", "--itf", str(tmp_path / "e.json")], 1)
     assert len(explore["trace"]) == 8 and (tmp_path / "e.json").exists()
     replay = _json(capsys, ["replay", virq, *SMALL, str(tmp_path / "t.json"), "--json"], 0)
     assert replay["steps"] == 7 and replay["violated"][0]["invariant"] == "no_lost_ipi"
@@ -241,9 +241,9 @@ def test_large_values_have_one_encoding_per_type(capsys):
 
 def test_explore_itf_replays(tmp_path, capsys):
     path = tmp_path / "explore.itf.json"
-    assert main(["explore", str(SPEC / "svm_virq.irq"), "-D", "VECTORS=32..32", "--itf", str(path)]) == 1
+    assert main(["explore", str(SPEC / "svm_virq.irq"), "-D", "VECTORS=32..32", "-D", "TPR_WRITES=32..32", "--itf", str(path)]) == 1
     capsys.readouterr()
-    assert main(["replay", str(SPEC / "svm_virq.irq"), "-D", "VECTORS=32..32", str(path)]) == 0
+    assert main(["replay", str(SPEC / "svm_virq.irq"), "-D", "VECTORS=32..32", "-D", "TPR_WRITES=32..32", str(path)]) == 0
     assert "all 7 steps replay" in capsys.readouterr().out
 
 
@@ -259,7 +259,7 @@ def test_no_command_prints_a_traceback_on_a_missing_spec():
 
 @pytest.mark.parametrize("argv, words", [
     (["prove", str(SPEC / "svm_evtinj.irq"), "-D", "NCPU=3", "--crosscheck", "0"], "prove: engine auto"),
-    (["explore", str(SPEC / "svm_evtinj.irq"), "-D", "VECTORS=32..33", "--max-states", "40000"], "states/s"),
+    (["explore", str(SPEC / "svm_evtinj.irq"), "-D", "VECTORS=32..33", "-D", "TPR_WRITES=32..33", "--max-states", "40000"], "states/s"),
     (["gen", str(SPEC / "svm_virq.irq"), "-o", "OUT", "--max-depth", "8"], "gen: asking Z3"),
 ])
 def test_long_commands_print_progress_lines_when_stderr_is_not_a_terminal(argv, words, tmp_path):

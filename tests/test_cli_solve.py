@@ -7,7 +7,7 @@ import json
 from spec_paths import SPEC
 from generator.cli import main
 
-SMALL = ["-D", "VECTORS=32..33"]
+SMALL = ["-D", "VECTORS=32..33", "-D", "TPR_WRITES=32..33"]
 
 
 def test_check_prints_step_table_with_vector_sets_and_exits_1(capsys):

@@ -20,7 +20,7 @@ from runtime.values import RangeViolation
 
 from spec_paths import SEED_SPECS, SPEC
 
-SMALL = {"VECTORS": "32..33"}
+SMALL = {"VECTORS": "32..33", "TPR_WRITES": "32..33"}
 
 HOSTILE = '''--- Names that are Python keywords, builtins, dunders; a doc with \'\'\' and """ and a \\ backslash, a "quote", and \u00e9.
 module hostile

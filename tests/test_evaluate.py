@@ -76,7 +76,7 @@ def _agree_on_states(system, model, states) -> None:
 
 @pytest.mark.parametrize("spec", SEED_SPECS)
 def test_evaluator_agrees_with_the_generated_model_on_random_states_of_the_shipped_specs(spec):
-    system = load_system(SPEC / spec, {"VECTORS": "32..33"})
+    system = load_system(SPEC / spec, {"VECTORS": "32..33", "TPR_WRITES": "32..33"})
     model = load_model(system)
     _agree_on_states(system, model, _states(model, 300, seed=11))
 

@@ -20,7 +20,7 @@ from generator.smt.bmc import check
 from runtime.conformance import lockstep, replay
 from runtime.model import walk
 
-SMALL = {"VECTORS": "32..33"}
+SMALL = {"VECTORS": "32..33", "TPR_WRITES": "32..33"}
 Run = list[tuple[str, dict[str, object]]]
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from generator.frontend import load_system
 from generator.loadmodel import load_model
 from runtime.conformance import replay
 
-SMALL = {"VECTORS": "32..32"}
+SMALL = {"VECTORS": "32..32", "TPR_WRITES": "32..32"}
 
 COUNTER = """module counter
 const N = 3
@@ -127,7 +127,7 @@ def test_keyboard_interrupt_carries_states_reached():
 
 
 def test_cli_explore_violation_exits_1(capsys):
-    assert main(["explore", str(SPEC / "svm_virq.irq"), "-D", "VECTORS=32..32"]) == 1
+    assert main(["explore", str(SPEC / "svm_virq.irq"), "-D", "VECTORS=32..32", "-D", "TPR_WRITES=32..32"]) == 1
     out = capsys.readouterr().out
     assert "VIOLATED: no_lost_ipi" in out and "after 7 steps" in out and "step 7" in out
 
@@ -160,8 +160,8 @@ def test_cli_explore_ctrl_c_exits_130_with_states(tmp_path, capsys, monkeypatch)
 
 
 def test_models_of_two_sizes_do_not_shadow_each_other():
-    one = load_model(load_system(SPEC / "svm_virq.irq", {"VECTORS": "32..32"}))
-    two = load_model(load_system(SPEC / "svm_virq.irq", {"VECTORS": "32..33"}))
+    one = load_model(load_system(SPEC / "svm_virq.irq", {"VECTORS": "32..32", "TPR_WRITES": "32..32"}))
+    two = load_model(load_system(SPEC / "svm_virq.irq", {"VECTORS": "32..33", "TPR_WRITES": "32..33"}))
     assert one is not two
     assert len(list(one.enabled_actions(one.initial_state()))) == len(list(two.enabled_actions(two.initial_state())))
     assert one.__name__ != two.__name__

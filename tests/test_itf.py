@@ -91,7 +91,7 @@ def test_reading_rejects_values_that_do_not_fit_their_type() -> None:
 
 @pytest.fixture(scope="module")
 def virq_small():
-    return load_system(SPEC / "svm_virq.irq", {"VECTORS": "32..33"})
+    return load_system(SPEC / "svm_virq.irq", {"VECTORS": "32..33", "TPR_WRITES": "32..33"})
 
 
 def test_bmc_trace_written_as_itf_replays_against_the_transition_relation(virq_small, tmp_path: Path) -> None:

@@ -29,7 +29,7 @@ def big_or(terms: int) -> str:
 
 
 CASES = {
-    "range_constant_as_typed_value": "module m\nconst V = 1..3\nconst W: int = V\n",
+    "range_constant_outside_its_type": "module m\nconst V = 1..3\nconst W: 2..3 = V\n",
     "constant_past_4096_bits": "module m\nconst A = 1 << 4095\nconst B = A << 4096\n",
     "chain_of_250_defs": def_chain(250),
     "or_of_100000_terms": big_or(100_000),
@@ -64,11 +64,11 @@ def test_a_define_of_1300_digits_is_a_literal_too_large() -> None:
     assert d.message == "integer literal too large (1300 characters; at most 4096 bits)"
 
 
-def test_a_range_constant_as_the_value_of_a_typed_constant_is_an_error() -> None:
-    d = one_error(CASES["range_constant_as_typed_value"])
-    assert at(d) == (3, 16)
-    assert d.message == "constant 'W' is declared int but its value is the range 1..3"
-    assert d.hint == "a range constant takes no type: const W = 1..3"
+def test_a_range_constant_as_the_value_of_a_typed_constant_must_lie_inside_the_type() -> None:
+    # a type on a set constant bounds its members, as it bounds the value of any other constant
+    d = one_error(CASES["range_constant_outside_its_type"])
+    assert at(d) == (3, 17)
+    assert d.message == "member 1 of constant 'W' is out of its type 2..3"
 
 
 def test_a_constant_past_4096_bits_is_an_error_where_it_is_made() -> None:

@@ -80,8 +80,13 @@ def found(front):
 
 
 @pytest.fixture(scope="module")
-def suite(toy):
-    return generate_all(toy, {}, "irqspec gen toy.irq", max_depth=6).traces
+def generated(toy):
+    return generate_all(toy, {}, "irqspec gen toy.irq", max_depth=6)
+
+
+@pytest.fixture(scope="module")
+def suite(generated):
+    return generated.traces
 
 
 def _one(found, operator: str, before: str, after: str, line: int | None = None) -> Mutant:
@@ -254,13 +259,26 @@ def test_a_mutant_no_test_kills_gets_the_shortest_distinguishing_trace(front, fo
     assert d.state == (("y", 1, 0),) and d.kills
 
 
-def test_a_weaker_guard_survives_every_replayed_trace_and_is_reported_as_a_refusal(toy, front, suite):
+def test_a_weaker_guard_survives_every_replayed_trace_and_its_test_checks_a_refusal(toy, front, suite):
+    # the traces alone (no refusal checks): only the mutant takes tick, so no replayed step tells them apart
     report = mutation_report(toy, {}, suite=suite, operators=["dropped_conjunct"], timeout=20)
     row = next(r for r in report.rows if r.mutant.before == "on")
-    assert row.status == "survived" and not row.distinction.kills
+    assert row.status == "survived"
     assert len(row.distinction.trace) == 1  # in the initial state, tick is enabled in the mutant only
     assert {(s.action, s.spec, s.mutant) for s in row.distinction.steps} == {("tick", "disabled", "ok")}
-    assert row.mutant.id in report.refusals and not report.complete
+    # the distinguishing test checks that tick is refused at its end, and that kills the mutant
+    (action, params), = row.distinction.refusals
+    assert action == "tick" and row.distinction.kills and row.mutant.id not in report.refusals
+    name = next(n for n, ids in report.gap_kills.items() if row.mutant.id in ids)
+    assert report.gap_refusals[name][0][0] == "tick" and not report.complete
+
+
+def test_the_generated_refusal_tests_kill_a_weaker_guard(toy, generated):
+    assert generated.refusals, "the generated suite checks no refusal"
+    report = mutation_report(toy, {}, suite=generated.traces, refusals=generated.refusals,
+                             operators=["dropped_conjunct"], timeout=20)
+    row = next(r for r in report.rows if r.mutant.before == "on")
+    assert row.status == "killed" and any(generated.refusals.get(k) for k in row.killed_by)
 
 
 def test_a_suite_that_lacks_the_killing_test_lets_the_mutant_survive(toy, suite):

@@ -141,8 +141,10 @@ def name_reusing_specs(draw) -> str:
     dparam = draw(st.sampled_from([var_int, draw(local)]))  # a def's parameter may be named like a variable
     hi = draw(st.integers(1, 3))
     op = draw(st.sampled_from(["!=", "==", "<", ">="]))
+    some = draw(st.sampled_from([f"0..{hi}", "SET"]))  # a quantifier over a range or over a set with a gap
     lines = [
         "module name_reuse",
+        "const SET = 0, 2..3",
         f"type R = record {{ {field1}: 0..3, {field2}: bool }}",
         f"var {var_int}: 0..3",
         f"var {var_bool}: bool",
@@ -161,7 +163,7 @@ def name_reusing_specs(draw) -> str:
         + draw(st.sampled_from(["", f" requires {def_name}({var_int})", f" requires {p1} != {var_int}"])),
         "{",
         f"  let {l1} = {p1}" if l1 != p1 else f"  let {l1}_ = {p1}",
-        f"  {var_bool}' = exists {p1} in 0..{hi}: {p1} {op} {l1 if l1 != p1 else l1 + '_'}",
+        f"  {var_bool}' = exists {p1} in {some}: {p1} {op} {l1 if l1 != p1 else l1 + '_'}",
         f"  {var_int}' = let {q2} = {p1} in (if {q2} < 3 then {q2} + 1 else 0)",
         f"  {var_map}' = [{m1} in 0..1: {m1} == {p1} % 2 or {var_map}[{m1}]]",
         "}",

@@ -12,7 +12,7 @@ import pytest
 
 from spec_paths import ROOT, SPEC
 
-SMALL = ["-D", "VECTORS=32..33"]
+SMALL = ["-D", "VECTORS=32..33", "-D", "TPR_WRITES=32..33"]
 
 
 def irqspec(*args: str) -> subprocess.CompletedProcess:
@@ -34,7 +34,7 @@ def test_generous_memory_limit_changes_nothing():
 
 
 def test_explore_memory_limit_is_incomplete():
-    result = irqspec("explore", str(SPEC / "svm_evtinj.irq"), "-D", "VECTORS=32..32", "--memory", "1")
+    result = irqspec("explore", str(SPEC / "svm_evtinj.irq"), "-D", "VECTORS=32..32", "-D", "TPR_WRITES=32..32", "--memory", "1")
     assert result.returncode == 3 and "INCOMPLETE" in result.stdout
 
 

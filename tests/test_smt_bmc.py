@@ -11,7 +11,7 @@ from generator.frontend import load_system
 from generator.smt import bmc
 
 SPEC = Path(__file__).resolve().parent.parent / "spec"
-SMALL = {"VECTORS": "32..33"}
+SMALL = {"VECTORS": "32..33", "TPR_WRITES": "32..33"}
 
 COUNTER = """
 module counter
@@ -70,9 +70,9 @@ def test_no_violation_within_the_bound_is_holds_with_the_depth(counter) -> None:
 
 
 def exits(step, cpu: int) -> bool:
-    """Whether a step is a VMEXIT of `cpu` (svm_vmexit runs svm_update_virqinfo): any exit, an EOI write, or the
-    vCPU's own ICR write (sending an IPI traps)."""
-    return (step.action in ("vmexit", "write_eoi") and step.params["c"] == cpu) or \
+    """Whether a step is a VMEXIT of `cpu` (svm_vmexit runs svm_update_virqinfo): any exit, an EOI write, an MMIO TPR
+    write, or the vCPU's own ICR write (sending an IPI traps, a self-IPI too)."""
+    return (step.action in ("vmexit", "write_eoi", "write_tpr_mmio") and step.params["c"] == cpu) or \
         (step.action == "send_ipi" and step.params["src"] == cpu)
 
 

@@ -14,7 +14,7 @@ from generator.smt.prove import prove
 from generator.smt.replay import first_bad_step
 
 SPEC = Path(__file__).resolve().parent.parent / "spec"
-SMALL = {"VECTORS": "32..33"}
+SMALL = {"VECTORS": "32..33", "TPR_WRITES": "32..33"}
 
 COUNTER_OK = """
 module counter_ok

@@ -16,16 +16,33 @@ from spec_paths import ROOT, SEED_SPECS, SPEC
 from generator.frontend import load_system
 from generator.suites import generate_all, model_module_name
 
-SMALL = {"VECTORS": "32..33"}
+SMALL = {"VECTORS": "32..33", "TPR_WRITES": "0x20..0x21"}
+
+
+def _line(spec: str, text: str, after: str = "") -> int:
+    """The line of `text` in the spec (the first after the line that starts with `after`)."""
+    lines = (SPEC / spec).read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(after)) if after else 0
+    return next(i for i, line in enumerate(lines[start:], start=start + 1) if line == text)
+
+
+def _nesting_dead(spec: str, entry: str) -> list[str]:
+    """0x20 and 0x21 share a priority class, so no interrupt can nest in a handler at this size: the handler's entry
+    never finds a handler running, no nested IRET returns to one, and the cover goal of nesting is out of reach."""
+    line = _line(spec, "  if stage[c] != Idle {", f"action {entry}")
+    ret = _line(spec, "  if outer[c].stage != Idle {", "action iret")
+    return [f"{entry}: the then branch of if #0 (line {line} `if stage[c] != Idle {{`): not reached within depth 9",
+            f"iret: the then branch of if #0 (line {ret} `if outer[c].stage != Idle {{`): not reached within depth 9",
+            "cover nested_handlers: not reached within depth 9"]
+
+
 # With only vectors 0x20 and 0x21 (one priority class), no vector is pending behind a re-injected one: while the first
 # is in service it blocks the second, so vmrun's window request after a re-injection is dead code at this size.
-# 0x20 and 0x21 share a priority class, so the window request behind a re-injected event (a vector pending while
-# another of its class is being delivered) cannot happen at this size.
-_WINDOW_LINE = next(i for i, line in enumerate((SPEC / "svm_evtinj.irq").read_text().splitlines(), start=1)
-                    if line == "    if v != 0 {")
 DEAD_AT_SMALL_VECTORS = {
-    "svm_evtinj.irq": [f"vmrun: the then branch of if #1 (line {_WINDOW_LINE} `if v != 0 {{`): not reached within "
-                       "depth 9"],
+    "svm_virq.irq": _nesting_dead("svm_virq.irq", "take_virq"),
+    "svm_evtinj.irq": [f"vmrun: the then branch of if #1 (line {_line('svm_evtinj.irq', '    if v != 0 {')} "
+                       "`if v != 0 {`): not reached within depth 9"] + _nesting_dead("svm_evtinj.irq", "deliver_event"),
+    "svm_virq_pending.irq": _nesting_dead("svm_virq_pending.irq", "take_virq"),
 }
 DEPTH = 9  # the deepest shortest trace of the seed specs (iret) has 8 steps
 
@@ -63,6 +80,7 @@ cover flagged: flag
 
 ADAPTER = '''
 import svm_virq_model as m
+from runtime.conformance import Refused
 
 
 class ModelAdapter:
@@ -70,6 +88,7 @@ class ModelAdapter:
 
     module = "svm_virq"
     observes = tuple(n for n in m.VAR_NAMES if n != "owed")
+    actions = {name: "do_" + name for name in m.ACTIONS}  # an action called `reset` is not the protocol's reset
 
     def reset(self):
         self.s = m.initial_state()
@@ -77,11 +96,30 @@ class ModelAdapter:
     def observe(self):
         return {n: v for n, v in m.state_to_dict(self.s).items() if n in self.observes}
 
-    def __getattr__(self, name):
-        if name not in m.ACTIONS:
-            raise AttributeError(name)
+    def __getattr__(self, method):
+        name = method[len("do_"):]
+        if not method.startswith("do_") or name not in m.ACTIONS:
+            raise AttributeError(method)
 
         def act(**params):
+            self.s = m.step(self.s, name, params)
+        return act
+
+
+class RefusingAdapter(ModelAdapter):
+    """The same, reporting the steps the model does not enable as refused (so the refusal tests run)."""
+
+    refuses = True
+
+    def __getattr__(self, method):
+        name = method[len("do_"):]
+        if not method.startswith("do_") or name not in m.ACTIONS:
+            raise AttributeError(method)
+
+        def act(**params):
+            info = m.ACTIONS[name]
+            if not info.enabled(self.s, *[params[p] for p, _ in info.params]):
+                raise Refused(name)
             self.s = m.step(self.s, name, params)
         return act
 '''
@@ -138,7 +176,9 @@ def test_svm_virq_lost_ipi_is_pinned_by_a_seven_step_counterexample(generated):
     run = _pytest(directory / "test_svm_virq_counterexamples.py")
     assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout
     for spec in ("svm_evtinj.irq", "svm_virq_pending.irq"):
-        assert results[spec].report.violated == [] and results[spec].report.holding == ["no_lost_ipi"]
+        system = load_system(SPEC / spec, SMALL)
+        assert results[spec].report.violated == [] and "no_lost_ipi" in results[spec].report.holding
+        assert results[spec].report.holding == [p.name for p in system.invariants]
 
 
 @pytest.mark.parametrize("spec", SEED_SPECS)
@@ -152,10 +192,14 @@ def test_every_action_branch_and_cover_has_a_test(generated, spec):
         assert f"def test_{action.name}_is_taken(implementation):" in coverage
     dead = DEAD_AT_SMALL_VECTORS.get(spec, [])
     assert report.dead == dead and report.unknown == []
-    assert all(f"#   {line}" in coverage for line in dead) and ("#   (none)" in coverage) == (not dead)
-    for cover in system.covers:
+    # dead actions and branches are listed in the coverage file, dead cover goals in the witnesses file
+    branches = [line for line in dead if not line.startswith("cover ")]
+    assert all(f"#   {line}" in coverage for line in branches) and ("#   (none)" in coverage) == (not branches)
+    assert all(f"#   {line}" in witnesses for line in dead if line.startswith("cover "))
+    reached = [c for c in system.covers if f"cover {c.name}: not reached within depth 9" not in dead]
+    for cover in reached:
         assert f"def test_{cover.name}_is_reached(implementation):" in witnesses
-    assert report.counts[f"test_{system.module}_witnesses.py"] == len(system.covers)
+    assert report.counts[f"test_{system.module}_witnesses.py"] == len(reached)
 
 
 def test_dead_branches_unreached_actions_and_covers_are_reported(tmp_path):
@@ -207,6 +251,14 @@ def test_adapter_runs_in_lockstep_and_shows_the_lost_vector(generated, tmp_path)
     env["IRQSPEC_ADAPTER"] = "virq_adapter:ModelAdapter"
     coverage = _pytest(directory / "test_svm_virq_coverage.py", env=env)
     expected = results["svm_virq.irq"].report.counts["test_svm_virq_coverage.py"]
+    refusing = sum(1 for k in results["svm_virq.irq"].refusals if k.startswith("test_svm_virq_coverage.py::"))
+    # an adapter that does not report refusals cannot run the refusal tests: skipped as not realizable, counted
+    assert refusing > 0
+    assert coverage.returncode == 0 and f"{expected - refusing} passed, {refusing} skipped" in coverage.stdout, \
+        coverage.stdout
+    assert f"{refusing} tests skipped as not realizable (not passed)" in coverage.stdout
+    env["IRQSPEC_ADAPTER"] = "virq_adapter:RefusingAdapter"
+    coverage = _pytest(directory / "test_svm_virq_coverage.py", env=env)
     assert coverage.returncode == 0 and f"{expected} passed" in coverage.stdout, coverage.stdout
 
 
@@ -277,7 +329,7 @@ def _model_adapter(module: str) -> str:
 BROKEN_INC = '''
 
 class Broken(ModelAdapter):
-    def inc(self):  # broken: the counter never moves
+    def do_inc(self):  # broken: the counter never moves
         pass
 '''
 
@@ -301,13 +353,14 @@ def test_suites_of_two_specs_in_two_folders_run_in_one_pytest_run(tmp_path):
     (tmp_path / "alpha_adapter.py").write_text(_model_adapter("alpha"))
     (tmp_path / "beta_adapter.py").write_text(_model_adapter("beta") + BROKEN_INC)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(alpha), str(beta), str(ROOT)]))
-    run = _pytest_dirs([alpha, beta], "--irqspec-adapter=alpha_adapter:ModelAdapter", "-rA", env=env)
+    run = _pytest_dirs([alpha, beta], "--irqspec-adapter=alpha_adapter:RefusingAdapter", "-rA", env=env)
     assert run.returncode == 0, run.stdout + run.stderr
     assert _outcomes(run, "alpha") == {"PASSED"} and _outcomes(run, "beta") == {"SKIPPED"}, run.stdout
     assert "the selected adapter implements spec module 'alpha', these tests are of 'beta'" in run.stdout
     run = _pytest_dirs([alpha, beta], "-rA", env=dict(env, IRQSPEC_ADAPTER="beta_adapter:Broken"))
     assert run.returncode == 1, run.stdout + run.stderr
-    assert _outcomes(run, "alpha") == {"SKIPPED"} and _outcomes(run, "beta") == {"FAILED"}, run.stdout
+    # (Broken does not report refusals: beta's refusal tests are skipped as not realizable, the others fail)
+    assert _outcomes(run, "alpha") == {"SKIPPED"} and _outcomes(run, "beta") == {"FAILED", "SKIPPED"}, run.stdout
     assert "divergence after step 1 (inc): x expected 1, observed 0" in run.stdout, run.stdout
 
     # a malformed or unloadable selection stops the run with one usage error

@@ -1,9 +1,12 @@
 """vCPUs, the guest and the CPU: what both variants of svm.c run on.
 
-The guest model is one handler at a time, as the spec's guest: an interrupt starts the handler (Running, IF = 0), the
-handler acknowledges through memory (Acked, no exit), writes EOI (EoiSent; the x2APIC EOI MSR write traps) and
-returns with IRET (Idle, IF restored). Other instructions: an IPI is an x2APIC ICR write (traps), CR8 writes go to
-V_TPR without an exit (APM 15.21.2), CLI/STI change RFLAGS.IF.
+The guest model is the spec's guest: an interrupt starts a handler (Running, IF = 0), the handler acknowledges
+through memory (Acked, no exit), writes EOI (EoiSent; the x2APIC EOI MSR write traps) and returns with IRET (IF
+restored). A handler that is not itself nested may execute STI: a higher-class interrupt then nests a second handler
+in it, whose IRET returns to the first. Other instructions: an IPI is an x2APIC ICR write (traps), CR8 writes go to
+V_TPR without an exit (APM 15.21.2), a write of the memory-mapped xAPIC TPR traps (a nested page fault the host
+emulates), CLI/STI change RFLAGS.IF, and STI (with IF = 0) or MOV SS starts an interrupt shadow, which the next
+instruction ends.
 
 The CPU's side is the same before and after the change: it takes a posted V_IRQ by APM 15.21.4, delivers EVENTINJ
 by APM 15.20, and at #VMEXIT records an event whose delivery was cut short in EXITINTINFO (APM 15.7.2). What differs
@@ -22,6 +25,10 @@ from .vmcb import Event, Vmcb
 VMCB_EXIT_INTR = 0x60      # a physical interrupt: how vcpu_notify_event's IPI, a host timer, ... force an exit
 VMCB_EXIT_VINTR = 0x64     # the interrupt window opened (VINTR intercept, APM 15.21.6)
 VMCB_EXIT_MSR = 0x7C
+VMCB_EXIT_NPF = 0x400      # a nested page fault: here always a guest write of the xAPIC page's TPR
+
+# The xAPIC page's TPR register (offset 0x80 of the APIC page).
+APIC_OFFSET_TPR = 0x80
 
 # x2APIC MSRs: with a software APIC every guest write of them traps (lapic_wrmsr).
 MSR_APIC_EOI = 0x80B
@@ -43,25 +50,33 @@ class Stage(Enum):
 
 @dataclass
 class Guest:
-    """What the guest's state adds to the VMCB's: RFLAGS.IF and the handler's progress."""
+    """What the guest's state adds to the VMCB's: RFLAGS.IF, the interrupt shadow, the handler's progress and the
+    handler a nested one interrupted."""
 
     rflags_if: bool = True
+    shadow: bool = False
     stage: Stage = Stage.Idle
     handler_vector: int = 0
+    outer_stage: Stage = Stage.Idle   # the interrupted handler (Idle: none)
+    outer_vector: int = 0
 
     def interrupt_entry(self, vector: int) -> None:
-        """The CPU vectors through an interrupt gate: IF is cleared and the handler for `vector` starts."""
+        """The CPU vectors through an interrupt gate: IF is cleared and the handler for `vector` starts, nested in
+        the handler that runs, if one does."""
         if self.stage is not Stage.Idle:
-            raise GuestCannot(f"an interrupt ({vector:#x}) arrives while the handler for "
-                              f"{self.handler_vector:#x} is {self.stage.name}")
+            if self.outer_stage is not Stage.Idle:
+                raise GuestCannot(f"an interrupt ({vector:#x}) arrives in a nested handler (the guest nests two)")
+            self.outer_stage, self.outer_vector = self.stage, self.handler_vector
         self.rflags_if = False
         self.stage = Stage.Running
         self.handler_vector = vector
+        self.shadow = False
 
 
 @dataclass(frozen=True)
 class VmExit:
-    """Why the guest left: the exit code, and for an MSR write the MSR and the value (EXITINFO1, RCX, EDX:EAX)."""
+    """Why the guest left: the exit code, and for an MSR write the MSR and the value (EXITINFO1, RCX, EDX:EAX); for a
+    nested page fault on the APIC page, the register's offset (in `msr`) and the value written."""
 
     code: int
     msr: int = 0
@@ -147,42 +162,72 @@ class Machine:
         return vcpu
 
     def guest_send_ipi(self, src: int, dst: int, vector: int) -> None:
-        """The guest on `src` writes the x2APIC ICR: a fixed IPI of `vector` to physical APIC ID `dst`. It traps."""
+        """The guest on `src` writes the x2APIC ICR: a fixed IPI of `vector` to physical APIC ID `dst` (itself
+        too). It traps."""
         vcpu = self._running(src, "write ICR")
+        vcpu.guest.shadow = False  # the instruction completes: a shadow ends
         self._exit(vcpu, VmExit(VMCB_EXIT_MSR, MSR_APIC_ICR, dst << 32 | vector))
 
     def guest_ack(self, c: int) -> None:
         """The handler tells its sender it ran, through a global variable: a memory write, no exit."""
-        self._in_handler(c, Stage.Running, "acknowledge").guest.stage = Stage.Acked
+        guest = self._in_handler(c, Stage.Running, "acknowledge").guest
+        guest.stage = Stage.Acked
+        guest.shadow = False
 
     def guest_write_eoi(self, c: int) -> None:
         """The handler writes the x2APIC EOI MSR: it traps."""
         vcpu = self._in_handler(c, Stage.Acked, "write EOI")
         vcpu.guest.stage = Stage.EoiSent
+        vcpu.guest.shadow = False
         self._exit(vcpu, VmExit(VMCB_EXIT_MSR, MSR_APIC_EOI, 0))
 
     def guest_iret(self, c: int) -> None:
-        """The handler returns: IRET pops the RFLAGS pushed at entry, so IF is set again."""
+        """The handler returns: IRET pops the RFLAGS pushed at entry, so IF is set again, and a nested handler
+        returns to the handler it interrupted."""
         guest = self._in_handler(c, Stage.EoiSent, "IRET").guest
         guest.stage = Stage.Idle
+        guest.shadow = False
         guest.rflags_if = True
         guest.handler_vector = 0
+        if guest.outer_stage is not Stage.Idle:
+            guest.stage, guest.handler_vector = guest.outer_stage, guest.outer_vector
+            guest.outer_stage, guest.outer_vector = Stage.Idle, 0
 
     def guest_write_cr8(self, c: int, value: int) -> None:
         """MOV CR8: with V_INTR_MASKING the write goes to V_TPR (APM 15.21.2); bhyve does not intercept it."""
-        self._running(c, "write CR8").vmcb.v_tpr = value
+        vcpu = self._running(c, "write CR8")
+        vcpu.vmcb.v_tpr = value
+        vcpu.guest.shadow = False
+
+    def guest_write_tpr_mmio(self, c: int, value: int) -> None:
+        """A write of the xAPIC page's TPR: the page is not mapped for the guest, so the write traps as a nested
+        page fault, which the host emulates (vlapic_write)."""
+        vcpu = self._running(c, "write the MMIO TPR")
+        vcpu.guest.shadow = False
+        self._exit(vcpu, VmExit(VMCB_EXIT_NPF, APIC_OFFSET_TPR, value))
 
     def guest_set_if(self, c: int, enabled: bool) -> None:
-        """STI / CLI outside a handler (the interrupt shadow after STI is not modelled)."""
-        self._in_handler(c, Stage.Idle, "STI/CLI").guest.rflags_if = enabled
+        """STI / CLI, outside a handler or in a handler that is not nested (the guest program nests two at most).
+        STI with IF = 0 starts an interrupt shadow: no interrupt before the next instruction completes."""
+        guest = self._running(c, "STI/CLI").guest
+        if guest.outer_stage is not Stage.Idle:
+            raise GuestCannot(f"vCPU {c} cannot STI/CLI: its guest program does not in a nested handler")
+        guest.shadow = enabled and not guest.rflags_if
+        guest.rflags_if = enabled
+
+    def guest_mov_ss(self, c: int) -> None:
+        """MOV SS (or POP SS): an interrupt shadow until the next instruction completes."""
+        self._running(c, "MOV SS").guest.shadow = True
 
 
 # ------------------------------------------------------------------------------------------------- the CPU
 
 
 def cpu_vmrun(vcpu: Vcpu) -> None:
-    """VMRUN: the CPU loads the guest state; an event in EVENTINJ is delivered before the first guest instruction
-    (APM 15.20), which the caller steps separately (cpu_deliver_eventinj)."""
+    """VMRUN: the CPU loads the guest state, the interrupt shadow included (APM 15.21.5); an event in EVENTINJ is
+    delivered before the first guest instruction (APM 15.20), which the caller steps separately
+    (cpu_deliver_eventinj)."""
+    vcpu.guest.shadow = vcpu.vmcb.intr_shadow
     vcpu.in_guest = True
 
 
@@ -196,18 +241,21 @@ def cpu_vmexit(vcpu: Vcpu) -> None:
     else:
         vmcb.exitintinfo = Event()
     vmcb.eventinj = Event()
+    vmcb.intr_shadow = vcpu.guest.shadow
     vcpu.in_guest = False
     vcpu.kicked = False
 
 
 def cpu_take_virq(vcpu: Vcpu) -> None:
     """APM 15.21.4: the CPU takes the virtual interrupt when V_IRQ = 1, (V_IGN_TPR = 1 or V_INTR_PRIO > V_TPR),
-    RFLAGS.IF = 1 (GIF = 1 and no interrupt shadow: always so here). With the VINTR intercept on it exits instead
+    RFLAGS.IF = 1 and no interrupt shadow (GIF = 1: always so here). With the VINTR intercept on it exits instead
     (15.21.6). V_IRQ is cleared after the intercept check, before the IDT is read; the guest's APIC IRR/ISR are not
     touched."""
     vmcb = vcpu.vmcb
     if not vcpu.guest_runs():
         raise GuestCannot(f"vCPU {vcpu.vcpuid} is not executing guest instructions")
+    if vcpu.guest.shadow:
+        raise GuestCannot(f"vCPU {vcpu.vcpuid} is in an interrupt shadow")
     if not (vmcb.v_irq and (vmcb.v_ign_tpr or vmcb.v_intr_prio > vmcb.v_tpr) and vcpu.guest.rflags_if):
         raise GuestCannot(f"vCPU {vcpu.vcpuid} cannot take a virtual interrupt: V_IRQ={int(vmcb.v_irq)} "
                           f"V_INTR_PRIO={vmcb.v_intr_prio} V_TPR={vmcb.v_tpr} IF={int(vcpu.guest.rflags_if)}")

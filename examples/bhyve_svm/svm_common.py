@@ -3,7 +3,8 @@ injection, EXITINTINFO bookkeeping, and the emulation of the trapped x2APIC writ
 
 from __future__ import annotations
 
-from .machine import MSR_APIC_EOI, MSR_APIC_ICR, VMCB_EXIT_INTR, VMCB_EXIT_MSR, VMCB_EXIT_VINTR, Vcpu, VmExit
+from .machine import (APIC_OFFSET_TPR, MSR_APIC_EOI, MSR_APIC_ICR, VMCB_EXIT_INTR, VMCB_EXIT_MSR, VMCB_EXIT_NPF,
+                      VMCB_EXIT_VINTR, Vcpu, VmExit)
 from .vmcb import Event
 
 
@@ -73,11 +74,22 @@ def lapic_wrmsr(vcpu: Vcpu, num: int, val: int) -> None:
         raise AssertionError(f"lapic_wrmsr: MSR {num:#x} is not emulated here")
 
 
+def vlapic_mmio_write(vcpu: Vcpu, offset: int, data: int) -> None:
+    """vlapic_write for the xAPIC page (lapic_mmio_write): the registers the guest writes here."""
+    if offset == APIC_OFFSET_TPR:
+        vcpu.vlapic.vlapic_set_tpr(data & 0xff)
+    else:
+        raise AssertionError(f"vlapic_write: offset {offset:#x} is not emulated here")
+
+
 def svm_handle_exitcode(vcpu: Vcpu, vmexit: VmExit) -> None:
     """The `switch (code)` of svm_vmexit, for the exits this example produces."""
     if vmexit.code == VMCB_EXIT_MSR:
         # emulate_wrmsr: lapic_msr(num) -> lapic_wrmsr
         lapic_wrmsr(vcpu, vmexit.msr, vmexit.value)
+    elif vmexit.code == VMCB_EXIT_NPF:
+        # svm_npf_emul_fault -> vm_exit_inst_emul: the instruction emulator writes the APIC page (lapic_mmio_write)
+        vlapic_mmio_write(vcpu, vmexit.msr, vmexit.value)
     elif vmexit.code in (VMCB_EXIT_INTR, VMCB_EXIT_VINTR):
         pass  # handled: back round svm_run's loop
     else:

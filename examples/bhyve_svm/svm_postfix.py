@@ -46,6 +46,9 @@ def svm_inj_interrupts(vcpu: Vcpu) -> None:
     if vector is not None:
         if not vcpu.guest.rflags_if:
             need_intr_window = True
+        elif ctrl.intr_shadow:
+            # The guest is in an interrupt shadow (after STI or MOV SS): it cannot take the vector yet.
+            need_intr_window = True
         elif ctrl.eventinj.valid:
             # EVENTINJ holds the re-injected event: this vector waits for the window after it.
             need_intr_window = True

@@ -1,7 +1,7 @@
 """The VMCB fields of the interrupt path (sys/amd64/vmm/amd/vmcb.h; AMD APM vol. 2, appendix B).
 
 Only what svm.c's interrupt code reads and writes: the virtual-interrupt control word (V_TPR, V_IRQ, V_INTR_PRIO,
-V_IGN_TPR, V_INTR_VECTOR), the VINTR intercept, EVENTINJ and EXITINTINFO.
+V_IGN_TPR, V_INTR_VECTOR), the VINTR intercept, the interrupt shadow, EVENTINJ and EXITINTINFO.
 """
 
 from __future__ import annotations
@@ -35,5 +35,6 @@ class Vmcb:
     v_ign_tpr: bool = False
     v_intr_vector: int = 0
     vintr_intercept: bool = False   # VMCB_INTCPT_VINTR: exit instead of taking the virtual interrupt (15.21.6)
+    intr_shadow: bool = False # INTERRUPT_SHADOW: the guest's shadow, saved at #VMEXIT, restored at VMRUN (15.21.5)
     eventinj: Event = field(default_factory=Event)
     exitintinfo: Event = field(default_factory=Event)

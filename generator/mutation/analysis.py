@@ -30,7 +30,7 @@ from ..loadmodel import load_model
 from ..smt import bmc
 from ..smt.prove import prove
 from ..suites import generate_all
-from .killing import killing_tests, kills, stale_tests
+from .killing import Refusals, killing_tests, kills, stale_tests
 from .operators import DEFAULT_LIMIT, Mutant, Skipped, enumerate_mutants
 from .product import Product, build_product, split_state
 
@@ -53,8 +53,8 @@ class Distinction:
     """A run after which the spec and the mutant can be told apart.
 
     `trace` is over the spec's variables, from the initial state: when the spec can take a step the mutant cannot,
-    that step is its last one. `kills` says whether replaying `trace` as a test fails on the mutant (false when only
-    the mutant can take a step: the spec has no such run to replay; the difference is then in `steps`), and
+    that step is its last one; when only the mutant can take a step, the test checks at the end that the
+    implementation refuses it (`refusals`). `kills` says whether that test fails on the mutant, and
     `replays` that it replays on the spec's own model (Z3's run read back by the Python model: false would be a
     disagreement of the two backends, and then `kills` is false too).
     `state` lists each observed variable whose values differ at the end: (variable, spec's value, mutant's value)."""
@@ -66,6 +66,7 @@ class Distinction:
     kills: bool
     replays: bool
     found_by: str  # "bmc" or the engine that refuted the equivalence
+    refusals: tuple[tuple[str, dict[str, object]], ...] = ()  # a step only the mutant takes: the test checks it
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,10 @@ class MutationReport:
     skipped: tuple[Skipped, ...] = ()  # edits that did not check
     duplicates: int = 0  # edits equal (in the IR) to the spec or to an earlier mutant
     left_out: int = 0  # mutants beyond the cap
-    # tests to add: distinguishing traces, each killing the survivors listed in `gap_kills` (the fewest, greedily)
+    # tests to add: distinguishing traces (with the steps each checks are refused at its end, `gap_refusals`),
+    # each killing the survivors listed in `gap_kills` (the fewest, greedily)
     gap_tests: dict[str, Trace] = field(default_factory=dict)
+    gap_refusals: dict[str, tuple[tuple[str, dict[str, object]], ...]] = field(default_factory=dict)
     gap_kills: dict[str, tuple[str, ...]] = field(default_factory=dict)  # gap test -> mutant ids
     suite_seconds: float = 0.0  # generating the suite (0 when given)
     seconds: float = 0.0
@@ -110,8 +113,8 @@ class MutationReport:
 
     @property
     def refusals(self) -> tuple[str, ...]:
-        """The survivors no replayed trace can kill: only the mutant can take some step (a guard made weaker), so a
-        test would have to check that the spec refuses it. (Every other survivor is killed by `gap_tests`.)"""
+        """The survivors no test Z3's distinguishing run gives can kill (every other survivor is killed by
+        `gap_tests`): the run does not replay on the spec's model, or the difference is not observed."""
         return tuple(r.mutant.id for r in self.rows if r.status == "survived" and r.distinction is not None
                      and r.distinction.replays and not r.distinction.kills)
 
@@ -134,14 +137,16 @@ Progress = Callable[[int, int, MutantResult], None]
 
 def mutation_report(spec_path: str | Path, defines: Mapping[str, str] | None = None, *,
                     include: tuple[Path, ...] = (), max_depth: int = 10, suite: Mapping[str, Trace] | None = None,
+                    refusals: Mapping[str, Refusals] | None = None,
                     gen_timeout: float | None = None, operators: Sequence[str] | None = None,
                     limit: int | None = DEFAULT_LIMIT, engine: str = "auto", timeout: float | None = 60.0,
                     bmc_depth: int | None = None, observed: Sequence[str] | None = None,
                     progress: Progress | None = None) -> MutationReport:
     """Mutate the spec at `spec_path` (checked with `defines`) and hold every mutant against the suite.
 
-    `suite`: {"file::test": trace} (default: `generate_all(spec_path, defines, ..., max_depth).traces`, the suite
-    `irqspec gen` writes; it reads imports without `include`). `operators`, `limit`: which mutants (see
+    `suite`: {"file::test": trace} and `refusals`: {"file::test": the steps it checks are refused at the end}
+    (default: `generate_all(spec_path, defines, ..., max_depth)`'s, the suite `irqspec gen` writes; it reads imports
+    without `include`). `operators`, `limit`: which mutants (see
     `operators.enumerate_mutants`). `engine`: the prove engine after BMC ("auto", "kind", "spacer"; "induction" stops
     after the first proof attempt); `timeout` bounds each solver question in seconds; `bmc_depth` (default
     `max_depth`) the distinguishing runs searched. `observed`: the variables a test compares (default every one, as
@@ -153,7 +158,8 @@ def mutation_report(spec_path: str | Path, defines: Mapping[str, str] | None = N
     suite_seconds = 0.0
     if suite is None:
         t = time.monotonic()
-        suite = generate_all(Path(spec_path), defs, f"irqspec mutate {spec_path}", max_depth, gen_timeout).traces
+        gen = generate_all(Path(spec_path), defs, f"irqspec mutate {spec_path}", max_depth, gen_timeout)
+        suite, refusals = gen.traces, gen.refusals
         suite_seconds = time.monotonic() - t
     obs = tuple(observed) if observed is not None else tuple(v.name for v in system.vars)
     spec_model = load_model(system, "irqspec mutate")
@@ -165,22 +171,23 @@ def mutation_report(spec_path: str | Path, defines: Mapping[str, str] | None = N
                             skipped=found.skipped, duplicates=found.duplicates, left_out=found.left_out,
                             suite_seconds=suite_seconds)
     for i, m in enumerate(found.mutants):
-        row = judge(system, m, spec_model, live, obs, engine, timeout, depth)
+        row = judge(system, m, spec_model, live, obs, engine, timeout, depth, refusals)
         report.rows.append(row)
         if progress is not None:
             progress(i + 1, len(found.mutants), row)
-    report.gap_tests, report.gap_kills = gap_tests(spec_model, report.rows, obs)
+    report.gap_tests, report.gap_refusals, report.gap_kills = gap_tests(spec_model, report.rows, obs)
     report.seconds = time.monotonic() - start
     return report
 
 
 def judge(system: ir.System, mutant: Mutant, spec_model: ModuleType, suite: Mapping[str, Trace],
           observed: Sequence[str], engine: str = "auto", timeout: float | None = 60.0,
-          bmc_depth: int = 10) -> MutantResult:
-    """One mutant: killed by `suite`, or survived with a distinguishing trace, or proved equivalent, or unknown."""
+          bmc_depth: int = 10, refusals: Mapping[str, Refusals] | None = None) -> MutantResult:
+    """One mutant: killed by `suite` (with the refusals its tests check), or survived with a distinguishing trace,
+    or proved equivalent, or unknown."""
     start = time.monotonic()
     mutant_model = load_model(mutant.system, "irqspec mutate")
-    killed = killing_tests(spec_model, mutant_model, suite, observed)
+    killed = killing_tests(spec_model, mutant_model, suite, observed, refusals)
     if killed:
         return MutantResult(mutant, "killed", tuple(k.test for k in killed), killed[0].detail,
                             seconds=time.monotonic() - start)
@@ -210,27 +217,32 @@ def judge(system: ir.System, mutant: Mutant, spec_model: ModuleType, suite: Mapp
     return MutantResult(mutant, "unknown", detail="; ".join(reasons), seconds=time.monotonic() - start)
 
 
-def gap_tests(spec_model: ModuleType, rows: Sequence[MutantResult],
-              observed: Sequence[str]) -> tuple[dict[str, Trace], dict[str, tuple[str, ...]]]:
-    """The distinguishing traces to add to the suite so that it kills every survivor a replayed trace can kill, few
-    of them: each survivor's trace is held against every survivor, then the trace killing the most survivors not yet
-    killed is taken, and again (ties: the earlier mutant). Returns the tests (named after the mutant whose trace it
-    is) and, for each, every survivor it kills."""
+def gap_tests(spec_model: ModuleType, rows: Sequence[MutantResult], observed: Sequence[str],
+              ) -> tuple[dict[str, Trace], dict[str, tuple[tuple[str, dict[str, object]], ...]],
+                         dict[str, tuple[str, ...]]]:
+    """The distinguishing tests to add to the suite so that it kills every survivor a test can kill, few of them:
+    each survivor's test is held against every survivor, then the test killing the most survivors not yet killed
+    is taken, and again (ties: the earlier mutant). Returns the tests' traces (named after the mutant whose test it
+    is), the steps each checks are refused at its end, and, for each, every survivor it kills."""
     survivors = [r for r in rows if r.status == "survived" and r.distinction is not None]
     models = {r.mutant.id: load_model(r.mutant.system, "irqspec mutate") for r in survivors}
-    traces = {r.mutant.id: r.distinction.trace for r in survivors if r.distinction is not None and r.distinction.kills}
+    own_tests = {r.mutant.id: r.distinction for r in survivors if r.distinction is not None and r.distinction.kills}
     killed = {own: tuple(r.mutant.id for r in survivors
-                         if kills(spec_model, models[r.mutant.id], t, observed) is not None)
-              for own, t in traces.items()}
+                         if kills(spec_model, models[r.mutant.id], d.trace, observed, d.refusals) is not None)
+              for own, d in own_tests.items()}
     left = {i for ids in killed.values() for i in ids}
     tests: dict[str, Trace] = {}
+    refusals: dict[str, tuple[tuple[str, dict[str, object]], ...]] = {}
     kills_of: dict[str, tuple[str, ...]] = {}
     while left:
         own = max(killed, key=lambda k: len(left.intersection(killed[k])))  # max keeps the first of equals
-        tests[f"test_distinguishes_{own}"] = traces[own]
-        kills_of[f"test_distinguishes_{own}"] = killed[own]
+        name = f"test_distinguishes_{own}"
+        tests[name] = own_tests[own].trace
+        if own_tests[own].refusals:
+            refusals[name] = own_tests[own].refusals
+        kills_of[name] = killed[own]
         left -= set(killed[own])
-    return tests, kills_of
+    return tests, refusals, kills_of
 
 
 # ---------------------------------------------------------------------------------------------- distinguishing
@@ -273,16 +285,21 @@ def distinction(product: Product, trace: Trace, prop: str, spec_model: ModuleTyp
         a, b = _outcome(spec_model, s, action, args), _outcome(mutant_model, m, action, args)
         if a != b:
             steps.append(StepDifference(action, dict(zip(names, args)), a, b))
+    refused: tuple[tuple[str, dict[str, object]], ...] = ()
     if not state:
         takes = next((d for d in steps if d.spec == "ok"), None)
         if takes is not None:
             info = spec_model.ACTIONS[takes.action]
             after = info.apply(s, *[takes.params[p] for p, _ in info.params])
             spec_steps.append(Step(takes.action, dict(takes.params), spec_model.state_to_dict(after)))
+        else:  # only the mutant takes a step here (its guard is weaker): the test checks that it is refused
+            only = next((d for d in steps if d.spec == "disabled"), None)
+            if only is not None:
+                refused = ((only.action, dict(only.params)),)
     test = Trace(tuple(spec_steps))
     replays = not stale_tests(spec_model, {"distinguishing": test})
-    killed = replays and kills(spec_model, mutant_model, test, product.observed) is not None
-    return Distinction(test, prop, state, tuple(steps), killed, replays, found_by)
+    killed = replays and kills(spec_model, mutant_model, test, product.observed, refused) is not None
+    return Distinction(test, prop, state, tuple(steps), killed, replays, found_by, refused)
 
 
 __all__ = ["STATUSES", "Distinction", "MutantResult", "MutationReport", "StepDifference", "distinction",

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
-from runtime.conformance import Divergence, replay
+from runtime.conformance import Divergence, Refused, refuse, replay
 from runtime.trace import Trace
 from runtime.values import RangeViolation
 
@@ -32,6 +32,8 @@ class MutantUnderTest:
     """A generated model driven through the adapter protocol (`runtime.conformance.Adapter`). The action methods
     have names no action can take (`_act_0`, ...), so an action called `reset` or `observe` cannot shadow the
     protocol's own methods."""
+
+    refuses = True  # a step the mutant's guard does not enable raises Refused (refusal tests ask for it)
 
     def __init__(self, model: ModuleType, observes: Sequence[str]):
         self.model = model
@@ -53,8 +55,7 @@ class MutantUnderTest:
         info = self.model.ACTIONS[action]
         args = [params[p] for p, _ in info.params]
         if not info.enabled(self.state, *args):
-            raise Divergence(self.steps, action, "<enabled>", True, False,
-                             f"{action}{tuple(args)} is not enabled in the mutant")
+            raise Refused(f"{action}{tuple(args)} is not enabled in the mutant")
         self.state = info.apply(self.state, *args)
 
     def __getattr__(self, name: str):
@@ -75,11 +76,18 @@ def stale_tests(spec_model: ModuleType, suite: Mapping[str, Trace]) -> list[str]
     return out
 
 
-def kills(spec_model: ModuleType, mutant_model: ModuleType, trace: Trace, observed: Sequence[str]) -> str | None:
-    """Why replaying `trace` in lockstep fails on the mutant (None: the mutant passes). `trace` must replay on the
-    spec's model (see `stale_tests`)."""
+Refusals = Sequence[tuple[str, Mapping[str, object]]]  # steps a test checks are refused at its trace's end
+
+
+def kills(spec_model: ModuleType, mutant_model: ModuleType, trace: Trace, observed: Sequence[str],
+          refusals: Refusals = ()) -> str | None:
+    """Why replaying `trace` in lockstep, then checking that the steps `refusals` are refused at its end, fails on
+    the mutant (None: the mutant passes). `trace` must replay on the spec's model (see `stale_tests`)."""
+    mutant = MutantUnderTest(mutant_model, observed)
     try:
-        replay(spec_model, steps_of(trace), MutantUnderTest(mutant_model, observed))
+        last = replay(spec_model, steps_of(trace), mutant)
+        for action, params in refusals:
+            refuse(spec_model, last, action, params, mutant, len(trace) - 1)
     except Divergence as err:
         return str(err)
     except RangeViolation as err:
@@ -88,14 +96,15 @@ def kills(spec_model: ModuleType, mutant_model: ModuleType, trace: Trace, observ
 
 
 def killing_tests(spec_model: ModuleType, mutant_model: ModuleType, suite: Mapping[str, Trace],
-                  observed: Sequence[str]) -> list[Kill]:
-    """Every test of `suite` that fails on the mutant, in the suite's order."""
+                  observed: Sequence[str], refusals: Mapping[str, Refusals] | None = None) -> list[Kill]:
+    """Every test of `suite` that fails on the mutant, in the suite's order (`refusals`: the steps each test checks
+    are refused at its end)."""
     out = []
     for name, trace in suite.items():
-        why = kills(spec_model, mutant_model, trace, observed)
+        why = kills(spec_model, mutant_model, trace, observed, (refusals or {}).get(name, ()))
         if why is not None:
             out.append(Kill(name, why))
     return out
 
 
-__all__ = ["Kill", "MutantUnderTest", "killing_tests", "kills", "stale_tests", "steps_of"]
+__all__ = ["Kill", "MutantUnderTest", "Refusals", "killing_tests", "kills", "stale_tests", "steps_of"]

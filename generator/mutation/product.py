@@ -116,10 +116,18 @@ def _in_range(system: ir.System, action: ir.Action, fresh) -> ir.Expr:
     """The condition that the action's step leaves no declared range (over the pre-state and the parameters)."""
     out: ir.Expr = ir.Lit(True, BOOL)
     for ob in transition.relation(system, action).range_obligations:
-        lo, hi = ob.target.lo, ob.target.hi
-        inside = ir.Op("and", (ir.Op("le", (ir.Lit(lo, ir.IntType(lo, lo)), ob.value), BOOL),
-                               ir.Op("le", (_fresh_binders(ob.value, fresh), ir.Lit(hi, ir.IntType(hi, hi))), BOOL)),
-                       BOOL)
+        # inside one of the target's runs (a set type) or its lo..hi; every occurrence of the value after the first
+        # gets fresh binders, so that no binder uid is bound twice in one expression
+        inside: ir.Expr | None = None
+        first = True
+        for lo, hi in (ob.target.runs or ((ob.target.lo, ob.target.hi),)):
+            low = ob.value if first else _fresh_binders(ob.value, fresh)
+            first = False
+            run = ir.Op("and", (ir.Op("le", (ir.Lit(lo, ir.IntType(lo, lo)), low), BOOL),
+                                ir.Op("le", (_fresh_binders(ob.value, fresh), ir.Lit(hi, ir.IntType(hi, hi))), BOOL)),
+                        BOOL)
+            inside = run if inside is None else ir.Op("or", (inside, run), BOOL)
+        assert inside is not None
         out = _and(out, ir.Op("or", (ir.Op("not", (ob.when,), BOOL), inside), BOOL))
     return out
 

@@ -8,7 +8,7 @@ the shortest. A solver
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import z3
@@ -18,7 +18,8 @@ from runtime.trace import Trace
 from .. import ir, transition
 from .context import in_fresh_context
 from .goals import select_goals
-from .state import StateVars
+from .state import StateVars, StepVars
+from .storage import evaluate
 from .system import SymbolicSystem, Violation, first_violated
 
 Progress = Callable[[int, float], None]
@@ -63,9 +64,12 @@ class Unrolling:
     `SymbolicSystem.successor`), and the initial state is the init values themselves, so a query holds no state-copy
     equations. Each `check` runs a fresh solver on the steps so far plus the goal."""
 
-    def __init__(self, enc: SymbolicSystem, prefix: str = ""):
+    def __init__(self, enc: SymbolicSystem, prefix: str = "", atomic: Mapping[str, tuple[str, ...]] | None = None):
         self.enc = enc
         self.prefix = prefix
+        # an implementation's atomic steps (runtime.conformance: first action -> the followers it takes at once):
+        # with them, every check asks only for runs such an implementation can execute (see `realizable`)
+        self.atomic = dict(atomic or {})
         self.states: list[StateVars] = [enc.initial(f"{prefix}0")]
         self.steps: list[z3.BoolRef] = []
         self.solver: z3.Solver | None = None  # the solver of the last check (its model, its reason for unknown)
@@ -86,7 +90,41 @@ class Unrolling:
         if timeout is not None:
             self.solver.set("timeout", max(1, int(timeout * 1000)))
         self.solver.add(*self.steps, goal)
+        if self.atomic:
+            self.solver.add(self.realizable())
         return self.solver.check()
+
+    def realizable(self) -> z3.BoolRef:
+        """The run so far is one an implementation with the atomic steps `self.atomic` can execute: after each step
+        of a chain's first action, each follower the spec then enables comes next, in order, with the parameters of
+        the same names, and the run does not stop inside a chain (runtime.conformance.chain_after, in Z3)."""
+        system = self.enc.system
+        names = [a.name for a in system.actions]
+        k = self.depth
+        parts = []
+        for t in range(1, k + 1):
+            step = self.states[t].step
+            for first, followers in self.atomic.items():
+                head = system.action(first)
+                by_name = {p.name: p for p in head.params}
+                env = step.env(first)
+
+                def ok(pos: int, j: int) -> z3.BoolRef:
+                    if j >= len(followers):
+                        return z3.BoolVal(True)
+                    f = system.action(followers[j])
+                    f_env = {p.uid: env[by_name[p.name].uid] for p in f.params}
+                    enabled = self.enc.prop(f.guard, self.states[pos], f_env)
+                    if pos == k:
+                        return z3.And(z3.Not(enabled), ok(pos, j + 1))
+                    nxt = self.states[pos + 1].step
+                    same = [nxt.params[f.name][p.name][0] == step.params[first][p.name][0] for p in f.params]
+                    return z3.And(z3.Implies(enabled, z3.And(nxt.is_action(names.index(f.name)), *same,
+                                                             ok(pos + 1, j + 1))),
+                                  z3.Implies(z3.Not(enabled), ok(pos, j + 1)))
+
+                parts.append(z3.Implies(step.is_action(names.index(first)), ok(t, 0)))
+        return z3.And(parts) if parts else z3.BoolVal(True)
 
     def model(self) -> z3.ModelRef:
         assert self.solver is not None
@@ -118,14 +156,15 @@ def counterexample(enc: SymbolicSystem, run: "Unrolling",
 @in_fresh_context
 def check(system: ir.System, invariants: Iterable[str] | None = None, max_depth: int = 20,
           timeout: float | None = None, progress: Progress | None = None, lemmas: bool = False,
-          ranges: bool = True) -> CheckResult:
+          ranges: bool = True, atomic: Mapping[str, tuple[str, ...]] | None = None) -> CheckResult:
     """Search for the shortest run (up to `max_depth` steps) that violates one of `invariants` (names of invariants,
     lemmas or "range"; by default every invariant, and every lemma when `lemmas`) or, when `ranges`, the range
-    property. `progress(depth, elapsed)` is called after each depth found clean."""
+    property. `progress(depth, elapsed)` is called after each depth found clean. With `atomic` (an implementation's
+    atomic steps), only runs such an implementation can execute (Unrolling.realizable)."""
     enc = SymbolicSystem(system)
     goals = select_goals(system, invariants, lemmas=lemmas, ranges=ranges)
     clock = _Clock(timeout)
-    run = Unrolling(enc)
+    run = Unrolling(enc, atomic=atomic)
     for depth in range(max_depth + 1):
         if depth > 0:
             run.extend()
@@ -159,9 +198,10 @@ def _why_unknown(solver: z3.Solver | None, clock: _Clock) -> str:
 
 
 def _search(enc: SymbolicSystem, goal_at: Callable[[Unrolling], z3.BoolRef | None], max_depth: int,
-            timeout: float | None, progress: Progress | None) -> ReachResult:
+            timeout: float | None, progress: Progress | None,
+            atomic: Mapping[str, tuple[str, ...]] | None = None) -> ReachResult:
     clock = _Clock(timeout)
-    run = Unrolling(enc)
+    run = Unrolling(enc, atomic=atomic)
     for depth in range(max_depth + 1):
         if depth > 0:
             run.extend()
@@ -181,7 +221,7 @@ def _search(enc: SymbolicSystem, goal_at: Callable[[Unrolling], z3.BoolRef | Non
 
 @in_fresh_context
 def reach(system: ir.System, goal: ir.Expr | str, max_depth: int = 20, timeout: float | None = None,
-          progress: Progress | None = None) -> ReachResult:
+          progress: Progress | None = None, atomic: Mapping[str, tuple[str, ...]] | None = None) -> ReachResult:
     """The shortest run to a state where `goal` holds: an expression over the state, or the name of a cover goal."""
     if isinstance(goal, str):
         matches = [c for c in system.covers if c.name == goal]
@@ -191,13 +231,14 @@ def reach(system: ir.System, goal: ir.Expr | str, max_depth: int = 20, timeout: 
     else:
         expr = goal
     enc = SymbolicSystem(system)
-    return _search(enc, lambda run: enc.prop(expr, run.states[-1]), max_depth, timeout, progress)
+    return _search(enc, lambda run: enc.prop(expr, run.states[-1]), max_depth, timeout, progress, atomic)
 
 
 @in_fresh_context
 def reach_step(system: ir.System, action: str, condition: ir.Expr | None = None, max_depth: int = 20,
                timeout: float | None = None, progress: Progress | None = None,
-               previous: str | None = None, previous_condition: ir.Expr | None = None) -> ReachResult:
+               previous: str | None = None, previous_condition: ir.Expr | None = None,
+               atomic: Mapping[str, tuple[str, ...]] | None = None) -> ReachResult:
     """The shortest run whose last step is `action`, taken with `condition` true (an expression over the pre-state
     and the action's parameters, such as a branch path condition), and, with `previous`, whose step before it is
     that action, taken with `previous_condition` true (transition-pair coverage)."""
@@ -219,38 +260,49 @@ def reach_step(system: ir.System, action: str, condition: ir.Expr | None = None,
             parts.append(enc.prop(condition, run.states[-2], last.step.env(action)))
         return z3.And(parts)
 
-    return _search(enc, goal_at, max_depth, timeout, progress)
+    return _search(enc, goal_at, max_depth, timeout, progress, atomic)
 
 
 @dataclass(frozen=True)
 class StepGoal:
     """A step to reach: `action` taken with `condition` (over its pre-state and parameters) true, and with
-    `previous`, right after a step of that action taken with `previous_condition` true."""
+    `previous`, right after a step of that action taken with `previous_condition` true. With `refusal`, no step:
+    a run whose last state and some parameters of `action` make `condition` true (a refusal test's state, where the
+    condition leaves the action disabled)."""
 
     action: str
     condition: ir.Expr | None = None
     previous: str | None = None
     previous_condition: ir.Expr | None = None
+    refusal: bool = False
 
 
 @in_fresh_context
 def reach_all(system: ir.System, goals: Sequence[StepGoal], max_depth: int = 20, timeout: float | None = None,
               also_met: Callable[[Trace, set[int]], set[int]] | None = None,
-              ) -> tuple[list[tuple[Trace, tuple[int, ...]]], set[int], str]:
+              atomic: Mapping[str, tuple[str, ...]] | None = None,
+              ) -> tuple[list[tuple[Trace, tuple[int, ...], dict[int, dict[str, object]]]], set[int], str]:
     """Runs that meet every goal that can be met within `max_depth` steps, each goal by a shortest run: depth by
     depth, one query asks for a run of that length meeting any goal still open; the model's run meets some of them
     (every goal it meets is read off the model), those close, and the query is asked again until no open goal can be
     met at that depth. So one run serves all the goals it meets, and the goals no run meets cost one query per depth
-    together instead of a search each. Returns the runs with the indices of the goals each meets, the indices never
-    met, and "" or why the search stopped early (a timeout or the solver giving up: the open goals are unknown)."""
+    together instead of a search each. Returns the runs with the indices of the goals each meets and, for the
+    refusal goals among them, the parameters of the refused step; the indices never met; and "" or why the search
+    stopped early (a timeout or the solver giving up: the open goals are unknown). `also_met` adds the step goals a
+    run meets that the model does not show (it is not asked about refusal goals)."""
     enc = SymbolicSystem(system)
     names = [a.name for a in system.actions]
     clock = _Clock(timeout)
-    run = Unrolling(enc)
+    run = Unrolling(enc, atomic=atomic)
     open_goals = set(range(len(goals)))
-    found: list[tuple[Trace, tuple[int, ...]]] = []
+    found: list[tuple[Trace, tuple[int, ...], dict[int, dict[str, object]]]] = []
+    refused = [StepVars(system, "refuse@0", enc.instances)]  # per depth: the refused step's parameters
 
     def formula(g: StepGoal) -> z3.BoolRef | None:
+        if g.refusal:
+            env = refused[-1].env(g.action)
+            cond = enc.prop(g.condition, run.states[-1], env) if g.condition is not None else z3.BoolVal(True)
+            return z3.And(refused[-1].valid(), cond)
         need = 2 if g.previous is not None else 1
         if run.depth < need:
             return None
@@ -264,9 +316,14 @@ def reach_all(system: ir.System, goals: Sequence[StepGoal], max_depth: int = 20,
                 parts.append(enc.prop(g.previous_condition, run.states[-3], run.states[-2].step.env(g.previous)))
         return z3.And(parts)
 
+    def refused_params(model: z3.ModelRef, g: StepGoal) -> dict[str, object]:
+        env = refused[-1].env(g.action)
+        return {p.name: evaluate(model, env[p.uid], p.type) for p in system.action(g.action).params}
+
     for depth in range(max_depth + 1):
         if depth > 0:
             run.extend()
+            refused.append(StepVars(system, f"refuse@{depth}", enc.instances))
         formulas = {i: f for i in sorted(open_goals) if (f := formula(goals[i])) is not None}
         while formulas:
             answer = _timed_check(run, z3.Or(list(formulas.values())), clock)
@@ -278,8 +335,10 @@ def reach_all(system: ir.System, goals: Sequence[StepGoal], max_depth: int = 20,
             met = {i for i, f in formulas.items() if z3.is_true(model.evaluate(f, model_completion=True))}
             trace = enc.trace(model, run.states)
             if also_met is not None:
-                met |= also_met(trace, open_goals - met)
-            found.append((trace, tuple(sorted(met))))
+                steps_open = {i for i in open_goals - met if not goals[i].refusal}
+                met |= also_met(trace, steps_open)
+            found.append((trace, tuple(sorted(met)),
+                          {i: refused_params(model, goals[i]) for i in sorted(met) if goals[i].refusal}))
             for i in met:
                 open_goals.discard(i)
                 formulas.pop(i, None)
@@ -289,7 +348,8 @@ def reach_all(system: ir.System, goals: Sequence[StepGoal], max_depth: int = 20,
 
 
 def reach_branch(system: ir.System, action: str, branch_id: int, taken: bool = True, max_depth: int = 20,
-                 timeout: float | None = None, progress: Progress | None = None) -> ReachResult:
+                 timeout: float | None = None, progress: Progress | None = None,
+                 atomic: Mapping[str, tuple[str, ...]] | None = None) -> ReachResult:
     """The shortest run whose last step is `action` with its `if` number `branch_id` going to the then-branch
     (`taken`) or to the else-branch."""
     rel = transition.relation(system, system.action(action))
@@ -297,7 +357,7 @@ def reach_branch(system: ir.System, action: str, branch_id: int, taken: bool = T
     if branch_id not in paths:
         raise KeyError(f"{action} has no branch {branch_id}")
     then, other = paths[branch_id]
-    return reach_step(system, action, then if taken else other, max_depth, timeout, progress)
+    return reach_step(system, action, then if taken else other, max_depth, timeout, progress, atomic=atomic)
 
 
 __all__ = [

@@ -8,6 +8,8 @@ need Ackermannization). Storage of one part:
 - integer range lo..hi: the narrowest unsigned BitVec that holds hi - lo + 1 values. When lo >= 0 and hi itself fits in
   that width the value is stored as it is (so vector numbers read directly, e.g. 16..255 in 8 bits); otherwise value -
   lo is stored (e.g. -3..4 in 3 bits). Widths that hold more codes than the type has values get a validity constraint.
+  A set of integers (`IntType.runs`) is stored as its interval lo..hi is; its validity constraint admits only the
+  codes of its runs, so a parameter or variable of the type takes only its members.
 """
 
 from __future__ import annotations
@@ -51,13 +53,22 @@ class Scalar:
         return z3.Const(name, self.sort())
 
     def valid(self, term: z3.ExprRef) -> z3.BoolRef | None:
-        """The constraint that a stored code denotes a value of the type (None when every code does)."""
+        """The constraint that a stored code denotes a value of the type (None when every code does). The codes of an
+        integer set are those of its interval; only the codes of its runs are valid."""
         t = self.type
+        if isinstance(t, IntType) and t.runs is not None:
+            runs = [term == z3.BitVecVal(lo - self.offset, self.width) if lo == hi else
+                    self._codes_between(lo - self.offset, hi - self.offset, term) for lo, hi in t.runs]
+            # a run never admits every code of the width: the codes of the other runs lie outside it
+            return z3.Or([r for r in runs if r is not None])
         count = len(t.members) if isinstance(t, EnumType) else t.hi - t.lo + 1 if isinstance(t, IntType) else 0
         if count == 0:
             return None
         lo = (t.lo - self.offset) if isinstance(t, IntType) else 0
-        hi = lo + count - 1
+        return self._codes_between(lo, lo + count - 1, term)
+
+    def _codes_between(self, lo: int, hi: int, term: z3.ExprRef) -> z3.BoolRef | None:
+        """The constraint lo <= code <= hi (unsigned; None when every code of the width satisfies it)."""
         parts = []
         if lo > 0:
             parts.append(z3.ULE(z3.BitVecVal(lo, self.width), term))

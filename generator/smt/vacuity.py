@@ -81,11 +81,13 @@ def vacuity(system: ir.System, certificate: Certificate | None = None, timeout: 
 
 @in_fresh_context
 def never_taken(system: ir.System, certificate: Certificate, action: str, condition: ir.Expr | None,
-                timeout: float = 5.0, previous: str | None = None) -> bool:
+                timeout: float = 5.0, previous: str | None = None, guard: bool = True) -> bool:
     """Whether the certificate's inductive invariant C shows that `action` is never taken with `condition` true
     (over the pre-state and the action's parameters), and with `previous`, never right after that action: C holds
     in every reachable state, so `C and guard and condition` (after a step of `previous` from a C-state)
-    unsatisfiable means no reachable state allows it. False when satisfiable or unknown (never a guess)."""
+    unsatisfiable means no reachable state allows it. False when satisfiable or unknown (never a guess). Without
+    `guard`, the guard is left out: no reachable state and parameters of `action` make `condition` true (a refusal
+    target's state)."""
     if not certificate.smt2:
         return False
     enc = SymbolicSystem(system)
@@ -106,7 +108,7 @@ def never_taken(system: ir.System, certificate: Certificate, action: str, condit
         if inst.action != index:
             continue
         env = step.instance_env(j)
-        parts = [step.is_instance(j), enc.encoder(s).boolean(a.guard, env)]
+        parts = [step.is_instance(j)] + ([enc.encoder(s).boolean(a.guard, env)] if guard else [])
         if condition is not None:
             parts.append(enc.encoder(s).boolean(condition, env))
         options.append(z3.And(parts))

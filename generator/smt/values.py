@@ -143,7 +143,15 @@ def int_cmp(a: IntV, b: IntV, op: str) -> z3.BoolRef:
 
 
 def in_range(v: IntV, t: IntType) -> z3.BoolRef:
-    """Whether an integer lies in lo..hi (constant-folded when its interval decides it)."""
+    """Whether an integer is a value of `t`: lies in lo..hi, or in one of the runs of a set (constant-folded when its
+    interval decides it)."""
+    if t.runs is not None:
+        if t.contains(v.type):
+            return z3.BoolVal(True)
+        near = [IntType(lo, hi) for lo, hi in t.runs if lo <= v.hi and v.lo <= hi]
+        if not near:
+            return z3.BoolVal(False)
+        return z3.Or([in_range(v, run) for run in near]) if len(near) > 1 else in_range(v, near[0])
     if t.lo <= v.lo and v.hi <= t.hi:
         return z3.BoolVal(True)
     parts = []
@@ -229,7 +237,7 @@ def set_bit(base: z3.BitVecRef, index: IntV, flag: z3.BoolRef) -> z3.BitVecRef:
 
 def domain_index(index: Value, domain: IntType | EnumType) -> list[tuple[int, z3.BoolRef]]:
     """The positions in `domain` an index may denote, each with the condition that it does (a constant index gives
-    one position under `True`). Integer indices only range over their interval."""
+    one position under `True`). Integer indices only range over their interval (and a set's members in it)."""
     if isinstance(domain, EnumType):
         assert isinstance(index, z3.BitVecRef)
         if z3.is_bv_value(index):
@@ -238,9 +246,12 @@ def domain_index(index: Value, domain: IntType | EnumType) -> list[tuple[int, z3
     assert isinstance(index, IntV)
     k = const_int(index)
     if k is not None:
-        return [(k - domain.lo, z3.BoolVal(True))]
-    lo, hi = max(index.lo, domain.lo), min(index.hi, domain.hi)
-    return [(d - domain.lo, index.term == z3.BitVecVal(d, index.width)) for d in range(lo, hi + 1)]
+        return [(ir.domain_position(domain, k), z3.BoolVal(True))]
+    if domain.runs is None:
+        lo, hi = max(index.lo, domain.lo), min(index.hi, domain.hi)
+        return [(d - domain.lo, index.term == z3.BitVecVal(d, index.width)) for d in range(lo, hi + 1)]
+    return [(pos, index.term == z3.BitVecVal(d, index.width)) for pos, d in enumerate(ir.domain_values(domain))
+            if index.lo <= d <= index.hi]
 
 
 def select(entries: tuple, index: Value, domain: IntType | EnumType) -> Value:
