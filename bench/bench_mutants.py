@@ -1,7 +1,7 @@
 """The kill table of the mutants of the post-fix port: the committed generated svm_evtinj suites against a random-walk
 differential baseline (issue 9, item 7).
 
-    python bench/bench_mutants.py [--only NAME,NAME] [--json PATH]
+    python bench/bench_mutants.py [--only NAME,NAME] [--json PATH] [--suites DIR]
 
 The mutants are bench/mutants/catalogue.py: each one slip in a named bhyve function, applied to a copy of
 examples/bhyve_svm imported under another name (bench/mutants/port.py). Each is run through the post-fix adapter of
@@ -15,6 +15,10 @@ its copy, wrapped to count steps (adapter action calls):
   0..19) replayed in lockstep with the mutant by runtime.conformance.lockstep; killed at the first step where an
   observed variable differs from the model's or the adapter raises. Two budgets: B, the total steps the suites execute
   against the unmutated port (20 walks of B/20 steps), and the issue's reference of 20 walks x 2,000 steps.
+
+`--suites DIR` measures the svm_evtinj suites generated into DIR instead of the committed ones (e.g. at another size:
+`irqspec gen spec/svm_evtinj.irq -o DIR -D VECTORS=...`); the baseline then walks DIR's model, so both run at the
+same size, and the ports are built with the model's NCPU.
 
 First the unmutated copy runs through both: a kill there is a false kill and stops the bench. Prints figures, asserts
 nothing else.
@@ -35,7 +39,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(1, str(ROOT / "generated_tests"))
 
 from bench.mutants.catalogue import MUTANTS, Mutant
 from bench.mutants.counting import CountingAdapter
@@ -47,27 +50,28 @@ WALKS = 20
 REFERENCE_STEPS = 2_000
 NCPU = 2
 UNMUTATED = "(unmutated)"
-SUITE_KINDS = ("counterexamples", "coverage", "witnesses", "properties")
+SUITE_KINDS = ("counterexamples", "coverage", "witnesses", "mutants", "properties")
 
 
 # ----------------------------------------------------------------------------------------------------- suites
 
 
-def _suites_worker(name: str, out: str, shrink: bool) -> None:
+def _suites_worker(name: str, out: str, shrink: bool, folder: str, ncpu: int) -> None:
     """In a fresh process: run the suites against the copy of the port with mutant `name`; records to `out`."""
     from bench.mutants.suites import run_suites
 
     mutant = None if name == UNMUTATED else next(iter_mutants(MUTANTS, [name]))
     with PortCopies() as ports:
         adapters = ports.adapters(mutant)
-        records = run_suites(lambda: adapters.postfix_adapter(NCPU), shrink=shrink)
+        records = run_suites(lambda: adapters.postfix_adapter(ncpu), shrink=shrink, folder=Path(folder))
     Path(out).write_text(json.dumps(records))
 
 
-def run_suites_in_subprocess(name: str, shrink: bool) -> list[dict]:
+def run_suites_in_subprocess(name: str, shrink: bool, folder: Path, ncpu: int) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "records.json"
-        command = [sys.executable, __file__, "--suites-worker", name, "--out", str(out)]
+        command = [sys.executable, __file__, "--suites-worker", name, "--out", str(out), "--suites", str(folder),
+                   "--ncpu", str(ncpu)]
         command += ["--shrink"] if shrink else []
         done = subprocess.run(command, cwd=ROOT, check=False, capture_output=True, text=True,
                               env={**os.environ, "PYTHONHASHSEED": "0"})
@@ -202,7 +206,7 @@ def print_totals(rows: list[Row], budget: int, reference: int) -> None:
              for k in SUITE_KINDS}
     print("kills by suite file (a mutant counts in every file with a failing test): "
           + ", ".join(f"{k} {len(v)}" for k, v in kinds.items()))
-    z3 = {r.name for k in ("counterexamples", "coverage", "witnesses") for r in kinds[k]}
+    z3 = {r.name for k in ("counterexamples", "coverage", "witnesses", "mutants") for r in kinds[k]}
     only_property = [r.name for r in kinds["properties"] if r.name not in z3]
     print(f"killed by a Z3-derived test: {len(z3)}; only by the Hypothesis property test: {len(only_property)}"
           + (f" ({', '.join(only_property)})" if only_property else ""))
@@ -243,21 +247,29 @@ def main() -> None:
     parser.add_argument("--shrink", action="store_true",
                         help="let Hypothesis shrink a failing property run, as a plain pytest run does (the kills and "
                              "the steps to them do not change; the bench takes about ten times as long)")
+    parser.add_argument("--suites", metavar="DIR", default=str(ROOT / "generated_tests"),
+                        help="the folder of the svm_evtinj suites and model to measure (default: the committed ones)")
+    parser.add_argument("--ncpu", type=int, default=NCPU, help=argparse.SUPPRESS)
     parser.add_argument("--suites-worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.suites_worker:
-        _suites_worker(args.suites_worker, args.out, args.shrink)
+        _suites_worker(args.suites_worker, args.out, args.shrink, args.suites, args.ncpu)
         return
 
+    folder = Path(args.suites).resolve()
+    sys.path.insert(1, str(folder))
     import svm_evtinj_model as model
+
+    ncpu = int(model.CONSTANTS["NCPU"])
+    print(f"suites and model: {folder} ({', '.join(f'{k}={v}' for k, v in model.CONSTANTS.items())})")
 
     start = time.perf_counter()
     mutants: list[Mutant] = list(iter_mutants(MUTANTS, args.only.split(",") if args.only else None))
     reference_total = WALKS * REFERENCE_STEPS
     with PortCopies() as ports:
         unmutated = ports.adapters(None)
-        records = run_suites_in_subprocess(UNMUTATED, args.shrink)
+        records = run_suites_in_subprocess(UNMUTATED, args.shrink, folder, ncpu)
         budget = sum(r["steps"] for r in records)
         outcomes = {o: sum(1 for r in records if r["outcome"] == o) for o in ("passed", "failed", "skipped")}
         equal_runs = random_runs(model, WALKS, budget)
@@ -267,7 +279,7 @@ def main() -> None:
               f"{reference_total} steps")
         false_kills = [f"suites: {r['nodeid']}: {r['failure']}" for r in records if r["outcome"] != "passed"]
         for label, runs in ((str(budget), equal_runs), (str(reference_total), reference_runs)):
-            kill = baseline_kill(model, lambda: unmutated.postfix_adapter(NCPU), runs)
+            kill = baseline_kill(model, lambda: unmutated.postfix_adapter(ncpu), runs)
             if kill is not None:
                 false_kills.append(f"baseline@{label}: {_walk_cell(kill)}: {kill.failure}")
         if false_kills:
@@ -281,10 +293,10 @@ def main() -> None:
             adapters = ports.adapters(mutant)
 
             def factory(adapters: Any = adapters) -> Any:
-                return adapters.postfix_adapter(NCPU)
+                return adapters.postfix_adapter(ncpu)
 
             row = Row(mutant.name, mutant.area, mutant.function, mutant.slip, mutant.equivalent_because,
-                      suite_kill(run_suites_in_subprocess(mutant.name, args.shrink)),
+                      suite_kill(run_suites_in_subprocess(mutant.name, args.shrink, folder, ncpu)),
                       baseline_kill(model, factory, equal_runs), baseline_kill(model, factory, reference_runs))
             rows.append(row)
             print(f"  {mutant.name}: suites {_suite_cell(row.suites)}; baseline {_walk_cell(row.equal)} / "

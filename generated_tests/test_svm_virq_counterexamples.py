@@ -2,7 +2,7 @@
 # Command: irqspec gen spec/svm_virq.irq -D VECTORS=47..48 -D TPR_WRITES=0x2f..0x30 --max-depth 10
 # Do not edit: change the spec and regenerate.
 """Counterexample tests of svm_virq: each refuted invariant pinned by its shortest trace, replayed step by step on the model (and on an implementation, when one is selected)."""
-# Z3 (bounded model checking, runs of up to 10 steps), per invariant:
+# Z3, per invariant (bounded model checking, runs of up to 10 steps, unless induction proved it):
 #   no_lost_ipi: violated, shortest counterexample 7 steps (test_no_lost_ipi_is_violated)
 #   at_most_two_handlers: no violation within depth 10 (bounded: not a proof)
 

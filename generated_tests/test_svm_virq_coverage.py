@@ -2,7 +2,8 @@
 # Command: irqspec gen spec/svm_virq.irq -D VECTORS=47..48 -D TPR_WRITES=0x2f..0x30 --max-depth 10
 # Do not edit: change the spec and regenerate.
 """Coverage tests of svm_virq: for every action and both sides of every `if` in an action, the shortest run found by Z3 that takes it, replayed and asserted state by state."""
-# Dead code (Z3 proved these are not reached within depth 10; deeper runs were not searched):
+# Dead code (each line says which: not reached within depth 10, where deeper runs were not searched, or
+# dead, proved: the spec's inductive invariant rules it out in every reachable state):
 #   iret: the then branch of if #0 (line 174 `if outer[c].stage != Idle {`): not reached within depth 10
 # Targets inside the logic (generator/coverage.py: decisions and boundaries in guards, updates and the defs they
 # call, transition pairs, cover goals followed by each action), met by the tests below or found dead:

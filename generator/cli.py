@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import __version__
+from . import __version__, manifest
 from .diagnostics import SpecError
 from .frontend import Frontend, load
 
@@ -664,6 +664,8 @@ def gen_command_text(args: argparse.Namespace) -> str:
         parts += ["--property-steps", str(args.property_steps)]
     for seq in args.atomic:
         parts += ["--atomic", seq]
+    if args.kill_mutants:
+        parts.append("--kill-mutants")
     return " ".join(parts)
 
 
@@ -686,7 +688,8 @@ def cmd_gen(args: argparse.Namespace) -> int:
                               include=tuple(Path(p) for p in args.include),
                               property_examples=args.property_examples or PROPERTY_EXAMPLES,
                               property_steps=args.property_steps or PROPERTY_STEPS,
-                              atomic=tuple(tuple(seq.split("+")) for seq in args.atomic))
+                              atomic=tuple(tuple(seq.split("+")) for seq in args.atomic),
+                              kill_mutants=args.kill_mutants)
     except AtomicStepError as err:
         live.clear()
         raise UsageError(f"--atomic: {err}") from None
@@ -700,6 +703,9 @@ def cmd_gen(args: argparse.Namespace) -> int:
     if any(interrupted(line) for line in report.unknown):  # Ctrl-C inside Z3: never write a partial suite
         sys.stderr.write("irqspec: interrupted: nothing written\n")
         return EXIT_INTERRUPTED
+    previous_path = out / manifest.file_name(report.module)
+    previous = manifest.read(previous_path)
+    moved = manifest.moved(previous, result.targets) if previous is not None and result.targets else None
     try:
         out.mkdir(parents=True, exist_ok=True)
         for name, text in result.files.items():
@@ -711,28 +717,57 @@ def cmd_gen(args: argparse.Namespace) -> int:
         _emit(document("gen", None, "unknown" if report.unknown else "generated", code, report.seconds,
                        module=report.module, output=str(out), files=sorted(result.files),
                        tests=dict(report.counts), violated=list(report.violated), holding=list(report.holding),
+                       proved=list(report.proved),
                        max_depth=report.max_depth, dead=list(report.dead), unknown=list(report.unknown),
                        targets={k: dict(v) for k, v in report.targets.items()}, missed=list(report.missed),
-                       unrealizable=report.unrealizable))
+                       unrealizable=report.unrealizable, moved=moved.as_json() if moved is not None else None,
+                       mutants=dict(report.mutants) or None))
         return code
     OUT.write(f"{report.module}: wrote {len(result.files)} files to {out} ({report.seconds:.1f} s)\n")
     for name, count in report.counts.items():
         OUT.write(f"  {name}: {count} test{'s' if count != 1 else ''}\n")
     if report.violated:
         OUT.write(f"  counterexample tests for: {', '.join(report.violated)}\n")
-    if report.holding:
-        OUT.write(f"  no violation within depth {report.max_depth}: {', '.join(report.holding)}\n")
+    if report.proved:
+        OUT.write(f"  proved by induction (no counterexample at any depth): {', '.join(report.proved)}\n")
+    bounded = [name for name in report.holding if name not in report.proved]
+    if bounded:
+        OUT.write(f"  no violation within depth {report.max_depth}: {', '.join(bounded)}\n")
     for line in report.dead:
         OUT.write(f"  dead code? {line}\n")
     for kind, row in report.targets.items():
         OUT.write(f"  coverage targets, {kind}: {row['met']}/{row['targets']} met, {row['dead, proved']} dead "
                   f"(proved), {row['dead']} not reached within depth {report.max_depth}, {row['unknown']} unknown\n")
+    if report.mutants:
+        m = report.mutants
+        OUT.write(f"  spec mutants: {m['mutants']}, {m['killed']} killed by the other tests, {m['by_mutant_tests']} by "
+                  f"the mutant tests, {m['equivalent']} proved equivalent, {m['unknown']} neither\n")
     if args.atomic:
         OUT.write(f"  atomic steps {', '.join(args.atomic)}: {report.unrealizable} tests have no run an implementation "
                   "with them can execute (marked in their docstrings)\n")
     for line in report.unknown:
         OUT.write(f"  UNKNOWN: {line}\n")
+    if moved is not None and moved.any:
+        _write_moved(moved, previous_path)
     return code
+
+
+def _write_moved(moved, path: Path) -> None:
+    """What changed since the suite `path` describes was generated: every target a test met then and none meets now
+    by name (a wider VECTORS or a deeper search never loses a test silently), the rest counted."""
+    since = f" ({'; '.join(moved.settings)})" if moved.settings else ""
+    OUT.write(f"  since the suite generated before in this folder{since}:\n")
+    if moved.lost:
+        OUT.write(f"    LOST: {len(moved.lost)} target{'s' if len(moved.lost) != 1 else ''} a test met before "
+                  "and none meets now:\n")
+        for line in moved.lost:
+            OUT.write(f"      {line}\n")
+    for line in moved.gained:
+        OUT.write(f"    gained: {line}\n")
+    counts = [f"{n} {what}" for n, what in ((moved.longer, "met by a longer run"), (moved.shorter, "by a shorter one"),
+                                            (moved.new, "new targets"), (moved.gone, "targets gone")) if n]
+    if counts:
+        OUT.write(f"    {', '.join(counts)}\n")
 
 
 def cmd_mutate(args: argparse.Namespace) -> int:
@@ -751,7 +786,7 @@ def cmd_mutate(args: argparse.Namespace) -> int:
     try:
         rep = mutation_report(Path(args.file), _defines(args.define), include=tuple(Path(p) for p in args.include),
                               max_depth=args.max_depth, limit=args.limit, timeout=args.proof_timeout,
-                              progress=step)
+                              progress=step, kill_mutants=not args.without_mutant_tests)
     except KeyboardInterrupt:
         live.clear()
         sys.stderr.write(f"irqspec: interrupted ({live.line()})\n")
@@ -928,6 +963,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--atomic", action="append", default=[], metavar="A+B",
                    help="an atomic step of the implementation (the adapter's `atomic`): actions A then B taken as "
                         "one step; tests then use runs it can execute where one exists (repeatable)")
+    p.add_argument("--kill-mutants", action="store_true",
+                   help="hold the spec's mutants (as irqspec mutate makes them) against the suite, and add a test "
+                        "for each one it does not kill that a run tells apart (test_<module>_mutants.py)")
     p = sub.add_parser("mutate", help="mutants of the spec: each killed by the generated suite, proved equivalent, "
                                       "or shown with the shortest run that tells it apart")
     _spec_arguments(p)
@@ -939,6 +977,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_positive, default=None, metavar="S",
                    help="bound on the whole command (exit 3)")
     p.add_argument("--all", action="store_true", help="list killed and equivalent mutants too")
+    p.add_argument("--without-mutant-tests", action="store_true",
+                   help="hold the mutants against the suite gen writes without --kill-mutants (by default the "
+                        "suite includes its mutant tests, as gen --kill-mutants writes it)")
     p.add_argument("--json", action="store_true", help="print the report as JSON (docs/json.md)")
     p = sub.add_parser("replay", help="replay an ITF trace on the spec's reference model; report the first mismatch")
     _spec_arguments(p)

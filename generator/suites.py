@@ -17,9 +17,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runtime.conformance import chains_of
 from runtime.trace import Trace
 
-from . import coverage, ir, transition
+from . import coverage, ir, manifest, transition
 from .codegen import environment, generate_model, generate_property_tests
 from .evaluate import evaluate
 from .frontend import load
@@ -27,7 +28,7 @@ from .pyexpr import comment_text, doc_literal, plain_literal, str_literal, value
 from .report import changes, format_params
 from .smt import bmc
 from .smt.goals import has_range_obligations
-from .smt.vacuity import never_taken
+from .smt.vacuity import never_holds, never_taken
 
 PROPERTY_EXAMPLES = 30  # the property test's default size: runs, and steps per run
 PROPERTY_STEPS = 20
@@ -41,6 +42,7 @@ class GenReport:
     max_depth: int
     violated: list[str] = field(default_factory=list)  # invariants (or "range") with a counterexample test
     holding: list[str] = field(default_factory=list)  # invariants with no violation within max_depth
+    proved: list[str] = field(default_factory=list)  # those of `holding` that induction proved (no search was run)
     dead: list[str] = field(default_factory=list)  # actions, branches, covers not reached within max_depth
     missed: list[str] = field(default_factory=list)  # coverage targets in the logic not met (dead or not reached)
     unknown: list[str] = field(default_factory=list)  # questions the solver did not answer (timeout, gave up)
@@ -49,6 +51,9 @@ class GenReport:
     targets: dict[str, dict[str, int]] = field(default_factory=dict)
     # tests whose run an implementation with the atomic steps given cannot execute (no run it can execute met them)
     unrealizable: int = 0
+    # with kill_mutants: the spec's mutants {"mutants", "killed" (by the other tests), "by_mutant_tests",
+    # "equivalent", "unknown"}; empty without
+    mutants: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0  # time spent (not written into any file)
 
     def count_target(self, kind: str, outcome: str = "targets") -> None:
@@ -63,6 +68,8 @@ class GenResult:
     traces: dict[str, Trace] = field(default_factory=dict)  # "file::test" -> the trace the test replays
     # "file::test" -> the steps the test checks are refused at the end of its trace (action, params)
     refusals: dict[str, tuple[tuple[str, dict[str, object]], ...]] = field(default_factory=dict)
+    # every question asked and its outcome (generator/manifest.py); also written to files[manifest.file_name(...)]
+    targets: manifest.Manifest | None = None
 
 
 # ---------------------------------------------------------------------------------------------------- trace text
@@ -208,7 +215,7 @@ def model_module_name(module: str) -> str:
 def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_depth: int = 20,
                  timeout: float | None = None, include: tuple[Path, ...] = (),
                  property_examples: int = PROPERTY_EXAMPLES, property_steps: int = PROPERTY_STEPS,
-                 atomic: tuple[tuple[str, ...], ...] = ()) -> GenResult:
+                 atomic: tuple[tuple[str, ...], ...] = (), kill_mutants: bool = False) -> GenResult:
     """The files of the suites of `spec_path` ({name relative to the output directory: text}, in order) and a report.
 
     The generated tests import the model by module name from their own directory, so the files do not depend on
@@ -217,7 +224,10 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     `property_steps` steps. `atomic`: the atomic steps of the implementation the suites are for (action sequences,
     as an adapter declares them: runtime/conformance.py); every search then asks first for a run such an
     implementation can execute, and only where none exists within the depth for any run (the test says so, and is
-    not realizable on that implementation). Deterministic: the same spec, defines and command give the same bytes."""
+    not realizable on that implementation). `kill_mutants`: the spec's mutants (generator/mutation/) are held against
+    the suite, and each one it does not kill, that a run tells apart from the spec, gets a test in
+    test_<module>_mutants.py (a mutation-adequate suite). Deterministic: the same spec, defines and command give the
+    same bytes."""
     start = time.monotonic()
     front = load(spec_path, defines, include)
     system = front.system
@@ -233,6 +243,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     common = dict(head, model_module=model_name, spec_module=str_literal(module), max_depth=max_depth, refusals=False)
 
     files: dict[str, str] = {f"{model_name}.py": generate_model(system, spec_label, digest, command)}
+    record = manifest.Manifest(spec_label, manifest.constants_text(system), max_depth, ["+".join(seq) for seq in atomic])
     chains = _chains(system, atomic)
     chain_text = ", ".join("+".join(seq) for seq in atomic)
 
@@ -251,6 +262,13 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
         return (f"\n\nNo run within depth {max_depth} that an implementation with the atomic steps {chain_text} can "
                 "execute meets it: on such an implementation this test is not realizable." if flag else "")
 
+    # the spec's inductive invariant, when induction proves it: every invariant it proves needs no bounded search,
+    # and every target it rules out is dead for good (one query each instead of a search to max_depth)
+    certificate = _certificate(system, timeout)
+
+    def proved_dead(action: str, condition: ir.Expr | None = None) -> bool:
+        return certificate is not None and never_taken(system, certificate, action, condition)
+
     # a) counterexamples
     cex = _Writer(system, front.sources)
     tests: list[_Test] = []
@@ -260,20 +278,29 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     if has_range_obligations(system):
         goals.append(("range", None))
     for name, prop in goals:
+        if certificate is not None:
+            report.holding.append(name)
+            report.proved.append(name)
+            notes.append(f"{name}: proved (induction with the spec's lemmas): no counterexample at any depth")
+            record.record("invariant", name, "holds, proved")
+            continue
         result, apart = prefer(lambda atomic: bmc.check(system, [name], max_depth=max_depth, timeout=timeout,
                                                         ranges=name == "range", atomic=atomic), "violated")
         if result.status == "violated":
             assert result.trace is not None
             report.violated.append(name)
             tests.append(_counterexample_test(cex, name, prop, result, unrealizable_note(apart)))
+            record.record("invariant", name, "violated", tests[-1].name, len(result.trace) - 1)
             notes.append(f"{name}: violated, shortest counterexample {len(result.trace) - 1} steps "
                          f"({tests[-1].name})")
         elif result.status == "holds":
             report.holding.append(name)
+            record.record("invariant", name, "holds")
             notes.append(f"{name}: no violation within depth {max_depth} (bounded: not a proof)")
         else:
             report.unknown.append(_unknown(f"invariant {name}", result))
             notes.append(report.unknown[-1])
+            record.record("invariant", name, "unknown")
     files[f"test_{module}_counterexamples.py"] = env.get_template("test_counterexamples.py.j2").render(
         common, tests=tests, notes=[comment_text(n) for n in notes], initial=cex.initial_text() if tests else [],
         doc=doc_literal(f"Counterexample tests of {module}: each refuted invariant pinned by its shortest trace, "
@@ -285,28 +312,47 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     cov = _Writer(system, front.sources)
     tests, dead, unknown = [], [], []
     for action in system.actions:
+        branches = _ifs(action.body)
+        if proved_dead(action.name):
+            dead.append(f"action {action.name}: dead, proved (no state the spec's inductive invariant allows "
+                        "enables it)")
+            record.record("action", action.name, "dead, proved")
+            for b in branches:
+                for t in (True, False):
+                    dead.append(cov.branch_text(action, b, t) + ": dead, proved (its action is)")
+                    record.record("branch", cov.branch_text(action, b, t), "dead, proved")
+            continue
         result, apart = prefer(lambda atomic, a=action.name: bmc.reach_step(system, a, max_depth=max_depth,
                                                                          timeout=timeout, atomic=atomic), "reached")
-        branches = _ifs(action.body)
         if result.status == "reached":
             assert result.trace is not None
             tests.append(_reach_test(cov, f"test_{action.name}_is_taken", f"The shortest run whose last step is "
                                      f"{action.name}." + (f"\n\n{action.name}: {action.doc}" if action.doc else "")
                                      + unrealizable_note(apart), result.trace, []))
+            record.record("action", action.name, "met", tests[-1].name, len(result.trace) - 1)
         elif result.status == "unreached":
             dead.append(f"action {action.name}: not reached within depth {max_depth}")
             dead += [cov.branch_text(action, b, t) + f": not reached within depth {max_depth} (its action is not)"
                      for b in branches for t in (True, False)]
+            record.record("action", action.name, "not reached")
+            for b in branches:
+                for t in (True, False):
+                    record.record("branch", cov.branch_text(action, b, t), "not reached")
             continue
         else:
             unknown.append(_unknown(f"action {action.name}", result))
+            record.record("action", action.name, "unknown")
         rel = transition.relation(system, action)
-        known = {b for b, _, _ in rel.branch_paths}
+        paths = {b: (then, other) for b, then, other in rel.branch_paths}
         for b in branches:
-            if b.branch_id not in known:
+            if b.branch_id not in paths:
                 continue
             for taken in (True, False):
                 what = cov.branch_text(action, b, taken)
+                if proved_dead(action.name, paths[b.branch_id][0 if taken else 1]):
+                    dead.append(f"{what}: dead, proved (no state the spec's inductive invariant allows takes it)")
+                    record.record("branch", what, "dead, proved")
+                    continue
                 r, apart = prefer(lambda atomic, a=action.name, b=b.branch_id, taken=taken: bmc.reach_branch(
                     system, a, b, taken, max_depth=max_depth, timeout=timeout, atomic=atomic), "reached")
                 if r.status == "reached":
@@ -315,13 +361,15 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
                     tests.append(_reach_test(cov, f"test_{action.name}_if{b.branch_id}_{side}",
                                              f"The shortest run whose last step takes {what}." + unrealizable_note(apart),
                                              r.trace, []))
+                    record.record("branch", what, "met", tests[-1].name, len(r.trace) - 1)
                 elif r.status == "unreached":
                     dead.append(f"{what}: not reached within depth {max_depth}")
+                    record.record("branch", what, "not reached")
                 else:
                     unknown.append(_unknown(what, r))
+                    record.record("branch", what, "unknown")
     # the targets inside the logic (generator/coverage.py): met by a trace the suite already has, else by a new
     # shortest run, else dead within the depth (and, where the prove engines can show it, dead for good)
-    certificate = _certificate(system, timeout)
     missed: list[str] = []
     searched: list[coverage.Target] = []
     uses_refuse = False
@@ -330,14 +378,18 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
             continue  # asked above, one test each
         report.count_target(target.kind)
         refusal = target.kind == "refusal"
-        if not refusal and _met_by(system, target, [(x.name, x.trace) for x in cex_tests + tests
-                                                    if x.trace is not None]):
+        meeting = None if refusal else _met_by(system, target, [(x.name, x.trace) for x in cex_tests + tests
+                                                                if x.trace is not None])
+        if meeting is not None:
             report.count_target(target.kind, "met")
+            length = next(len(x.trace) - 1 for x in cex_tests + tests if x.name == meeting and x.trace is not None)
+            record.record(target.kind, target.description, "met", meeting, length)
         elif certificate is not None and target.previous_condition is None and never_taken(
                 system, certificate, target.action, target.condition, previous=target.previous, guard=not refusal):
             missed.append(f"{target.description}: dead, proved (no state the spec's inductive invariant allows "
                           + ("has it)" if refusal else "enables it)"))
             report.count_target(target.kind, "dead, proved")
+            record.record(target.kind, target.description, "dead, proved")
         else:
             searched.append(target)
     # the rest in one search: each run Z3 finds meets every target it can (a shortest run for each), and the targets
@@ -368,9 +420,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
             if (searched[i].action, params) in refused_steps:
                 continue
             refused_steps.append((searched[i].action, params))
-            call = "{" + ", ".join(f"{str_literal(k)}: {plain_literal(v)}" for k, v in params.items()) + "}"
-            checks.append(f"refuse(model, last, {str_literal(searched[i].action)}, {call}, implementation, "
-                          f"{len(trace) - 1})")
+            checks.append(_refuse_line(searched[i].action, params, trace))
         ending = ("; at its end the implementation must refuse each step the spec does not enable there"
                   if checks else "")
         tests.append(_reach_test(cov, first.name, f"Coverage targets met by this run ({len(trace) - 1} steps, the "
@@ -379,14 +429,17 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
         uses_refuse = uses_refuse or bool(checks)
         for i in met:
             report.count_target(searched[i].kind, "met")
+            record.record(searched[i].kind, searched[i].description, "met", tests[-1].name, len(trace) - 1)
     for i in sorted(never):
         target = searched[i]
         if why:
             unknown.append(f"{target.description}: unknown ({why})")
             report.count_target(target.kind, "unknown")
+            record.record(target.kind, target.description, "unknown")
         else:
             missed.append(f"{target.description}: not reached within depth {max_depth}")
             report.count_target(target.kind, "dead")
+            record.record(target.kind, target.description, "not reached")
     report.dead += dead
     report.missed += missed
     report.unknown += unknown
@@ -407,6 +460,10 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     wit = _Writer(system, front.sources)
     tests, dead, unknown = [], [], []
     for cover in system.covers:
+        if certificate is not None and never_holds(system, certificate, cover.expr):
+            dead.append(f"cover {cover.name}: dead, proved (no state the spec's inductive invariant allows has it)")
+            record.record("cover", cover.name, "dead, proved")
+            continue
         r, apart = prefer(lambda atomic, c=cover.name: bmc.reach(system, c, max_depth=max_depth, timeout=timeout,
                                                                 atomic=atomic), "reached")
         if r.status == "reached":
@@ -417,10 +474,13 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
                                      + unrealizable_note(apart), r.trace,
                                      [f"assert {str_literal(cover.name)} in model.check_covers(last), (",
                                       f"    {str_literal(f'cover goal {cover.name} does not hold at the end')})"]))
+            record.record("cover", cover.name, "met", tests[-1].name, len(r.trace) - 1)
         elif r.status == "unreached":
             dead.append(f"cover {cover.name}: not reached within depth {max_depth}")
+            record.record("cover", cover.name, "not reached")
         else:
             unknown.append(_unknown(f"cover {cover.name}", r))
+            record.record("cover", cover.name, "unknown")
     report.dead += dead
     report.unknown += unknown
     files[f"test_{module}_witnesses.py"] = env.get_template("test_witnesses.py.j2").render(
@@ -431,7 +491,22 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     report.counts[f"test_{module}_witnesses.py"] = len(tests)
     traces.update({f"test_{module}_witnesses.py::{x.name}": x.trace for x in tests if x.trace is not None})
 
-    # d) properties
+    # d) the spec's mutants the tests above do not kill, each killed by a run that tells it apart
+    if kill_mutants:
+        mutant_tests = _mutants_file(spec_path, defines, include, max_depth, timeout, system, front.sources, traces,
+                                     refusals, report, record)
+        files[f"test_{module}_mutants.py"] = env.get_template("test_mutants.py.j2").render(
+            common, refusals=any(t.checks for t in mutant_tests[0]), tests=mutant_tests[0],
+            summary=[comment_text(x) for x in mutant_tests[1]], unknown=[comment_text(x) for x in mutant_tests[2]],
+            initial=mutant_tests[3],
+            doc=doc_literal(f"Mutant tests of {module}: for each mutant of the spec that the other tests do not "
+                            "kill, the shortest run Z3 finds that tells it apart from the spec, replayed state by "
+                            "state (an implementation with that slip fails it).", ""))
+        report.counts[f"test_{module}_mutants.py"] = len(mutant_tests[0])
+        traces.update({f"test_{module}_mutants.py::{x.name}": x.trace for x in mutant_tests[0] if x.trace})
+        refusals.update({f"test_{module}_mutants.py::{x.name}": x.refusals for x in mutant_tests[0] if x.refusals})
+
+    # e) properties
     # the random runs check the invariants and, through RangeViolation, the range property: either refuted by Z3
     # makes their failure expected
     expect = None
@@ -446,8 +521,69 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     report.counts[f"test_{module}_properties.py"] = 1
 
     files["conftest.py"] = env.get_template("conftest.py.j2").render()
+    files[manifest.file_name(module)] = record.text(digest, command)
     report.seconds = time.monotonic() - start
-    return GenResult(files, report, traces, refusals)
+    return GenResult(files, report, traces, refusals, record)
+
+
+def _refuse_line(action: str, params: dict[str, object], trace: Trace) -> str:
+    call = "{" + ", ".join(f"{str_literal(k)}: {plain_literal(v)}" for k, v in params.items()) + "}"
+    return f"refuse(model, last, {str_literal(action)}, {call}, implementation, {len(trace) - 1})"
+
+
+def _mutants_file(spec_path: Path, defines: dict[str, str], include: tuple[Path, ...], max_depth: int,
+                  timeout: float | None, system: ir.System, sources: dict[str, str], traces: dict[str, Trace],
+                  refusals: dict[str, tuple[tuple[str, dict[str, object]], ...]], report: GenReport,
+                  record: manifest.Manifest) -> tuple[list[_Test], list[str], list[str], list[str]]:
+    """The tests that kill the spec's mutants the suite so far does not (generator/mutation/: each mutant held
+    against every test, proved equivalent by induction on the product of spec and mutant, or told apart by the
+    shortest run BMC finds on it, to `max_depth`); the fewest such runs that kill them all. Returns the tests, the
+    summary lines, the lines of mutants neither told apart nor proved equivalent, and the initial-state lines."""
+    from .mutation.analysis import mutation_report
+
+    rep = mutation_report(spec_path, defines, include=include, max_depth=max_depth, suite=traces, refusals=refusals,
+                          engine="induction", timeout=timeout or 60.0)
+    by_test = {test: [r for r in rep.rows if r.mutant.id in ids] for test, ids in rep.gap_kills.items()}
+    added = {r.mutant.id: test for test, rows in by_test.items() for r in rows}
+    writer = _Writer(system, sources)
+    tests = []
+    for name, trace in rep.gap_tests.items():
+        rows = by_test[name]
+        listed = "\n".join(f"- {r.mutant.id}: {r.mutant.description}" for r in rows)
+        own = next(r for r in rows if name == f"test_distinguishes_{r.mutant.id}")
+        assert own.distinction is not None
+        differ = ", ".join(v for v, _, _ in own.distinction.state) or "which steps it can take"
+        checks = [_refuse_line(a, dict(ps), trace) for a, ps in rep.gap_refusals.get(name, ())]
+        doc = (f"Kills the spec mutants below, which the other tests do not: the shortest run that tells "
+               f"{own.mutant.id} apart ({len(trace) - 1} steps; at its end they differ in {differ})"
+               + ("; at its end the implementation must refuse the step only the mutant takes" if checks else "")
+               + f".\n{listed}")
+        tests.append(_reach_test(writer, name, doc, trace, checks))
+        tests[-1].refusals = tuple(rep.gap_refusals.get(name, ()))
+    unknown = []
+    for r in rep.rows:
+        key = r.mutant.description
+        if r.status == "killed":
+            test = r.killed_by[0]
+            record.record("mutant", key, "met", test.split("::")[-1], len(traces[test].steps) - 1)
+        elif r.mutant.id in added:
+            test = added[r.mutant.id]
+            record.record("mutant", key, "met", test, len(rep.gap_tests[test].steps) - 1)
+        elif r.status == "equivalent":
+            record.record("mutant", key, "equivalent, proved")
+        else:
+            record.record("mutant", key, "unknown")
+            why = ("told apart by a run, but no test made of it kills it" if r.status == "survived" else r.detail)
+            unknown.append(f"{r.mutant.id}: {key}: {why}")
+    counts = rep.counts
+    report.mutants = {"mutants": counts["mutants"], "killed": counts["killed"], "by_mutant_tests": len(added),
+                      "equivalent": counts["equivalent"], "unknown": counts["mutants"] - counts["killed"]
+                      - len(added) - counts["equivalent"]}
+    summary = [f"{counts['mutants']} mutants ({counts['skipped']} edits did not check, {counts['duplicates']} "
+               f"duplicates, {counts['left_out']} beyond the limit): {counts['killed']} killed by the other tests, "
+               f"{len(added)} by the tests below, {counts['equivalent']} proved equivalent (induction on the product "
+               f"of spec and mutant), {report.mutants['unknown']} neither"]
+    return tests, summary, unknown, writer.initial_text() if tests else []
 
 
 def _met_by(system: ir.System, target: coverage.Target, traces: list[tuple[str, Trace]]) -> str | None:
@@ -493,24 +629,12 @@ class AtomicStepError(ValueError):
 
 
 def _chains(system: ir.System, atomic: tuple[tuple[str, ...], ...]) -> dict[str, tuple[str, ...]]:
-    """Atomic steps as {first action: followers}, checked against the spec as runtime.conformance.atomic_chains
-    checks them against the model (an AtomicStepError names what is wrong)."""
-    names = [a.name for a in system.actions]
-    chains: dict[str, tuple[str, ...]] = {}
-    for seq in atomic:
-        if len(seq) < 2 or any(a not in names for a in seq):
-            raise AtomicStepError(f"atomic step {'+'.join(seq)}: wants two or more actions of the spec "
-                                  f"({', '.join(names)})")
-        first = {p.name for p in system.action(seq[0]).params}
-        for a in seq[1:]:
-            missing = [p.name for p in system.action(a).params if p.name not in first]
-            if missing:
-                raise AtomicStepError(f"atomic step {'+'.join(seq)}: {a} has parameters {missing} that {seq[0]} "
-                                      "does not")
-        if seq[0] in chains:
-            raise AtomicStepError(f"two atomic steps start with {seq[0]}")
-        chains[seq[0]] = tuple(seq[1:])
-    return chains
+    """Atomic steps as {first action: followers}, checked against the spec by the rule adapters are checked with
+    (runtime.conformance.chains_of); an AtomicStepError names what is wrong."""
+    try:
+        return chains_of(atomic, {a.name: [p.name for p in a.params] for a in system.actions})
+    except ValueError as err:
+        raise AtomicStepError(str(err)) from None
 
 
 def _counterexample_test(writer: _Writer, name: str, prop: ir.Property | None, result: bmc.CheckResult,

@@ -160,18 +160,28 @@ def take(adapter: Any, step: int, action: str, params: Mapping[str, object]) -> 
 
 
 def atomic_chains(model: Any, adapter: Any) -> dict[str, tuple[str, ...]]:
-    """The adapter's atomic steps as {first action: the actions that follow it}, checked against the model: every
-    action a spec action, every follower's parameters among the first action's."""
+    """The adapter's atomic steps as {first action: the actions that follow it}, checked against the model by
+    `chains_of`."""
+    return chains_of(getattr(adapter, "atomic", ()) or (), {a: [p for p, _ in info.params]
+                                                            for a, info in model.ACTIONS.items()})
+
+
+def chains_of(atomic: Any, params: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
+    """Atomic steps (action sequences) as {first action: the actions that follow it}, checked against the actions of
+    a spec ({action: its parameter names}): every action a spec action, every follower's parameters among the first
+    action's, no two steps starting alike. The one statement of the rule: the generator checks `gen --atomic` with it
+    too. Raises ValueError naming what is wrong."""
     chains: dict[str, tuple[str, ...]] = {}
-    for seq in getattr(adapter, "atomic", ()) or ():
+    for seq in atomic:
         seq = tuple(seq)
-        if len(seq) < 2 or any(a not in model.ACTIONS for a in seq):
-            raise ValueError(f"atomic step {seq!r}: wants two or more actions of the spec ({', '.join(model.ACTIONS)})")
-        first = {p for p, _ in model.ACTIONS[seq[0]].params}
+        if len(seq) < 2 or any(a not in params for a in seq):
+            raise ValueError(f"atomic step {'+'.join(map(str, seq))}: wants two or more actions of the spec "
+                             f"({', '.join(params)})")
+        first = set(params[seq[0]])
         for a in seq[1:]:
-            missing = [p for p, _ in model.ACTIONS[a].params if p not in first]
+            missing = [p for p in params[a] if p not in first]
             if missing:
-                raise ValueError(f"atomic step {seq!r}: {a} has parameters {missing} that {seq[0]} does not")
+                raise ValueError(f"atomic step {'+'.join(seq)}: {a} has parameters {missing} that {seq[0]} does not")
         if seq[0] in chains:
             raise ValueError(f"two atomic steps start with {seq[0]}")
         chains[seq[0]] = seq[1:]

@@ -291,11 +291,17 @@ invariant bounded: x <= 3
 
 def test_mutate_reports_survivors_with_their_distinguishing_runs(tmp_path, capsys):
     spec = _spec(tmp_path, WEAK_SUITE, "counter.irq")
-    doc = _json(capsys, ["mutate", spec, "--json"], 1)  # survivors: the exit code says the suite is not complete
+    # the suite gen writes without --kill-mutants has survivors: the exit code says it is not complete
+    doc = _json(capsys, ["mutate", spec, "--json", "--without-mutant-tests"], 1)
     counts = doc["counts"]
     assert counts["mutants"] == counts["killed"] + counts["equivalent"] + counts["survived"] + counts["unknown"]
     survivors = [m for m in doc["mutants"] if m["status"] == "survived"]
     assert survivors and all(m["distinguishing_trace"] for m in survivors)
-    assert main(["mutate", spec]) == 1
+    assert main(["mutate", spec, "--without-mutant-tests"]) == 1
     out = capsys.readouterr().out
     assert "SURVIVED" in out and "tells it apart" in out and out.rstrip().endswith("0 unknown")
+    # with its mutant tests (gen --kill-mutants, mutate's default) the suite kills each of them
+    doc = _json(capsys, ["mutate", spec, "--json"], 0)
+    assert doc["counts"]["survived"] == 0 and doc["counts"]["killed"] >= counts["killed"] + len(survivors)
+    killers = {m["id"]: m["killed_by"] for m in doc["mutants"]}
+    assert all(any("_mutants.py::test_distinguishes_" in t for t in killers[m["id"]]) for m in survivors)

@@ -151,3 +151,101 @@ def test_swarm_runs_take_subsets_of_the_actions(tmp_path):
     assert any(len(swarm) == 1 for swarm, _ in seen)  # and swarms of one action
     assert all(taken <= swarm for swarm, taken in seen)  # a run takes only its swarm's actions
     assert not hasattr(build_state_machine(model), "choose_swarm")  # off unless asked for
+
+
+MOVING = """module moving
+const TOP = 3
+var x: 0..7
+init { x = 0 }
+action tick() requires x < 7 {
+  if x == TOP {
+    x' = 0
+  } else {
+    x' = x + 1
+  }
+}
+cover at_top: x == TOP
+"""
+
+
+def test_a_smaller_depth_or_other_constants_name_the_targets_that_moved(tmp_path, capsys):
+    """gen keeps <module>_targets.json beside the suite; the next gen into the folder names every target a test met
+    before and none meets now (issue 9 item 6), and the JSON report carries the same."""
+    import json
+
+    spec = tmp_path / "moving.irq"
+    spec.write_text(MOVING)
+    out = tmp_path / "out"
+    assert main(["gen", str(spec), "-o", str(out), "--max-depth", "6"]) == 0
+    first = capsys.readouterr().out
+    assert "since the suite generated before" not in first  # nothing to compare with
+    record = json.loads((out / "moving_targets.json").read_text())
+    assert record["constants"] == {"TOP": "3"} and record["max_depth"] == 6
+    then = next(k for k in record["targets"] if k.startswith("branch: tick: the then branch"))
+    assert record["targets"][then]["status"] == "met" and record["targets"][then]["steps"] == 4
+    assert record["targets"]["cover: at_top"] == {"status": "met", "steps": 3, "test": "test_at_top_is_reached"}
+
+    assert main(["gen", str(spec), "-o", str(out), "--max-depth", "3"]) == 0  # the then branch needs 4 steps
+    text = capsys.readouterr().out
+    assert "since the suite generated before in this folder (max depth 6 -> 3):" in text
+    assert "LOST: " in text and f"{then}: met (test_tick_if0_then, 4 steps) -> not reached within depth 3" in text
+    assert "cover: at_top" not in text  # still met, in as many steps
+
+    assert main(["gen", str(spec), "-o", str(out), "--max-depth", "6", "-D", "TOP=2", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["moved"]["settings"] == ["TOP 3 -> 2", "max depth 3 -> 6"]
+    assert doc["moved"]["lost"] == [] and any(line.startswith(then) for line in doc["moved"]["gained"])
+    assert doc["moved"]["shorter"] >= 1  # the cover is met a step sooner
+
+
+def test_a_foreign_targets_file_is_not_compared(tmp_path, capsys):
+    spec = tmp_path / "moving.irq"
+    spec.write_text(MOVING)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "moving_targets.json").write_text("{not json")
+    assert main(["gen", str(spec), "-o", str(out), "--json"]) == 0
+    import json
+
+    assert json.loads(capsys.readouterr().out)["moved"] is None
+
+
+WEAK = """module weak
+var x: 0..3
+var y: bool
+init { x = 0 y = false }
+action inc() requires x < 3 { x' = x + 1 }
+action flag() requires x >= 2 { y' = true }
+invariant bounded: x <= 3
+"""
+
+
+def test_kill_mutants_adds_a_test_per_survivor_and_the_suite_runs(tmp_path, capsys):
+    """gen --kill-mutants: the spec's mutants the coverage tests leave alive each get a distinguishing run in
+    test_<module>_mutants.py; the folder's suites pass on the model; the report and the targets file count them."""
+    import json
+
+    spec = tmp_path / "weak.irq"
+    spec.write_text(WEAK)
+    out = tmp_path / "out"
+    doc = None
+    assert main(["gen", str(spec), "-o", str(out), "--kill-mutants", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    m = doc["mutants"]
+    assert m["mutants"] == m["killed"] + m["by_mutant_tests"] + m["equivalent"] + m["unknown"]
+    assert m["by_mutant_tests"] >= 1 and m["unknown"] == 0
+    text = (out / "test_weak_mutants.py").read_text()
+    assert text.count("def test_distinguishes_M") == doc["tests"]["test_weak_mutants.py"] >= 1
+    assert "--kill-mutants" in text.splitlines()[1]
+    record = json.loads((out / "weak_targets.json").read_text())
+    mutants = {k: v for k, v in record["targets"].items() if k.startswith("mutant: ")}
+    assert len(mutants) == m["mutants"]
+    assert sum(1 for v in mutants.values() if str(v.get("test", "")).startswith("test_distinguishes_")) \
+        == m["by_mutant_tests"]
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(out)],
+                         capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert main(["gen", str(spec), "-o", str(tmp_path / "plain"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["mutants"] is None
+    assert not (tmp_path / "plain" / "test_weak_mutants.py").exists()

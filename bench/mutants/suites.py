@@ -23,7 +23,11 @@ from .counting import CountingAdapter
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_MODULE = "svm_evtinj"
-SUITE_FILES = tuple(sorted((ROOT / "generated_tests").glob(f"test_{SPEC_MODULE}_*.py")))
+SUITES = ROOT / "generated_tests"  # the committed suites; bench_mutants.py --suites DIR measures others
+
+
+def suite_files(folder: Path = SUITES) -> tuple[Path, ...]:
+    return tuple(sorted(Path(folder).glob(f"test_{SPEC_MODULE}_*.py")))
 
 
 @dataclass
@@ -95,8 +99,9 @@ def selected_factory() -> CountingAdapter:
 selected_factory.module = SPEC_MODULE  # type: ignore[attr-defined]
 
 
-def run_suites(factory: Callable[[], Any], shrink: bool = False) -> list[dict]:
-    """Run the generated svm_evtinj suites against the adapters `factory` makes; one dict (TestRecord) per test."""
+def run_suites(factory: Callable[[], Any], shrink: bool = False, folder: Path = SUITES) -> list[dict]:
+    """Run the generated svm_evtinj suites in `folder` against the adapters `factory` makes; one dict (TestRecord)
+    per test."""
     global _RECORDER, _FACTORY
     from hypothesis import Phase, settings
 
@@ -123,7 +128,7 @@ def run_suites(factory: Callable[[], Any], shrink: bool = False) -> list[dict]:
     try:
         pytest.main(["-q", "--no-header", "-p", "no:cacheprovider", "-p", "no:randomly",
                      f"--rootdir={ROOT}", "--irqspec-adapter=bench.mutants.suites:selected_factory",
-                     *map(str, SUITE_FILES)], plugins=[recorder])
+                     *map(str, suite_files(folder))], plugins=[recorder])
     finally:
         conformance.compare = original  # type: ignore[assignment]
     return [asdict(r) for r in recorder.records]

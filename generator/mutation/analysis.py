@@ -141,12 +141,12 @@ def mutation_report(spec_path: str | Path, defines: Mapping[str, str] | None = N
                     gen_timeout: float | None = None, operators: Sequence[str] | None = None,
                     limit: int | None = DEFAULT_LIMIT, engine: str = "auto", timeout: float | None = 60.0,
                     bmc_depth: int | None = None, observed: Sequence[str] | None = None,
-                    progress: Progress | None = None) -> MutationReport:
+                    progress: Progress | None = None, kill_mutants: bool = True) -> MutationReport:
     """Mutate the spec at `spec_path` (checked with `defines`) and hold every mutant against the suite.
 
     `suite`: {"file::test": trace} and `refusals`: {"file::test": the steps it checks are refused at the end}
-    (default: `generate_all(spec_path, defines, ..., max_depth)`'s, the suite `irqspec gen` writes; it reads imports
-    without `include`). `operators`, `limit`: which mutants (see
+    (default: `generate_all(spec_path, defines, ..., max_depth)`'s, the suite `irqspec gen --kill-mutants` writes,
+    its mutant tests left out when not `kill_mutants`). `operators`, `limit`: which mutants (see
     `operators.enumerate_mutants`). `engine`: the prove engine after BMC ("auto", "kind", "spacer"; "induction" stops
     after the first proof attempt); `timeout` bounds each solver question in seconds; `bmc_depth` (default
     `max_depth`) the distinguishing runs searched. `observed`: the variables a test compares (default every one, as
@@ -158,7 +158,8 @@ def mutation_report(spec_path: str | Path, defines: Mapping[str, str] | None = N
     suite_seconds = 0.0
     if suite is None:
         t = time.monotonic()
-        gen = generate_all(Path(spec_path), defs, f"irqspec mutate {spec_path}", max_depth, gen_timeout)
+        gen = generate_all(Path(spec_path), defs, f"irqspec mutate {spec_path}", max_depth, gen_timeout,
+                           include=include, kill_mutants=kill_mutants)
         suite, refusals = gen.traces, gen.refusals
         suite_seconds = time.monotonic() - t
     obs = tuple(observed) if observed is not None else tuple(v.name for v in system.vars)
@@ -170,8 +171,10 @@ def mutation_report(spec_path: str | Path, defines: Mapping[str, str] | None = N
     report = MutationReport(str(spec_path), system.module, defs, max_depth, depth, tuple(live), tuple(stale),
                             skipped=found.skipped, duplicates=found.duplicates, left_out=found.left_out,
                             suite_seconds=suite_seconds)
+    # the spec's invariants, when induction proves them, are facts every equivalence proof may use
+    proved = prove(system, engine="induction", timeout=timeout).status == "proved"
     for i, m in enumerate(found.mutants):
-        row = judge(system, m, spec_model, live, obs, engine, timeout, depth, refusals)
+        row = judge(system, m, spec_model, live, obs, engine, timeout, depth, refusals, assume_invariants=proved)
         report.rows.append(row)
         if progress is not None:
             progress(i + 1, len(found.mutants), row)
@@ -182,16 +185,18 @@ def mutation_report(spec_path: str | Path, defines: Mapping[str, str] | None = N
 
 def judge(system: ir.System, mutant: Mutant, spec_model: ModuleType, suite: Mapping[str, Trace],
           observed: Sequence[str], engine: str = "auto", timeout: float | None = 60.0,
-          bmc_depth: int = 10, refusals: Mapping[str, Refusals] | None = None) -> MutantResult:
+          bmc_depth: int = 10, refusals: Mapping[str, Refusals] | None = None,
+          assume_invariants: bool = False) -> MutantResult:
     """One mutant: killed by `suite` (with the refusals its tests check), or survived with a distinguishing trace,
-    or proved equivalent, or unknown."""
+    or proved equivalent, or unknown. `assume_invariants`: the spec's invariants are proved, and the equivalence
+    proofs may use them (product.build_product)."""
     start = time.monotonic()
     mutant_model = load_model(mutant.system, "irqspec mutate")
     killed = killing_tests(spec_model, mutant_model, suite, observed, refusals)
     if killed:
         return MutantResult(mutant, "killed", tuple(k.test for k in killed), killed[0].detail,
                             seconds=time.monotonic() - start)
-    product = build_product(system, mutant.system, observed)
+    product = build_product(system, mutant.system, observed, assume_invariants)
     first = prove(product.system, product.properties, engine="induction", timeout=timeout)
     if first.status == "proved":
         return MutantResult(mutant, "equivalent", detail=first.reason, engine=first.engine,

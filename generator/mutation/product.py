@@ -149,9 +149,15 @@ def _prefix(spec: ir.System, mutant: ir.System) -> str:
     return prefix
 
 
-def build_product(spec: ir.System, mutant: ir.System, observed: Sequence[str] | None = None) -> Product:
+def build_product(spec: ir.System, mutant: ir.System, observed: Sequence[str] | None = None,
+                  assume_invariants: bool = False) -> Product:
     """The product of `spec` and `mutant` (same variables and actions, as `generator.mutation.operators` makes them)
-    with the agreement over `observed` (default: every variable, ghosts too: the generated tests compare them all)."""
+    with the agreement over `observed` (default: every variable, ghosts too: the generated tests compare them all).
+
+    `assume_invariants`: the spec's invariants join its lemmas in the product, as lemmas of the spec's copy. Pass it
+    only when the spec's invariants are proved: the spec copy of a product state reached is a state of the spec
+    reached (the product takes a step only when the spec can), so they hold there, and an equivalence proof may lean
+    on them (svm_evtinj's lemma exitintinfo_not_in_shadow is inductive only together with no_delivery_in_shadow)."""
     prefix = _prefix(spec, mutant)
     obs = tuple(observed) if observed is not None else tuple(v.name for v in spec.vars)
     spec_top = max_uid(spec)
@@ -197,7 +203,8 @@ def build_product(spec: ir.System, mutant: ir.System, observed: Sequence[str] | 
         vars=spec.vars + tuple(dataclasses.replace(v, name=prefix + v.name) for v in mutant.vars),
         init=spec.init + tuple((prefix + n, rename(e)) for n, e in mutant.init),
         functions=spec.functions + copies, actions=tuple(actions), invariants=tuple(agreement),
-        lemmas=spec.lemmas, covers=(), imports=spec.imports)
+        lemmas=spec.lemmas + (tuple(dataclasses.replace(p, kind="lemma") for p in spec.invariants)
+                              if assume_invariants else ()), covers=(), imports=spec.imports)
     return Product(system, prefix, obs, tuple(p.name for p in agreement))
 
 

@@ -115,4 +115,16 @@ def never_taken(system: ir.System, certificate: Certificate, action: str, condit
     return _sat(z3.And(*extra, s.valid(), step.valid(), c, z3.Or(options)), timeout) == z3.unsat
 
 
-__all__ = ["VacuityWarning", "never_taken", "vacuity"]
+def never_holds(system: ir.System, certificate: Certificate, expr: ir.Expr, timeout: float = 5.0) -> bool:
+    """Whether the certificate's inductive invariant C rules out every state where `expr` (over the state) holds:
+    `C and expr` unsatisfiable. A cover goal it rules out is dead for good. False when satisfiable or unknown."""
+    if not certificate.smt2:
+        return False
+    enc = SymbolicSystem(system)
+    canonical = enc.state("")
+    s = enc.state("dead")
+    c = z3.substitute(from_smt2(certificate.smt2), *zip(canonical.terms(), s.terms()))
+    return _sat(z3.And(s.valid(), c, enc.prop(expr, s)), timeout) == z3.unsat
+
+
+__all__ = ["VacuityWarning", "never_holds", "never_taken", "vacuity"]
