@@ -1008,16 +1008,34 @@ def _with_deadline(fn: Callable[[argparse.Namespace], int]) -> Callable[[argpars
         def expired(signum, frame):
             raise _Deadline()
 
+        def unraisable(hook_args) -> None:
+            # the alarm can strike inside a finalizer (Z3's AstRef.__del__), where Python drops the exception and
+            # prints it: say nothing (the alarm repeats, and the next one stops the command); others as usual
+            if not isinstance(hook_args.exc_value, _Deadline):
+                previous_hook(hook_args)
+
         previous = signal.signal(signal.SIGALRM, expired)
-        signal.setitimer(signal.ITIMER_REAL, timeout + max(1.0, 0.05 * timeout))
+        previous_hook = sys.unraisablehook
+        sys.unraisablehook = unraisable
+        signal.setitimer(signal.ITIMER_REAL, timeout + max(1.0, 0.05 * timeout), 0.25)
+        def stop_alarm() -> None:
+            while True:  # a repeat of the alarm may land before it is stopped
+                try:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    return
+                except _Deadline:
+                    continue
+
         try:
             return fn(args)
         except _Deadline:
+            stop_alarm()
             OUT.write(f"UNKNOWN: --timeout {timeout:g} s reached before {args.command} could finish\n")
             return EXIT_UNKNOWN
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            stop_alarm()
             signal.signal(signal.SIGALRM, previous)
+            sys.unraisablehook = previous_hook
 
     return run
 

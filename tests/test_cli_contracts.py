@@ -107,6 +107,35 @@ def test_gen_timeout_covers_the_whole_command(tmp_path, capsys):
     assert code == 3 and "UNKNOWN" in out
 
 
+def test_the_timeout_stops_the_command_even_when_its_alarm_lands_in_a_finalizer(capsys):
+    """The --timeout alarm can strike inside a finalizer (Z3's AstRef.__del__), where Python drops the exception and
+    prints it: gen then went on past the deadline, with a traceback on stderr. The alarm repeats, and the drop is
+    silent."""
+    import argparse
+    import gc
+
+    from generator.cli import _with_deadline
+
+    class SlowToDie:
+        def __del__(self):
+            time.sleep(0.6)  # the alarm (0.1 s + 1 s of grace) fires in here
+
+    def command(args):
+        start = time.monotonic()
+        while time.monotonic() < start + 0.9:
+            pass
+        SlowToDie()  # dropped at once: its __del__ runs from 0.9 s to 1.5 s, over the alarm at 1.1 s
+        gc.collect()
+        while time.monotonic() < start + 3.0:
+            pass
+        return 0
+
+    code = _with_deadline(command)(argparse.Namespace(timeout=0.1, command="gen"))
+    captured = capsys.readouterr()
+    assert code == 3 and "UNKNOWN: --timeout 0.1 s reached before gen could finish" in captured.out
+    assert "Exception ignored" not in captured.err and "Traceback" not in captured.err, captured.err
+
+
 @pytest.mark.parametrize("argv", [
     ["prove", "SPEC", "--max-k", "0"],
     ["check", "SPEC", "--timeout", "inf"],

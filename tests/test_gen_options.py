@@ -210,23 +210,15 @@ def test_a_foreign_targets_file_is_not_compared(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["moved"] is None
 
 
-WEAK = """module weak
-var x: 0..3
-var y: bool
-init { x = 0 y = false }
-action inc() requires x < 3 { x' = x + 1 }
-action flag() requires x >= 2 { y' = true }
-invariant bounded: x <= 3
-"""
-
-
 def test_kill_mutants_adds_a_test_per_survivor_and_the_suite_runs(tmp_path, capsys):
     """gen --kill-mutants: the spec's mutants the coverage tests leave alive each get a distinguishing run in
     test_<module>_mutants.py; the folder's suites pass on the model; the report and the targets file count them."""
     import json
 
-    spec = tmp_path / "weak.irq"
-    spec.write_text(WEAK)
+    from test_cli_contracts import WEAK_SUITE  # a spec whose plain suite leaves mutants alive
+
+    spec = tmp_path / "counter.irq"
+    spec.write_text(WEAK_SUITE)
     out = tmp_path / "out"
     doc = None
     assert main(["gen", str(spec), "-o", str(out), "--kill-mutants", "--json"]) == 0
@@ -234,10 +226,10 @@ def test_kill_mutants_adds_a_test_per_survivor_and_the_suite_runs(tmp_path, caps
     m = doc["mutants"]
     assert m["mutants"] == m["killed"] + m["by_mutant_tests"] + m["equivalent"] + m["unknown"]
     assert m["by_mutant_tests"] >= 1 and m["unknown"] == 0
-    text = (out / "test_weak_mutants.py").read_text()
-    assert text.count("def test_distinguishes_M") == doc["tests"]["test_weak_mutants.py"] >= 1
+    text = (out / "test_counter_mutants.py").read_text()
+    assert text.count("def test_distinguishes_M") == doc["tests"]["test_counter_mutants.py"] >= 1
     assert "--kill-mutants" in text.splitlines()[1]
-    record = json.loads((out / "weak_targets.json").read_text())
+    record = json.loads((out / "counter_targets.json").read_text())
     mutants = {k: v for k, v in record["targets"].items() if k.startswith("mutant: ")}
     assert len(mutants) == m["mutants"]
     assert sum(1 for v in mutants.values() if str(v.get("test", "")).startswith("test_distinguishes_")) \
@@ -248,4 +240,4 @@ def test_kill_mutants_adds_a_test_per_survivor_and_the_suite_runs(tmp_path, caps
     assert run.returncode == 0, run.stdout + run.stderr
     assert main(["gen", str(spec), "-o", str(tmp_path / "plain"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["mutants"] is None
-    assert not (tmp_path / "plain" / "test_weak_mutants.py").exists()
+    assert not (tmp_path / "plain" / "test_counter_mutants.py").exists()

@@ -99,6 +99,13 @@ def selected_factory() -> CountingAdapter:
 selected_factory.module = SPEC_MODULE  # type: ignore[attr-defined]
 
 
+def _rootdir(folder: Path) -> Path:
+    """The project for the committed suites; a folder elsewhere is its own root (pytest names a test outside its
+    rootdir by "::name" alone, and the bench tells the suite files apart by their names)."""
+    folder = Path(folder).resolve()
+    return ROOT if folder.is_relative_to(ROOT) else folder
+
+
 def run_suites(factory: Callable[[], Any], shrink: bool = False, folder: Path = SUITES) -> list[dict]:
     """Run the generated svm_evtinj suites in `folder` against the adapters `factory` makes; one dict (TestRecord)
     per test."""
@@ -127,7 +134,7 @@ def run_suites(factory: Callable[[], Any], shrink: bool = False, folder: Path = 
     conformance.compare = recording_compare  # type: ignore[assignment]
     try:
         pytest.main(["-q", "--no-header", "-p", "no:cacheprovider", "-p", "no:randomly",
-                     f"--rootdir={ROOT}", "--irqspec-adapter=bench.mutants.suites:selected_factory",
+                     f"--rootdir={_rootdir(folder)}", "--irqspec-adapter=bench.mutants.suites:selected_factory",
                      *map(str, suite_files(folder))], plugins=[recorder])
     finally:
         conformance.compare = original  # type: ignore[assignment]
