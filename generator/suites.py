@@ -243,7 +243,8 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     common = dict(head, model_module=model_name, spec_module=str_literal(module), max_depth=max_depth, refusals=False)
 
     files: dict[str, str] = {f"{model_name}.py": generate_model(system, spec_label, digest, command)}
-    record = manifest.Manifest(spec_label, manifest.constants_text(system), max_depth, ["+".join(seq) for seq in atomic])
+    record = manifest.Manifest(spec_label, manifest.constants_text(system), max_depth, ["+".join(seq) for seq in atomic],
+                               kill_mutants)
     chains = _chains(system, atomic)
     chain_text = ", ".join("+".join(seq) for seq in atomic)
 

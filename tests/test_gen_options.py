@@ -241,3 +241,7 @@ def test_kill_mutants_adds_a_test_per_survivor_and_the_suite_runs(tmp_path, caps
     assert main(["gen", str(spec), "-o", str(tmp_path / "plain"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["mutants"] is None
     assert not (tmp_path / "plain" / "test_counter_mutants.py").exists()
+    # into the same folder without --kill-mutants: the mutant targets go, and the report says why
+    assert main(["gen", str(spec), "-o", str(out), "--json"]) == 0
+    moved = json.loads(capsys.readouterr().out)["moved"]
+    assert moved["settings"] == ["--kill-mutants on -> off"] and moved["gone"] == m["mutants"]
