@@ -70,6 +70,9 @@ class GenResult:
     refusals: dict[str, tuple[tuple[str, dict[str, object]], ...]] = field(default_factory=dict)
     # every question asked and its outcome (generator/manifest.py); also written to files[manifest.file_name(...)]
     targets: manifest.Manifest | None = None
+    # with kill_mutants: the mutation analysis of the suite without its mutant tests (mutation.MutationReport), whose
+    # verdicts `irqspec mutate` reuses for the mutants the mutant tests do not kill
+    mutation: object | None = None
 
 
 # ---------------------------------------------------------------------------------------------------- trace text
@@ -524,7 +527,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     files["conftest.py"] = env.get_template("conftest.py.j2").render()
     files[manifest.file_name(module)] = record.text(digest, command)
     report.seconds = time.monotonic() - start
-    return GenResult(files, report, traces, refusals, record)
+    return GenResult(files, report, traces, refusals, record, mutant_tests[4] if kill_mutants else None)
 
 
 def _refuse_line(action: str, params: dict[str, object], trace: Trace) -> str:
@@ -535,11 +538,12 @@ def _refuse_line(action: str, params: dict[str, object], trace: Trace) -> str:
 def _mutants_file(spec_path: Path, defines: dict[str, str], include: tuple[Path, ...], max_depth: int,
                   timeout: float | None, system: ir.System, sources: dict[str, str], traces: dict[str, Trace],
                   refusals: dict[str, tuple[tuple[str, dict[str, object]], ...]], report: GenReport,
-                  record: manifest.Manifest) -> tuple[list[_Test], list[str], list[str], list[str]]:
+                  record: manifest.Manifest) -> tuple[list[_Test], list[str], list[str], list[str], object]:
     """The tests that kill the spec's mutants the suite so far does not (generator/mutation/: each mutant held
     against every test, proved equivalent by induction on the product of spec and mutant, or told apart by the
     shortest run BMC finds on it, to `max_depth`); the fewest such runs that kill them all. Returns the tests, the
-    summary lines, the lines of mutants neither told apart nor proved equivalent, and the initial-state lines."""
+    summary lines, the lines of mutants neither told apart nor proved equivalent, the initial-state lines, and the
+    mutation report."""
     from .mutation.analysis import mutation_report
 
     rep = mutation_report(spec_path, defines, include=include, max_depth=max_depth, suite=traces, refusals=refusals,
@@ -584,7 +588,7 @@ def _mutants_file(spec_path: Path, defines: dict[str, str], include: tuple[Path,
                f"duplicates, {counts['left_out']} beyond the limit): {counts['killed']} killed by the other tests, "
                f"{len(added)} by the tests below, {counts['equivalent']} proved equivalent (induction on the product "
                f"of spec and mutant), {report.mutants['unknown']} neither"]
-    return tests, summary, unknown, writer.initial_text() if tests else []
+    return tests, summary, unknown, writer.initial_text() if tests else [], rep
 
 
 def _met_by(system: ir.System, target: coverage.Target, traces: list[tuple[str, Trace]]) -> str | None:

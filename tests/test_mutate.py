@@ -309,3 +309,32 @@ def test_a_difference_only_in_unobserved_variables_is_no_difference(front, found
     spec_model = load_model(front.system)
     row = judge(front.system, dropped, spec_model, {}, ["x", "flags", "on"])
     assert row.status == "equivalent"
+
+
+def test_mutate_reuses_the_verdicts_gen_reached_for_the_suite_with_mutant_tests(tmp_path, monkeypatch):
+    """mutate on the suite gen --kill-mutants writes: gen's own analysis already proved the equivalent mutants
+    (its suite lacked only the mutant tests), so mutate repeats no proof: one product per mutant the plain suite
+    does not kill, built by gen's pass alone, and the same verdicts as judging everything afresh."""
+    from generator.mutation import analysis
+    from test_cli_contracts import WEAK_SUITE
+
+    spec = tmp_path / "counter.irq"
+    spec.write_text(WEAK_SUITE)
+    built = []
+    real = analysis.build_product
+
+    def counting(*args, **kwargs):
+        built.append(args[1].module)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "build_product", counting)
+    reused = mutation_report(spec, max_depth=6)
+    with_reuse = len(built)
+    plain = generate_all(spec, {}, "x", max_depth=6)
+    fresh = mutation_report(spec, max_depth=6, suite=plain.traces, refusals=plain.refusals)
+    gen_pass = sum(1 for r in fresh.rows if r.status != "killed")
+    assert with_reuse == gen_pass > 0  # gen's pass built these; mutate's own pass built none
+    full = generate_all(spec, {}, "x", max_depth=6, kill_mutants=True)
+    afresh = mutation_report(spec, max_depth=6, suite=full.traces, refusals=full.refusals)
+    assert [(r.mutant.id, r.status) for r in reused.rows] == [(r.mutant.id, r.status) for r in afresh.rows]
+    assert reused.complete and any(r.status == "equivalent" for r in reused.rows)

@@ -156,12 +156,17 @@ def mutation_report(spec_path: str | Path, defines: Mapping[str, str] | None = N
     front = load(spec_path, defs, include)
     system = front.system
     suite_seconds = 0.0
+    earlier: dict[str, MutantResult] = {}  # verdicts gen's own analysis reached (its suite lacked the mutant tests)
     if suite is None:
         t = time.monotonic()
         gen = generate_all(Path(spec_path), defs, f"irqspec mutate {spec_path}", max_depth, gen_timeout,
                            include=include, kill_mutants=kill_mutants)
         suite, refusals = gen.traces, gen.refusals
         suite_seconds = time.monotonic() - t
+        # the same mutants, distinguishing runs to the same depth: gen's proofs and runs hold for this report too
+        if isinstance(gen.mutation, MutationReport) and operators is None and limit == DEFAULT_LIMIT \
+                and observed is None and bmc_depth in (None, max_depth):
+            earlier = {r.mutant.id: r for r in gen.mutation.rows}
     obs = tuple(observed) if observed is not None else tuple(v.name for v in system.vars)
     spec_model = load_model(system, "irqspec mutate")
     stale = stale_tests(spec_model, suite)
@@ -174,7 +179,8 @@ def mutation_report(spec_path: str | Path, defines: Mapping[str, str] | None = N
     # the spec's invariants, when induction proves them, are facts every equivalence proof may use
     proved = prove(system, engine="induction", timeout=timeout).status == "proved"
     for i, m in enumerate(found.mutants):
-        row = judge(system, m, spec_model, live, obs, engine, timeout, depth, refusals, assume_invariants=proved)
+        row = judge(system, m, spec_model, live, obs, engine, timeout, depth, refusals, assume_invariants=proved,
+                    previous=earlier.get(m.id))
         report.rows.append(row)
         if progress is not None:
             progress(i + 1, len(found.mutants), row)
@@ -186,16 +192,20 @@ def mutation_report(spec_path: str | Path, defines: Mapping[str, str] | None = N
 def judge(system: ir.System, mutant: Mutant, spec_model: ModuleType, suite: Mapping[str, Trace],
           observed: Sequence[str], engine: str = "auto", timeout: float | None = 60.0,
           bmc_depth: int = 10, refusals: Mapping[str, Refusals] | None = None,
-          assume_invariants: bool = False) -> MutantResult:
+          assume_invariants: bool = False, previous: MutantResult | None = None) -> MutantResult:
     """One mutant: killed by `suite` (with the refusals its tests check), or survived with a distinguishing trace,
     or proved equivalent, or unknown. `assume_invariants`: the spec's invariants are proved, and the equivalence
-    proofs may use them (product.build_product)."""
+    proofs may use them (product.build_product). `previous`: this mutant's verdict against a smaller suite, with
+    distinguishing runs to the same depth: when the suite still does not kill it, a proof of equivalence or a
+    distinguishing run found then stands (neither is repeated); an unknown is judged again, with `engine`."""
     start = time.monotonic()
     mutant_model = load_model(mutant.system, "irqspec mutate")
     killed = killing_tests(spec_model, mutant_model, suite, observed, refusals)
     if killed:
         return MutantResult(mutant, "killed", tuple(k.test for k in killed), killed[0].detail,
                             seconds=time.monotonic() - start)
+    if previous is not None and previous.status in ("equivalent", "survived"):
+        return previous
     product = build_product(system, mutant.system, observed, assume_invariants)
     first = prove(product.system, product.properties, engine="induction", timeout=timeout)
     if first.status == "proved":
