@@ -498,7 +498,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     # d) the spec's mutants the tests above do not kill, each killed by a run that tells it apart
     if kill_mutants:
         mutant_tests = _mutants_file(spec_path, defines, include, max_depth, timeout, system, front.sources, traces,
-                                     refusals, report, record)
+                                     refusals, report, record, certificate is not None)
         files[f"test_{module}_mutants.py"] = env.get_template("test_mutants.py.j2").render(
             common, refusals=any(t.checks for t in mutant_tests[0]), tests=mutant_tests[0],
             summary=[comment_text(x) for x in mutant_tests[1]], unknown=[comment_text(x) for x in mutant_tests[2]],
@@ -538,7 +538,8 @@ def _refuse_line(action: str, params: dict[str, object], trace: Trace) -> str:
 def _mutants_file(spec_path: Path, defines: dict[str, str], include: tuple[Path, ...], max_depth: int,
                   timeout: float | None, system: ir.System, sources: dict[str, str], traces: dict[str, Trace],
                   refusals: dict[str, tuple[tuple[str, dict[str, object]], ...]], report: GenReport,
-                  record: manifest.Manifest) -> tuple[list[_Test], list[str], list[str], list[str], object]:
+                  record: manifest.Manifest, proved: bool,
+                  ) -> tuple[list[_Test], list[str], list[str], list[str], object]:
     """The tests that kill the spec's mutants the suite so far does not (generator/mutation/: each mutant held
     against every test, proved equivalent by induction on the product of spec and mutant, or told apart by the
     shortest run BMC finds on it, to `max_depth`); the fewest such runs that kill them all. Returns the tests, the
@@ -547,7 +548,7 @@ def _mutants_file(spec_path: Path, defines: dict[str, str], include: tuple[Path,
     from .mutation.analysis import mutation_report
 
     rep = mutation_report(spec_path, defines, include=include, max_depth=max_depth, suite=traces, refusals=refusals,
-                          engine="induction", timeout=timeout or 60.0)
+                          engine="induction", timeout=timeout or 60.0, spec_proved=proved)
     by_test = {test: [r for r in rep.rows if r.mutant.id in ids] for test, ids in rep.gap_kills.items()}
     added = {r.mutant.id: test for test, rows in by_test.items() for r in rows}
     writer = _Writer(system, sources)

@@ -141,7 +141,8 @@ def mutation_report(spec_path: str | Path, defines: Mapping[str, str] | None = N
                     gen_timeout: float | None = None, operators: Sequence[str] | None = None,
                     limit: int | None = DEFAULT_LIMIT, engine: str = "auto", timeout: float | None = 60.0,
                     bmc_depth: int | None = None, observed: Sequence[str] | None = None,
-                    progress: Progress | None = None, kill_mutants: bool = True) -> MutationReport:
+                    progress: Progress | None = None, kill_mutants: bool = True,
+                    spec_proved: bool | None = None) -> MutationReport:
     """Mutate the spec at `spec_path` (checked with `defines`) and hold every mutant against the suite.
 
     `suite`: {"file::test": trace} and `refusals`: {"file::test": the steps it checks are refused at the end}
@@ -150,7 +151,8 @@ def mutation_report(spec_path: str | Path, defines: Mapping[str, str] | None = N
     `operators.enumerate_mutants`). `engine`: the prove engine after BMC ("auto", "kind", "spacer"; "induction" stops
     after the first proof attempt); `timeout` bounds each solver question in seconds; `bmc_depth` (default
     `max_depth`) the distinguishing runs searched. `observed`: the variables a test compares (default every one, as
-    the generated tests do; ghosts included). `progress(done, total, row)` is called after each mutant."""
+    the generated tests do; ghosts included). `progress(done, total, row)` is called after each mutant.
+    `spec_proved`: whether induction proves the spec's invariants, when the caller knows (None: found out here)."""
     start = time.monotonic()
     defs = dict(defines or {})
     front = load(spec_path, defs, include)
@@ -177,7 +179,8 @@ def mutation_report(spec_path: str | Path, defines: Mapping[str, str] | None = N
                             skipped=found.skipped, duplicates=found.duplicates, left_out=found.left_out,
                             suite_seconds=suite_seconds)
     # the spec's invariants, when induction proves them, are facts every equivalence proof may use
-    proved = prove(system, engine="induction", timeout=timeout).status == "proved"
+    proved = spec_proved if spec_proved is not None else \
+        prove(system, engine="induction", timeout=timeout).status == "proved"
     for i, m in enumerate(found.mutants):
         row = judge(system, m, spec_model, live, obs, engine, timeout, depth, refusals, assume_invariants=proved,
                     previous=earlier.get(m.id))
