@@ -16,6 +16,7 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from runtime.conformance import chains_of
 from runtime.trace import Trace
@@ -500,15 +501,15 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
         mutant_tests = _mutants_file(spec_path, defines, include, max_depth, timeout, system, front.sources, traces,
                                      refusals, report, record, certificate is not None)
         files[f"test_{module}_mutants.py"] = env.get_template("test_mutants.py.j2").render(
-            common, refusals=any(t.checks for t in mutant_tests[0]), tests=mutant_tests[0],
-            summary=[comment_text(x) for x in mutant_tests[1]], unknown=[comment_text(x) for x in mutant_tests[2]],
-            initial=mutant_tests[3],
+            common, refusals=any(t.checks for t in mutant_tests.tests), tests=mutant_tests.tests,
+            summary=[comment_text(x) for x in mutant_tests.summary],
+            unknown=[comment_text(x) for x in mutant_tests.unknown], initial=mutant_tests.initial,
             doc=doc_literal(f"Mutant tests of {module}: for each mutant of the spec that the other tests do not "
                             "kill, the shortest run Z3 finds that tells it apart from the spec, replayed state by "
                             "state (an implementation with that slip fails it).", ""))
-        report.counts[f"test_{module}_mutants.py"] = len(mutant_tests[0])
-        traces.update({f"test_{module}_mutants.py::{x.name}": x.trace for x in mutant_tests[0] if x.trace})
-        refusals.update({f"test_{module}_mutants.py::{x.name}": x.refusals for x in mutant_tests[0] if x.refusals})
+        report.counts[f"test_{module}_mutants.py"] = len(mutant_tests.tests)
+        traces.update({f"test_{module}_mutants.py::{x.name}": x.trace for x in mutant_tests.tests if x.trace})
+        refusals.update({f"test_{module}_mutants.py::{x.name}": x.refusals for x in mutant_tests.tests if x.refusals})
 
     # e) properties
     # the random runs check the invariants and, through RangeViolation, the range property: either refuted by Z3
@@ -527,7 +528,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     files["conftest.py"] = env.get_template("conftest.py.j2").render()
     files[manifest.file_name(module)] = record.text(digest, command)
     report.seconds = time.monotonic() - start
-    return GenResult(files, report, traces, refusals, record, mutant_tests[4] if kill_mutants else None)
+    return GenResult(files, report, traces, refusals, record, mutant_tests.report if kill_mutants else None)
 
 
 def _refuse_line(action: str, params: dict[str, object], trace: Trace) -> str:
@@ -535,16 +536,23 @@ def _refuse_line(action: str, params: dict[str, object], trace: Trace) -> str:
     return f"refuse(model, last, {str_literal(action)}, {call}, implementation, {len(trace) - 1})"
 
 
+class _MutantTests(NamedTuple):
+    tests: list[_Test]
+    summary: list[str]  # the header lines of test_<module>_mutants.py
+    unknown: list[str]  # mutants neither told apart within the depth nor proved equivalent
+    initial: list[str]  # the INITIAL lines, when there are tests
+    report: object  # the mutation.MutationReport
+
+
 def _mutants_file(spec_path: Path, defines: dict[str, str], include: tuple[Path, ...], max_depth: int,
                   timeout: float | None, system: ir.System, sources: dict[str, str], traces: dict[str, Trace],
                   refusals: dict[str, tuple[tuple[str, dict[str, object]], ...]], report: GenReport,
-                  record: manifest.Manifest, proved: bool,
-                  ) -> tuple[list[_Test], list[str], list[str], list[str], object]:
+                  record: manifest.Manifest, proved: bool) -> _MutantTests:
     """The tests that kill the spec's mutants the suite so far does not (generator/mutation/: each mutant held
     against every test, proved equivalent by induction on the product of spec and mutant, or told apart by the
     shortest run BMC finds on it, to `max_depth`); the fewest such runs that kill them all. Returns the tests, the
     summary lines, the lines of mutants neither told apart nor proved equivalent, the initial-state lines, and the
-    mutation report."""
+    mutation report (a _MutantTests)."""
     from .mutation.analysis import mutation_report
 
     rep = mutation_report(spec_path, defines, include=include, max_depth=max_depth, suite=traces, refusals=refusals,
@@ -589,7 +597,7 @@ def _mutants_file(spec_path: Path, defines: dict[str, str], include: tuple[Path,
                f"duplicates, {counts['left_out']} beyond the limit): {counts['killed']} killed by the other tests, "
                f"{len(added)} by the tests below, {counts['equivalent']} proved equivalent (induction on the product "
                f"of spec and mutant), {report.mutants['unknown']} neither"]
-    return tests, summary, unknown, writer.initial_text() if tests else [], rep
+    return _MutantTests(tests, summary, unknown, writer.initial_text() if tests else [], rep)
 
 
 def _met_by(system: ir.System, target: coverage.Target, traces: list[tuple[str, Trace]]) -> str | None:
