@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from generator.explore import explore
-from generator.frontend import load_system
+from irqspec.pybackend.explore import explore
+from irqspec.front.frontend import load_system
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,8 +9,8 @@ import statistics
 import time
 from pathlib import Path
 
-from generator.frontend import load_system
-from generator.parse import parse_text
+from irqspec.front.frontend import load_system
+from irqspec.front.parse import parse_text
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -18,8 +18,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from test_fuzz_frontend import INTS, KEYWORDS, NAMES, PUNCT, SEED_TOKENS
 
-from generator.diagnostics import SpecError
-from generator.frontend import load
+from irqspec.front.diagnostics import SpecError
+from irqspec.front.frontend import load
 
 VOCABULARY = KEYWORDS + PUNCT + NAMES + INTS
 

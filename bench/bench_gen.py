@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from generator.suites import generate_all
+from irqspec.pybackend.suites import generate_all
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ["svm_virq.irq", "svm_evtinj.irq", "svm_virq_pending.irq"]

@@ -1,6 +1,6 @@
 """Steps per second of the generated reference model of svm_evtinj (NCPU=2) on a long random run.
 
-A step picks an action and parameter values uniformly and applies them when the guard holds (runtime.model.walk);
+A step picks an action and parameter values uniformly and applies them when the guard holds (irqspec.runtime.model.walk);
 attempts whose guard is false are drawn again and are not counted as steps. Prints figures, asserts nothing.
 """
 
@@ -16,9 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator.codegen import generate_model  # noqa: E402
-from generator.frontend import load_system  # noqa: E402
-from runtime.model import walk  # noqa: E402
+from irqspec.pybackend.codegen import generate_model  # noqa: E402
+from irqspec.front.frontend import load_system  # noqa: E402
+from irqspec.runtime.model import walk  # noqa: E402
 
 
 def load_model(spec: Path, defines: dict[str, str]):

@@ -11,8 +11,8 @@ its copy, wrapped to count steps (adapter action calls):
   killed by every test that fails. "steps" is the steps into the first failing test (in collection order) when it
   first failed, and the cumulative steps of the suite run up to that point. Hypothesis runs without shrinking
   (bench/mutants/suites.py says why; --shrink restores it: the same kills, ten times the time);
-- baseline: 20 random walks of the generated model (generated_tests/svm_evtinj_model.py, runtime.model.walk, seeds
-  0..19) replayed in lockstep with the mutant by runtime.conformance.lockstep; killed at the first step where an
+- baseline: 20 random walks of the generated model (generated_tests/svm_evtinj_model.py, irqspec.runtime.model.walk, seeds
+  0..19) replayed in lockstep with the mutant by irqspec.runtime.conformance.lockstep; killed at the first step where an
   observed variable differs from the model's or the adapter raises. Two budgets: B, the total steps the suites execute
   against the unmutated port (20 walks of B/20 steps), and the issue's reference of 20 walks x 2,000 steps.
 
@@ -43,8 +43,8 @@ sys.path.insert(0, str(ROOT))
 from bench.mutants.catalogue import MUTANTS, Mutant
 from bench.mutants.counting import CountingAdapter
 from bench.mutants.port import PortCopies, iter_mutants
-from runtime.conformance import Divergence, lockstep
-from runtime.model import walk
+from irqspec.runtime.conformance import Divergence, lockstep
+from irqspec.runtime.model import walk
 
 WALKS = 20
 REFERENCE_STEPS = 2_000

@@ -26,9 +26,9 @@ DOMAINS = {"2": "32..33", "8": "32..39", "240": "16..255"}
 def run_case(case: dict) -> dict:
     """Run one case in this process and return its figures."""
     sys.path.insert(0, str(ROOT))
-    from generator.frontend import load_system
-    from generator.smt import bmc
-    from generator.smt.prove import prove
+    from irqspec.front.frontend import load_system
+    from irqspec.smt import bmc
+    from irqspec.smt.prove import prove
 
     defines = {"NCPU": str(case["ncpu"]), "VECTORS": case["vectors"]}
     start = time.monotonic()

@@ -3,11 +3,11 @@
 """Puts this directory on sys.path, so that the tests here import their reference models (`<module>_model`).
 
 The implementation the tests drive in lockstep with the models is selected by irqspec's pytest plugin
-(runtime/pytest_plugin.py, loaded through its `pytest11` entry point), once for every directory of the run:
+(irqspec.runtime.pytest_plugin, loaded through its `pytest11` entry point), once for every directory of the run:
 
     pytest DIR [DIR ...] --irqspec-adapter=package.module:factory     (or the environment variable IRQSPEC_ADAPTER)
 
-`factory()` returns an adapter (see runtime/conformance.py) that declares the spec module it implements,
+`factory()` returns an adapter (see irqspec.runtime.conformance) that declares the spec module it implements,
 `module = "svm_evtinj"`; the tests of other spec modules are skipped. Without an adapter every test runs on the
 reference model alone.
 """
@@ -26,4 +26,4 @@ def pytest_configure(config):
     # without the plugin every test would fail on a missing `implementation` fixture: say what is missing once
     if not hasattr(config.option, "irqspec_adapter"):
         raise pytest.UsageError(f"the generated tests in {_HERE} need irqspec's pytest plugin: install irqspec, "
-                                "or run pytest with -p runtime.pytest_plugin")
+                                "or run pytest with -p irqspec.runtime.pytest_plugin")

@@ -10,9 +10,9 @@ Generated from the spec module svm_evtinj."""
 
 from operator import itemgetter as _itemgetter
 
-from runtime import itf as _itf
-from runtime.model import ActionInfo, format_state
-from runtime.values import RangeViolation, bit, highest, lowest, popcount, set_bit, shl, test_bit  # noqa: F401
+from irqspec.runtime import itf as _itf
+from irqspec.runtime.model import ActionInfo, format_state
+from irqspec.runtime.values import RangeViolation, bit, highest, lowest, popcount, set_bit, shl, test_bit  # noqa: F401
 
 # Constants, as substituted into the spec:
 #   MIN_VECTOR = 16
@@ -25,7 +25,7 @@ SPEC = 'svm_evtinj'
 # The constants the model was generated with (a range constant as (lo, hi)); adapter factories may take them.
 CONSTANTS = {'MIN_VECTOR': 16, 'NCPU': 2, 'VECTORS': (47, 48), 'CR8_MAX': 15, 'TPR_WRITES': (47, 48)}
 VAR_NAMES = ('irr', 'isr', 'tpr', 'v_irq', 'v_tpr', 'eventinj', 'exitintinfo', 'in_guest', 'rflags_if', 'shadow', 'kicked', 'stage', 'handler_vector', 'outer', 'owed')
-# How each state variable is written in ITF (runtime.itf descriptors).
+# How each state variable is written in ITF (irqspec.runtime.itf descriptors).
 VAR_TYPES = {'irr': ('map', (0, 1), ('bits', 256)), 'isr': ('map', (0, 1), ('bits', 256)), 'tpr': ('map', (0, 1), ('int',)), 'v_irq': ('map', (0, 1), ('bool',)), 'v_tpr': ('map', (0, 1), ('int',)), 'eventinj': ('map', (0, 1), ('record', (('valid', ('bool',)), ('vector', ('int',))))), 'exitintinfo': ('map', (0, 1), ('record', (('valid', ('bool',)), ('vector', ('int',))))), 'in_guest': ('map', (0, 1), ('bool',)), 'rflags_if': ('map', (0, 1), ('bool',)), 'shadow': ('map', (0, 1), ('bool',)), 'kicked': ('map', (0, 1), ('bool',)), 'stage': ('map', (0, 1), ('enum', ('Idle', 'Running', 'Acked', 'EoiSent'))), 'handler_vector': ('map', (0, 1), ('int',)), 'outer': ('map', (0, 1), ('record', (('stage', ('enum', ('Idle', 'Running', 'Acked', 'EoiSent'))), ('vector', ('int',))))), 'owed': ('map', (0, 1), ('bits', 256))}
 PARAM_TYPES = {'send_ipi': {'src': ('int',), 'dst': ('int',), 'v': ('int',)}, 'vmrun': {'c': ('int',)}, 'deliver_event': {'c': ('int',)}, 'ack': {'c': ('int',)}, 'write_eoi': {'c': ('int',)}, 'iret': {'c': ('int',)}, 'vmexit': {'c': ('int',)}, 'write_cr8': {'c': ('int',), 'value': ('int',)}, 'write_tpr_mmio': {'c': ('int',), 'value': ('int',)}, 'set_if': {'c': ('int',), 'enabled': ('bool',)}, 'mov_ss': {'c': ('int',)}}
 
@@ -146,7 +146,7 @@ def guest_runs(in_guest, pending_event):
     return (in_guest and (not pending_event[0]))
 
 
-# The spec's defs by name (an adapter's derived observables are computed with them: runtime/conformance.py).
+# The spec's defs by name (an adapter's derived observables are computed with them: irqspec.runtime.conformance).
 FUNCTIONS = {
     'prio_class': prio_class,
     'isrv': isrv,
@@ -841,10 +841,10 @@ def from_itf(raw):
 
 
 def trace_to_itf(trace, meta=None):
-    """An ITF document of a runtime.trace.Trace of this spec."""
+    """An ITF document of a irqspec.runtime.trace.Trace of this spec."""
     return _itf.trace_to_itf(trace, VAR_TYPES, PARAM_TYPES, meta)
 
 
 def trace_from_itf(doc):
-    """A runtime.trace.Trace read from an ITF document of this spec."""
+    """A irqspec.runtime.trace.Trace read from an ITF document of this spec."""
     return _itf.trace_from_itf(doc, VAR_TYPES, PARAM_TYPES)

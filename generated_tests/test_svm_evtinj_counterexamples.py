@@ -6,7 +6,7 @@
 #   no_lost_ipi: proved (induction with the spec's lemmas): no counterexample at any depth
 #   no_delivery_in_shadow: proved (induction with the spec's lemmas): no counterexample at any depth
 #   at_most_two_handlers: proved (induction with the spec's lemmas): no counterexample at any depth
-from runtime.conformance import expand_steps, replay
+from irqspec.runtime.conformance import expand_steps, replay
 
 import svm_evtinj_model as model
 

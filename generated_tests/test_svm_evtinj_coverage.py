@@ -61,7 +61,7 @@
 #   missed: iret taking the then branch of if #0, then mov_ss (mov_ss reads shadow): not reached within depth 12
 #   missed: cover second_ipi_waits_in_irr holds, then iret: not reached within depth 12
 
-from runtime.conformance import expand_steps, refuse, replay
+from irqspec.runtime.conformance import expand_steps, refuse, replay
 
 import svm_evtinj_model as model
 
@@ -90,7 +90,7 @@ INITIAL = {
 
 def _replay(steps, implementation):
     """Replay `steps` on the model (every step enabled, every state as recorded) and, when an implementation is
-    selected, on it in lockstep; return the model's last state. A mismatch raises runtime.conformance.Divergence."""
+    selected, on it in lockstep; return the model's last state. A mismatch raises irqspec.runtime.conformance.Divergence."""
     return replay(model, expand_steps(INITIAL, steps), implementation)
 
 

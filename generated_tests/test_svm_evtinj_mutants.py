@@ -5,7 +5,7 @@
 # The spec's mutants (generator/mutation/), held against the tests of the other files:
 #   150 mutants (2 edits did not check, 0 duplicates, 0 beyond the limit): 138 killed by the other tests, 1 by the tests below, 11 proved equivalent (induction on the product of spec and mutant), 0 neither
 
-from runtime.conformance import expand_steps, replay
+from irqspec.runtime.conformance import expand_steps, replay
 
 import svm_evtinj_model as model
 
@@ -34,7 +34,7 @@ INITIAL = {
 
 def _replay(steps, implementation):
     """Replay `steps` on the model (every step enabled, every state as recorded) and, when an implementation is
-    selected, on it in lockstep; return the model's last state. A mismatch raises runtime.conformance.Divergence."""
+    selected, on it in lockstep; return the model's last state. A mismatch raises irqspec.runtime.conformance.Divergence."""
     return replay(model, expand_steps(INITIAL, steps), implementation)
 
 

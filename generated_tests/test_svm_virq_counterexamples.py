@@ -8,9 +8,9 @@
 
 import pytest  # noqa: F401
 
-from runtime.model import format_value
-from runtime.values import RangeViolation  # noqa: F401
-from runtime.conformance import expand_steps, replay
+from irqspec.runtime.model import format_value
+from irqspec.runtime.values import RangeViolation  # noqa: F401
+from irqspec.runtime.conformance import expand_steps, replay
 
 import svm_virq_model as model
 
@@ -38,7 +38,7 @@ INITIAL = {
 
 def _replay(steps, implementation):
     """Replay `steps` on the model (every step enabled, every state as recorded) and, when an implementation is
-    selected, on it in lockstep; return the model's last state. A mismatch raises runtime.conformance.Divergence."""
+    selected, on it in lockstep; return the model's last state. A mismatch raises irqspec.runtime.conformance.Divergence."""
     return replay(model, expand_steps(INITIAL, steps), implementation)
 
 

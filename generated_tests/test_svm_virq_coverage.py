@@ -55,7 +55,7 @@
 #   missed: cover nested_handlers holds, then take_virq: not reached within depth 10
 #   missed: cover nested_handlers holds, then iret: not reached within depth 10
 
-from runtime.conformance import expand_steps, refuse, replay
+from irqspec.runtime.conformance import expand_steps, refuse, replay
 
 import svm_virq_model as model
 
@@ -83,7 +83,7 @@ INITIAL = {
 
 def _replay(steps, implementation):
     """Replay `steps` on the model (every step enabled, every state as recorded) and, when an implementation is
-    selected, on it in lockstep; return the model's last state. A mismatch raises runtime.conformance.Divergence."""
+    selected, on it in lockstep; return the model's last state. A mismatch raises irqspec.runtime.conformance.Divergence."""
     return replay(model, expand_steps(INITIAL, steps), implementation)
 
 

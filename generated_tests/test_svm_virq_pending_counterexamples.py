@@ -5,7 +5,7 @@
 # Z3, per invariant (bounded model checking, runs of up to 10 steps, unless induction proved it):
 #   no_lost_ipi: proved (induction with the spec's lemmas): no counterexample at any depth
 #   at_most_two_handlers: proved (induction with the spec's lemmas): no counterexample at any depth
-from runtime.conformance import expand_steps, replay
+from irqspec.runtime.conformance import expand_steps, replay
 
 import svm_virq_pending_model as model
 

@@ -6,7 +6,7 @@
 # inductive invariant rules them out):
 #   (none)
 
-from runtime.conformance import expand_steps, replay
+from irqspec.runtime.conformance import expand_steps, replay
 
 import svm_virq_pending_model as model
 
@@ -34,7 +34,7 @@ INITIAL = {
 
 def _replay(steps, implementation):
     """Replay `steps` on the model (every step enabled, every state as recorded) and, when an implementation is
-    selected, on it in lockstep; return the model's last state. A mismatch raises runtime.conformance.Divergence."""
+    selected, on it in lockstep; return the model's last state. A mismatch raises irqspec.runtime.conformance.Divergence."""
     return replay(model, expand_steps(INITIAL, steps), implementation)
 
 

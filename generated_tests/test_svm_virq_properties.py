@@ -2,7 +2,7 @@
 # Command: irqspec gen spec/svm_virq.irq -D VECTORS=47..48 -D TPR_WRITES=0x2f..0x30 --max-depth 10
 # Do not edit: change the spec and regenerate.
 """Property tests of svm_virq: random runs of the reference model, every invariant checked after every step; a failing run shrinks to a short trace and prints it."""
-# A state in which no action is enabled (a deadlock) fails nothing: the run stutters there (see runtime/stateful.py).
+# A state in which no action is enabled (a deadlock) fails nothing: the run stutters there (see irqspec.runtime.stateful).
 
 import os
 
@@ -11,9 +11,9 @@ from hypothesis.stateful import invariant, run_state_machine_as_test
 import pytest
 
 import svm_virq_model as model
-from runtime.conformance import (Divergence, NotRealizable, atomic_chains, chain_after,  # noqa: F401
+from irqspec.runtime.conformance import (Divergence, NotRealizable, atomic_chains, chain_after,  # noqa: F401
                                  check_implementation, take)
-from runtime.stateful import build_state_machine
+from irqspec.runtime.stateful import build_state_machine
 
 # The spec module these tests are about: an implementation adapter declares the module it implements.
 SPEC_MODULE = 'svm_virq'

@@ -23,7 +23,7 @@ sides of the comparison meet. So the targets reach into the logic, in the contex
 - `refusal`: for each conjunct of each action's guard (defs inlined, so `guest_runs(...) and stage[c] == Running`
   has three), a reachable state and parameters where that conjunct alone is false (the MC/DC false side; for a
   guard of one conjunct, where it is false): the test ends by checking that the implementation refuses the step
-  (runtime.conformance.refuse). Without them a guard the implementation weakens (`stage == Running` dropped from
+  (irqspec.runtime.conformance.refuse). Without them a guard the implementation weakens (`stage == Running` dropped from
   ack) passes every test, since every test takes only steps the spec enables.
 
 A target is (the last step's action, a condition over the pre-state and that action's parameters, and for pairs the

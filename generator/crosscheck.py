@@ -19,8 +19,8 @@ from typing import Any
 import z3
 
 from . import ir
-from .explore import explore
-from .loadmodel import load_model
+from .pybackend.explore import explore
+from .pybackend.loadmodel import load_model
 from .smt.certificate import Certificate, from_smt2
 from .smt.context import in_fresh_context
 from .smt.state import StateVars, flatten_value

@@ -5,10 +5,10 @@ branch it took (a write may leave a value as it was: the second IPI that merges 
 conjuncts or disjuncts of an invariant are false at its witness.
 
 One semantics: every operator means what the `python` column of `generator.semantics.OPERATORS` says. Each template is
-read once with `ast` into a function over Python's operators and `runtime.values` (nothing is passed to eval or
+read once with `ast` into a function over Python's operators and `irqspec.runtime.values` (nothing is passed to eval or
 compile), so the generated model, which is rendered from the same column, and this reading cannot drift apart;
 tests/test_evaluate.py holds the two against each other on random states of the shipped and random specs. Statements
-mean what `generator.codegen` makes of them: every right-hand side and index is read in the pre-state, assignments
+mean what `irqspec.pybackend.codegen` makes of them: every right-hand side and index is read in the pre-state, assignments
 apply in source order (a later write through an equal index wins), a range-checked value outside its target raises
 `RangeViolation` with the generated model's message.
 """
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-import runtime.values as rv
-from runtime.values import RangeViolation
+import irqspec.runtime.values as rv
+from irqspec.runtime.values import RangeViolation
 
 from . import ir
 from .semantics import OPERATORS
@@ -100,7 +100,7 @@ def operator_reading(name: str, width: int | None) -> Reading:
 
 
 def _width(e: ir.Op) -> int | None:
-    """The bit width a row's {w} and {mask} stand for (as generator.pyexpr picks it)."""
+    """The bit width a row's {w} and {mask} stand for (as irqspec.pybackend.pyexpr picks it)."""
     if isinstance(e.type, ir.BitsType):
         return e.type.width
     return next((a.type.width for a in e.args if isinstance(a.type, ir.BitsType)), None)

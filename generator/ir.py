@@ -1,6 +1,6 @@
 """The one IR: a typed, normalized, finite transition system.
 
-Produced by `generator.check` and read by every backend (Z3, Python generation, JSON, exports). In the IR:
+Produced by `irqspec.front.check` and read by every backend (Z3, Python generation, JSON, exports). In the IR:
 - constants are substituted (no const names remain; a `Lit` stands where a const was used);
 - imports are resolved (functions of imported modules are in `System.functions`);
 - named types are resolved to structural types (the name is kept for display only and does not take part in equality);
@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Union
 
-from .diagnostics import NO_SPAN, Span
+from .front.diagnostics import NO_SPAN, Span
 
 # ---------------------------------------------------------------------------------------------------------------- types
 

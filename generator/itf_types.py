@@ -1,4 +1,4 @@
-"""IR types -> the type descriptors with which `runtime.itf` writes and reads values."""
+"""IR types -> the type descriptors with which `irqspec.runtime.itf` writes and reads values."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from .ir import BitsType, BoolType, EnumType, IntType, MapType, RecordType
 
 
 def descriptor(t: ir.Type) -> tuple:
-    """The `runtime.itf` descriptor of values of type `t`."""
+    """The `irqspec.runtime.itf` descriptor of values of type `t`."""
     if isinstance(t, BoolType):
         return ("bool",)
     if isinstance(t, IntType):

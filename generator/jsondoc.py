@@ -3,7 +3,7 @@ docs/irqspec-result.schema.json).
 
 Every document has the same envelope: the schema version, the command, the spec (file, module, constants), the
 status, the exit code the command returns, the elapsed time; then what the command found. Values of the spec (states,
-action parameters, witnesses) are written as ITF writes them, driven by their type (`runtime.itf`): one encoding per
+action parameters, witnesses) are written as ITF writes them, driven by their type (`irqspec.runtime.itf`): one encoding per
 type, whatever the magnitude (a bits[N] value is always {"#set": [...]}, an integer a number or, beyond 2**53,
 {"#bigint": "..."}). Deterministic: keys in a fixed order, no timestamps.
 """
@@ -14,8 +14,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from runtime.itf import value_to_itf
-from runtime.trace import Trace
+from irqspec.runtime.itf import value_to_itf
+from irqspec.runtime.trace import Trace
 
 from . import ir
 from .itf_types import descriptor

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from .diagnostics import Span
+from .front.diagnostics import Span
 from .ir import System
 
 

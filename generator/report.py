@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from runtime.trace import Trace
-from runtime.values import RangeViolation, vector_set
+from irqspec.runtime.trace import Trace
+from irqspec.runtime.values import RangeViolation, vector_set
 
 from . import ir
-from .diagnostics import Span, SpecError
+from .front.diagnostics import Span, SpecError
 from .evaluate import Evaluator, Run, Write, part, run_action
 from .ir import BitsType, BoolType, IntType, MapType, RecordType, System, Type, domain_values
-from .modules import read_source
+from .front.modules import read_source
 
 INDENT = " " * 8  # under the text after "step N  "
 
@@ -289,7 +289,7 @@ def _source_text(span: Span, sources: dict[str, str | None]) -> str | None:
     text = sources[span.file]
     if text is None:
         return None
-    lines = text.split("\n")  # lines end at LF only, as the lexer counts them (generator/modules.py)
+    lines = text.split("\n")  # lines end at LF only, as the lexer counts them (generator/front/modules.py)
     if span.end_line > len(lines):
         return None
     if span.line == span.end_line:

@@ -1,6 +1,6 @@
 """What every generated reference model shares: the action table entry, state display, and random runs.
 
-A generated model module (see generator/templates/model.py.j2) defines `State`, `initial_state()`, `ACTIONS` (a dict
+A generated model module (see generator/pybackend/templates/model.py.j2) defines `State`, `initial_state()`, `ACTIONS` (a dict
 from action name to `ActionInfo`), `enabled_actions(s)` and `violated_invariants(s)`; the functions here work on any
 such module. Standard library only.
 """

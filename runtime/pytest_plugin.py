@@ -4,7 +4,7 @@
 
 Loaded once per pytest run through the `pytest11` entry point `irqspec` (pyproject.toml), so one run can collect any
 number of generated directories: a generated conftest.py only puts its own directory on sys.path, where its tests
-find their models. Without an installed irqspec, load it by hand: `pytest -p runtime.pytest_plugin ...`.
+find their models. Without an installed irqspec, load it by hand: `pytest -p irqspec.runtime.pytest_plugin ...`.
 
 `factory()` returns an adapter (see runtime/conformance.py) that declares the spec module it implements,
 `module = "svm_evtinj"` (on the factory, so that it need not be built to be asked, or on the adapter); every test
@@ -114,11 +114,11 @@ _NOT_REALIZABLE = pytest.StashKey[list[tuple[str, str]]]()
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
-    """A test that raised runtime.conformance.NotRealizable (the implementation cannot execute a step as the spec
+    """A test that raised irqspec.runtime.conformance.NotRealizable (the implementation cannot execute a step as the spec
     splits it, or cannot be asked to refuse one) is reported as skipped with the reason and counted for the
     summary: it is not a pass, and not a failure of the implementation."""
     report = yield
-    from runtime.conformance import NotRealizable
+    from .conformance import NotRealizable
 
     if call.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(NotRealizable):
         reason = f"not realizable on this implementation: {call.excinfo.value}"

@@ -3,14 +3,14 @@ prove, the transition relation), the generated Python model, and the explicit-st
 
 from __future__ import annotations
 
-from generator.explore import explore
-from generator.loadmodel import load_model
-from generator.smt.bmc import check
-from generator.smt.prove import prove
-from generator.smt.replay import first_bad_step
-from runtime.conformance import replay
-from runtime.trace import Trace
-from runtime.values import RangeViolation
+from irqspec.pybackend.explore import explore
+from irqspec.pybackend.loadmodel import load_model
+from irqspec.smt.bmc import check
+from irqspec.smt.prove import prove
+from irqspec.smt.replay import first_bad_step
+from irqspec.runtime.conformance import replay
+from irqspec.runtime.trace import Trace
+from irqspec.runtime.values import RangeViolation
 
 
 def steps_of(trace: Trace):

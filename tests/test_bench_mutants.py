@@ -15,8 +15,8 @@ import pytest
 from bench.mutants.catalogue import MUTANTS
 from bench.mutants.counting import CountingAdapter
 from bench.mutants.port import PORT_DIR, PortCopies, mutated_sources
-from runtime.conformance import lockstep
-from runtime.model import walk
+from irqspec.runtime.conformance import lockstep
+from irqspec.runtime.model import walk
 
 ROOT = Path(__file__).resolve().parent.parent
 

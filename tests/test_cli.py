@@ -9,11 +9,11 @@ import sys
 import pytest
 
 from spec_paths import ROOT, SEED_SPECS, SPEC
-from generator.cli import main
+from irqspec.cli import main
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "generator.cli", *args], capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run([sys.executable, "-m", "irqspec.cli", *args], capture_output=True, text=True, cwd=ROOT)
 
 
 @pytest.mark.parametrize("name", SEED_SPECS)

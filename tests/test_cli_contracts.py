@@ -15,11 +15,11 @@ import jsonschema
 import pytest
 from spec_paths import ROOT, SPEC
 
-from generator.cli import main
+from irqspec.cli import main
 
 SCHEMA = json.loads((ROOT / "docs" / "irqspec-result.schema.json").read_text())
 SMALL = ["-D", "VECTORS=32..33", "-D", "TPR_WRITES=32..33"]
-IRQSPEC = [sys.executable, "-m", "generator.cli"]
+IRQSPEC = [sys.executable, "-m", "irqspec.cli"]
 
 NOTHING_HAPPENS = """module stuck
 var x: 0..3
@@ -114,7 +114,7 @@ def test_the_timeout_stops_the_command_even_when_its_alarm_lands_in_a_finalizer(
     import argparse
     import gc
 
-    from generator.cli import _with_deadline
+    from irqspec.cli import _with_deadline
 
     class SlowToDie:
         def __del__(self):

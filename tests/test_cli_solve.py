@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from spec_paths import SPEC
-from generator.cli import main
+from irqspec.cli import main
 
 SMALL = ["-D", "VECTORS=32..33", "-D", "TPR_WRITES=32..33"]
 

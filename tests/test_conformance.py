@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.frontend import load
-from generator.loadmodel import load_model
-from generator.suites import generate_all
-from runtime.conformance import (Divergence, NotRealizable, Refused, atomic_chains, chain_after, derived_values,
+from irqspec.front.frontend import load
+from irqspec.pybackend.loadmodel import load_model
+from irqspec.pybackend.suites import generate_all
+from irqspec.runtime.conformance import (Divergence, NotRealizable, Refused, atomic_chains, chain_after, derived_values,
                                  expand_steps, refuse, replay)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +65,7 @@ invariant small: y <= 3
 
 ADAPTER = '''
 import chain_model as m
-from runtime.conformance import NotRealizable, Refused
+from irqspec.runtime.conformance import NotRealizable, Refused
 
 
 class Chained:
@@ -308,7 +308,7 @@ def test_generation_with_the_atomic_steps_prefers_runs_the_implementation_can_ex
 
 
 def test_atomic_steps_that_do_not_fit_the_spec_are_a_usage_error(spec, tmp_path):
-    run = subprocess.run([sys.executable, "-m", "generator.cli", "gen", str(spec), "-o", str(tmp_path / "out"),
+    run = subprocess.run([sys.executable, "-m", "irqspec.cli", "gen", str(spec), "-o", str(tmp_path / "out"),
                           "--atomic", "start+nope"], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert run.returncode == 2 and "Traceback" not in run.stderr, run.stderr
     assert "--atomic: atomic step start+nope: wants two or more actions of the spec" in run.stderr

@@ -6,12 +6,12 @@ from __future__ import annotations
 import z3
 from spec_paths import SPEC
 
-from generator.crosscheck import crosscheck
-from generator.frontend import load_system
-from generator.smt.certificate import Certificate, to_smt2
-from generator.smt.context import fresh_context
-from generator.smt.prove import prove
-from generator.smt.state import StateVars
+from irqspec.crosscheck import crosscheck
+from irqspec.front.frontend import load_system
+from irqspec.smt.certificate import Certificate, to_smt2
+from irqspec.smt.context import fresh_context
+from irqspec.smt.prove import prove
+from irqspec.smt.state import StateVars
 
 COUNTER = """module counter
 type Mode = enum { Off, On }

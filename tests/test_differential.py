@@ -12,16 +12,16 @@ from hypothesis import strategies as st
 from readings import agree
 from spec_paths import SPEC
 
-from generator.explore import explore
-from generator.frontend import load_system
-from generator.loadmodel import load_model
-from generator.smt.bmc import check
-from generator.smt.context import in_fresh_context
-from generator.smt.prove import prove
-from generator.smt.replay import first_bad_step
-from generator.smt.system import SymbolicSystem
-from runtime.model import walk
-from runtime.trace import Step, Trace
+from irqspec.pybackend.explore import explore
+from irqspec.front.frontend import load_system
+from irqspec.pybackend.loadmodel import load_model
+from irqspec.smt.bmc import check
+from irqspec.smt.context import in_fresh_context
+from irqspec.smt.prove import prove
+from irqspec.smt.replay import first_bad_step
+from irqspec.smt.system import SymbolicSystem
+from irqspec.runtime.model import walk
+from irqspec.runtime.trace import Step, Trace
 
 ONE, TWO = {"VECTORS": "32..32", "TPR_WRITES": "32..32"}, {"VECTORS": "32..33", "TPR_WRITES": "32..33"}
 BOUND = 5  # depth to which the fixed specs are compared where their state spaces are too large to exhaust here

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.diagnostics import Diagnostic, SpecError
-from generator.frontend import load
+from irqspec.front.diagnostics import Diagnostic, SpecError
+from irqspec.front.frontend import load
 
 HEADER = "module m\nvar x: 0..3\nvar b: bool\ninit { x = 0 b = false }\n"  # lines 1-4; the line under test is 5
 

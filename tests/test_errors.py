@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.diagnostics import Diagnostic, SpecError
-from generator.frontend import load
+from irqspec.front.diagnostics import Diagnostic, SpecError
+from irqspec.front.frontend import load
 
 HEADER = "module m\nvar x: 0..3\ninit { x = 0 }\n"  # lines 1-3; the lines under test start at line 4
 

@@ -14,13 +14,13 @@ from test_differential import random_specs
 from test_name_reuse import name_reusing_specs
 from test_semantics_agree import gen_args, python_reading
 
-from generator import ir
-from generator.evaluate import enabled, evaluate, operator_reading, run_action
-from generator.frontend import load_system
-from generator.loadmodel import load_model
-from generator.semantics import OPERATORS
-from runtime.model import Deadlock, walk
-from runtime.values import RangeViolation
+from irqspec import ir
+from irqspec.evaluate import enabled, evaluate, operator_reading, run_action
+from irqspec.front.frontend import load_system
+from irqspec.pybackend.loadmodel import load_model
+from irqspec.semantics import OPERATORS
+from irqspec.runtime.model import Deadlock, walk
+from irqspec.runtime.values import RangeViolation
 
 CORPUS = ROOT / "tests" / "corpus"
 

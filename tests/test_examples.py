@@ -14,11 +14,11 @@ import pytest
 from spec_paths import SPEC
 
 from examples.bhyve_svm.adapters import PostfixAdapter, PrefixAdapter, postfix_adapter, prefix_adapter
-from generator.codegen import generate_model
-from generator.frontend import load_system
-from generator.smt.bmc import check
-from runtime.conformance import lockstep, replay
-from runtime.model import walk
+from irqspec.pybackend.codegen import generate_model
+from irqspec.front.frontend import load_system
+from irqspec.smt.bmc import check
+from irqspec.runtime.conformance import lockstep, replay
+from irqspec.runtime.model import walk
 
 SMALL = {"VECTORS": "32..33", "TPR_WRITES": "32..33"}
 Run = list[tuple[str, dict[str, object]]]
@@ -51,7 +51,7 @@ def models(tmp_path_factory) -> Iterable[Any]:
 
 
 def random_run(model: ModuleType, steps: int, seed: int) -> Run:
-    """A random run of the model (runtime.model.walk) as (action, parameters by the spec's names)."""
+    """A random run of the model (irqspec.runtime.model.walk) as (action, parameters by the spec's names)."""
     run: Run = []
 
     def record(action: str, args: tuple, _state: object) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from spec_paths import SPEC
 
-from generator import cli
-from generator.cli import main
-from generator.explore import ExploreInterrupted, explore
-from generator.frontend import load_system
-from generator.loadmodel import load_model
-from runtime.conformance import replay
+from irqspec import cli
+from irqspec.cli import main
+from irqspec.pybackend.explore import ExploreInterrupted, explore
+from irqspec.front.frontend import load_system
+from irqspec.pybackend.loadmodel import load_model
+from irqspec.runtime.conformance import replay
 
 SMALL = {"VECTORS": "32..32", "TPR_WRITES": "32..32"}
 
@@ -153,7 +153,7 @@ def test_cli_explore_ctrl_c_exits_130_with_states(tmp_path, capsys, monkeypatch)
     def interrupt(self, *args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli._Progress, "states", interrupt)  # Ctrl-C at the first progress report
+    monkeypatch.setattr(cli.common.Progress, "states", interrupt)  # Ctrl-C at the first progress report
     assert main(["explore", str(spec)]) == 130
     err = capsys.readouterr().err
     assert "interrupted after" in err and "distinct states" in err and "Traceback" not in err

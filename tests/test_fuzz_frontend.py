@@ -17,10 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from spec_paths import ROOT, SEED_SPECS, SPEC
 
-from generator.check import _levels
-from generator.diagnostics import SpecError
-from generator.frontend import load
-from generator.parse import _certainly_too_deep, parse_text
+from irqspec.front.checkbase import tree_levels
+from irqspec.front.diagnostics import SpecError
+from irqspec.front.frontend import load
+from irqspec.front.nesting import _certainly_too_deep
+from irqspec.front.parse import parse_text
 
 KEYWORDS = ["module", "import", "const", "type", "var", "ghost", "init", "action", "requires", "let", "if", "then",
             "else", "def", "invariant", "lemma", "cover", "forall", "exists", "in", "and", "or", "not", "implies",
@@ -146,7 +147,7 @@ def test_cli_hostile_input_exits_2_without_traceback(tmp_path, content):
         target = tmp_path / "case.irq"
         if content is not None:
             target.write_bytes(content)
-    proc = subprocess.run([sys.executable, "-m", "generator.cli", "parse", str(target)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "irqspec.cli", "parse", str(target)], capture_output=True,
                           text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
@@ -208,7 +209,7 @@ def test_the_nesting_scan_never_counts_deeper_than_the_checker_measures(expr, va
         module = parse_text(text, "fuzz.irq")
     except SpecError:
         return  # a combination the grammar does not take, or deeper than the limit itself
-    deepest = max(_levels(d, {})[id(d)] for d in module.decls)
+    deepest = max(tree_levels(d, {})[id(d)] for d in module.decls)
     for limit in range(1, deepest + 2):
         if _certainly_too_deep(text, limit) is not None:
             assert deepest > limit, f"the scan refuses {limit} levels, the tree has {deepest}"

@@ -9,7 +9,7 @@ import sys
 
 from spec_paths import ROOT
 
-from generator.cli import main
+from irqspec.cli import main
 
 LIB = """module counting
 def next(x: 0..3): 0..3 = (x + 1) % 4
@@ -134,9 +134,9 @@ def test_swarm_runs_take_subsets_of_the_actions(tmp_path):
     from hypothesis import settings
     from hypothesis.stateful import run_state_machine_as_test
 
-    from generator.frontend import load_system
-    from generator.loadmodel import load_model
-    from runtime.stateful import build_state_machine
+    from irqspec.front.frontend import load_system
+    from irqspec.pybackend.loadmodel import load_model
+    from irqspec.runtime.stateful import build_state_machine
 
     model = load_model(load_system("two_actions.irq", text=TWO_ACTIONS))
     seen: list[tuple[frozenset, set]] = []

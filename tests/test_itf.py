@@ -9,12 +9,12 @@ from pathlib import Path
 import itf_py
 import pytest
 
-from generator.frontend import load_system
-from generator.ir import BOOL, BitsType, EnumType, IntType, MapType, RecordType
-from generator.itf_types import descriptor, param_descriptors, var_descriptors
-from generator.smt import bmc
-from generator.smt.replay import first_bad_step
-from runtime.itf import (
+from irqspec.front.frontend import load_system
+from irqspec.ir import BOOL, BitsType, EnumType, IntType, MapType, RecordType
+from irqspec.itf_types import descriptor, param_descriptors, var_descriptors
+from irqspec.smt import bmc
+from irqspec.smt.replay import first_bad_step
+from irqspec.runtime.itf import (
     ITFError,
     read_itf,
     trace_from_itf,
@@ -23,7 +23,7 @@ from runtime.itf import (
     value_to_itf,
     write_itf,
 )
-from runtime.trace import Step, Trace
+from irqspec.runtime.trace import Step, Trace
 
 SPEC = Path(__file__).resolve().parent.parent / "spec"
 

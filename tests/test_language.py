@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from generator import ir
-from generator.frontend import load
-from generator.ir import BOOL, BitsType, EnumType, IntType, MapType, RecordType
-from generator.semantics import OPERATORS
+from irqspec import ir
+from irqspec.front.frontend import load
+from irqspec.ir import BOOL, BitsType, EnumType, IntType, MapType, RecordType
+from irqspec.semantics import OPERATORS
 
 
 def check(tmp_path: Path, text: str, defines: dict[str, str] | None = None, name: str = "spec.irq") -> ir.System:

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from spec_paths import ROOT, SPEC
 
-from generator.diagnostics import Diagnostic, SpecError
-from generator.frontend import load_system
-from generator.parse import MAX_NESTING
+from irqspec.front.diagnostics import Diagnostic, SpecError
+from irqspec.front.frontend import load_system
+from irqspec.front.parse import MAX_NESTING
 
 HEADER = "module m\nvar x: 0..3\ninit { x = 0 }\naction inc() requires x < 3 { x' = x + 1 }\n"  # lines 1-4
 
@@ -146,7 +146,7 @@ def test_a_define_nested_too_deep_is_an_error_of_the_define() -> None:
 
 
 def irqspec(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "generator.cli", *args], capture_output=True, text=True, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "irqspec.cli", *args], capture_output=True, text=True, cwd=ROOT,
                           timeout=120)
 
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from generator import ir
-from generator.frontend import load
-from generator.loadmodel import load_model
-from generator.mutation import build_product, enumerate_mutants, judge, mutation_report
-from generator.mutation.operators import Mutant
-from generator.suites import generate_all
-from runtime.trace import Step, Trace
+from irqspec import ir
+from irqspec.front.frontend import load
+from irqspec.pybackend.loadmodel import load_model
+from irqspec.mutation import build_product, enumerate_mutants, judge, mutation_report
+from irqspec.mutation.operators import Mutant
+from irqspec.pybackend.suites import generate_all
+from irqspec.runtime.trace import Step, Trace
 
 TOY = """\
 module toy
@@ -315,7 +315,7 @@ def test_mutate_reuses_the_verdicts_gen_reached_for_the_suite_with_mutant_tests(
     """mutate on the suite gen --kill-mutants writes: gen's own analysis already proved the equivalent mutants
     (its suite lacked only the mutant tests), so mutate repeats no proof: one product per mutant the plain suite
     does not kill, built by gen's pass alone, and the same verdicts as judging everything afresh."""
-    from generator.mutation import analysis
+    from irqspec.mutation import analysis
     from test_cli_contracts import WEAK_SUITE
 
     spec = tmp_path / "counter.irq"

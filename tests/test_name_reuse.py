@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from readings import agree
 
-from generator.diagnostics import SpecError
-from generator.frontend import load_system
-from generator.loadmodel import load_model
-from generator.smt.bmc import check
-from generator.smt.prove import prove
+from irqspec.front.diagnostics import SpecError
+from irqspec.front.frontend import load_system
+from irqspec.pybackend.loadmodel import load_model
+from irqspec.smt.bmc import check
+from irqspec.smt.prove import prove
 
 SHADOWING_QUANTIFIERS = """module shadow_quant
 var x: 0..3

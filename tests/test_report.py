@@ -10,11 +10,11 @@ import re
 import pytest
 from spec_paths import SPEC
 
-from generator import ir
-from generator.cli import main
-from generator.frontend import load
-from generator.loadmodel import load_model
-from generator.report import (
+from irqspec import ir
+from irqspec.cli import main
+from irqspec.front.frontend import load
+from irqspec.pybackend.loadmodel import load_model
+from irqspec.report import (
     explain_violation,
     format_params,
     format_step,
@@ -23,8 +23,8 @@ from generator.report import (
     format_witness,
     is_vector_type,
 )
-from runtime.model import take
-from runtime.trace import Step, Trace
+from irqspec.runtime.model import take
+from irqspec.runtime.trace import Step, Trace
 
 SMALL = {"VECTORS": "32..33", "TPR_WRITES": "32..33"}
 # the lost IPI of spec/svm_virq.irq: the second IPI of 0x20 merges into the IRR bit that the first one left set while

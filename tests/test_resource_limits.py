@@ -16,7 +16,7 @@ SMALL = ["-D", "VECTORS=32..33", "-D", "TPR_WRITES=32..33"]
 
 
 def irqspec(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "generator.cli", *args], capture_output=True, text=True, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "irqspec.cli", *args], capture_output=True, text=True, cwd=ROOT,
                           timeout=300)
 
 
@@ -48,10 +48,27 @@ def test_timeout_is_unknown():
     (["explore", str(SPEC / "svm_evtinj.irq"), *SMALL], "distinct states"),
 ])
 def test_ctrl_c_reports_progress_and_exits_130(command, words):
-    proc = subprocess.Popen([sys.executable, "-m", "generator.cli", *command], cwd=ROOT, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "irqspec.cli", *command], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     time.sleep(4)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, out + err
     assert "interrupted" in err and words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("error, said", [(OSError(12, "Cannot allocate memory"), "ran out of memory"),
+                                         (ValueError("a bug"), "failed under --memory 50 MB (ValueError: a bug)")])
+def test_any_failure_under_the_memory_limit_is_unknown_and_said(error, said, capfd):
+    """An allocation that fails as another error (an import's mmap, Z3's own exception), or any other error in the
+    limited process, is an unknown that says so, never a silent exit."""
+    import argparse
+
+    from irqspec.cli.common import run_with_memory_limit
+
+    def command(args):
+        raise error
+
+    assert run_with_memory_limit(command, argparse.Namespace(memory=50.0)) == 3
+    out = capfd.readouterr().out
+    assert out.startswith("UNKNOWN:") and said in out

@@ -1,5 +1,5 @@
 """The Z3 reading of every operator (generator/smt/ops.py Z3_OPS) agrees with its Python reading (the `python`
-template of generator/semantics.py OPERATORS, run with runtime.values in scope) on random and boundary values."""
+template of generator/semantics.py OPERATORS, run with irqspec.runtime.values in scope) on random and boundary values."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import random
 import pytest
 import z3
 
-import runtime.values as rv
-from generator.ir import BOOL, BitsType, IntType
-from generator.semantics import NONNEGATIVE_ARGS, OPERATORS, POSITIVE_DIVISOR
-from generator.smt.encode import Z3_OPS
-from generator.smt.ops import apply
-from generator.smt.values import IntV, signed_width
+import irqspec.runtime.values as rv
+from irqspec.ir import BOOL, BitsType, IntType
+from irqspec.semantics import NONNEGATIVE_ARGS, OPERATORS, POSITIVE_DIVISOR
+from irqspec.smt.encode import Z3_OPS
+from irqspec.smt.ops import apply
+from irqspec.smt.values import IntV, signed_width
 
 WIDTHS = (1, 8, 256)
 CASES = 40
@@ -180,9 +180,9 @@ def test_every_operator_has_a_z3_builder() -> None:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_bit_test_and_bit_update_agree_with_runtime(width: int) -> None:
-    """`bits[i]` and `bits'[i] = flag` (generator/smt/values.py) against runtime.values.test_bit / set_bit, with
+    """`bits[i]` and `bits'[i] = flag` (generator/smt/values.py) against irqspec.runtime.values.test_bit / set_bit, with
     indices inside, below and past the width, symbolic and constant."""
-    from generator.smt.values import set_bit, test_bit
+    from irqspec.smt.values import set_bit, test_bit
 
     rng = random.Random(f"bits-{width}")
     for _ in range(CASES):

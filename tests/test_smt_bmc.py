@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.frontend import load_system
-from generator.smt import bmc
+from irqspec.front.frontend import load_system
+from irqspec.smt import bmc
 
 SPEC = Path(__file__).resolve().parent.parent / "spec"
 SMALL = {"VECTORS": "32..33", "TPR_WRITES": "32..33"}

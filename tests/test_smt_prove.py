@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 import z3
 
-from generator.frontend import load_system
-from generator.smt.certificate import Certificate, recheck, to_smt2
-from generator.smt.goals import select_goals
-from generator.smt.prove import prove
-from generator.smt.replay import first_bad_step
+from irqspec.front.frontend import load_system
+from irqspec.smt.certificate import Certificate, recheck, to_smt2
+from irqspec.smt.goals import select_goals
+from irqspec.smt.prove import prove
+from irqspec.smt.replay import first_bad_step
 
 SPEC = Path(__file__).resolve().parent.parent / "spec"
 SMALL = {"VECTORS": "32..33", "TPR_WRITES": "32..33"}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.diagnostics import SpecError
-from generator.frontend import load, load_system
+from irqspec.front.diagnostics import SpecError
+from irqspec.front.frontend import load, load_system
 
 # a violated invariant after a comment: with CR-only line endings the comment used to run to the end of the file
 SPEC_LINES = ["module m", "var x: 0..3", "init { x = 0 }", "action inc() requires x < 3 { x' = x + 1 }",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from spec_paths import SEED_SPECS, SPEC
-from generator.frontend import load_system
-from generator.ir import BitsType, MapType, state_bits
-from generator.jsonir import system_json
+from irqspec.front.frontend import load_system
+from irqspec.ir import BitsType, MapType, state_bits
+from irqspec.jsonir import system_json
 
 
 @pytest.mark.parametrize("name", SEED_SPECS)

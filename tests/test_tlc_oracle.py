@@ -29,10 +29,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.explore import ExploreResult, explore
-from generator.frontend import load_system
-from generator.smt import bmc
-from runtime.trace import Trace
+from irqspec.pybackend.explore import ExploreResult, explore
+from irqspec.front.frontend import load_system
+from irqspec.smt import bmc
+from irqspec.runtime.trace import Trace
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 TLA2TOOLS_VARIABLE = "IRQSPEC_TLA2TOOLS"

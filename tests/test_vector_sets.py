@@ -16,21 +16,21 @@ import z3
 from readings import agree
 from spec_paths import ROOT, SPEC
 
-from generator import ir
-from generator.cli import main
-from generator.codegen import generate_model
-from generator.diagnostics import Diagnostic, SpecError
-from generator.evaluate import enabled, evaluate, run_action
-from generator.frontend import load_system
-from generator.itf_types import descriptor
-from generator.jsonir import system_json
-from generator.loadmodel import load_model
-from generator.smt.context import in_fresh_context
-from generator.smt.prove import prove
-from generator.smt.storage import Scalar
-from generator.smt.system import SymbolicSystem
-from runtime.itf import value_from_itf, value_to_itf
-from runtime.values import RangeViolation
+from irqspec import ir
+from irqspec.cli import main
+from irqspec.pybackend.codegen import generate_model
+from irqspec.front.diagnostics import Diagnostic, SpecError
+from irqspec.evaluate import enabled, evaluate, run_action
+from irqspec.front.frontend import load_system
+from irqspec.itf_types import descriptor
+from irqspec.jsonir import system_json
+from irqspec.pybackend.loadmodel import load_model
+from irqspec.smt.context import in_fresh_context
+from irqspec.smt.prove import prove
+from irqspec.smt.storage import Scalar
+from irqspec.smt.system import SymbolicSystem
+from irqspec.runtime.itf import value_from_itf, value_to_itf
+from irqspec.runtime.values import RangeViolation
 
 SCHEMA = json.loads((ROOT / "docs" / "irqspec-result.schema.json").read_text())
 

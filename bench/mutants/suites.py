@@ -2,7 +2,7 @@
 
 `run_suites(factory)` runs pytest in this process with `--irqspec-adapter` naming `selected_factory` below, which
 builds the adapter `factory` makes, wrapped to count steps. Per test it records the outcome, the steps it executed, and
-the step at which it first failed: the first Divergence runtime.conformance.compare raised or the first exception of
+the step at which it first failed: the first Divergence irqspec.runtime.conformance.compare raised or the first exception of
 the adapter, whichever came first. By default Hypothesis runs without its shrink and explain phases: the property
 test's first failure, and so the kill and the steps to it, are the same (it is found in the generate phase, which is
 derandomized), but shrinking a failing run takes tens of thousands of steps (about a minute a mutant) and, past a
@@ -112,7 +112,7 @@ def run_suites(factory: Callable[[], Any], shrink: bool = False, folder: Path = 
     global _RECORDER, _FACTORY
     from hypothesis import Phase, settings
 
-    from runtime import conformance
+    from irqspec.runtime import conformance
 
     if not shrink:
         # the generated SETTINGS leave `phases` to the default profile, which is read when the test module is imported

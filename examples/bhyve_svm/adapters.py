@@ -6,7 +6,7 @@ spec/svm_evtinj.irq. Both observe every spec variable except the ghost `owed`, w
 Values use the IR value representation: bits[256] as int, enum as member name, record as a tuple, maps as tuples over
 Cpu 0..NCPU-1. A step the emulation cannot perform in its state (machine.GuestCannot: the guest is not executing
 instructions, its handler is elsewhere, the vCPU is in or out of guest mode) is reported as refused
-(runtime.conformance.Refused), before anything changes, so the generated refusal tests run.
+(irqspec.runtime.conformance.Refused), before anything changes, so the generated refusal tests run.
 
     pytest generated_tests/ --irqspec-adapter=examples.bhyve_svm.adapters:postfix_adapter
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from runtime.conformance import NotRealizable, Refused
+from irqspec.runtime.conformance import NotRealizable, Refused
 
 from .machine import GuestCannot, Machine, cpu_deliver_eventinj, cpu_take_virq
 from .svm_postfix import PostfixMachine

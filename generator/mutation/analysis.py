@@ -21,15 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
-from runtime.trace import Step, Trace
-from runtime.values import RangeViolation
+from irqspec.runtime.trace import Step, Trace
+from irqspec.runtime.values import RangeViolation
 
 from .. import ir
-from ..frontend import load
-from ..loadmodel import load_model
+from ..front.frontend import load
+from ..pybackend.loadmodel import load_model
 from ..smt import bmc
 from ..smt.prove import prove
-from ..suites import generate_all
+from ..pybackend.suites import generate_all
 from .killing import Refusals, killing_tests, kills, stale_tests
 from .operators import DEFAULT_LIMIT, Mutant, Skipped, enumerate_mutants
 from .product import Product, build_product, split_state

@@ -1,7 +1,7 @@
 """Does a suite kill a mutant? Each trace of the suite replayed on the spec's model with the mutant's model in lockstep.
 
 The mutant's generated model stands where an implementation stands when the generated tests run with an adapter:
-`runtime.conformance.replay` takes each recorded step on the spec's model and on the mutant, and compares what the
+`irqspec.runtime.conformance.replay` takes each recorded step on the spec's model and on the mutant, and compares what the
 mutant shows (the observed variables) with the model after every step. A test kills the mutant when the mutant
 diverges from it, cannot take a step (its guard is false), or raises RangeViolation on one.
 """
@@ -12,9 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 
-from runtime.conformance import Divergence, Refused, refuse, replay
-from runtime.trace import Trace
-from runtime.values import RangeViolation
+from irqspec.runtime.conformance import Divergence, Refused, refuse, replay
+from irqspec.runtime.trace import Trace
+from irqspec.runtime.values import RangeViolation
 
 
 @dataclass(frozen=True)
@@ -24,12 +24,12 @@ class Kill:
 
 
 def steps_of(trace: Trace) -> list[tuple[str | None, dict[str, object], dict[str, object]]]:
-    """A trace as the (action, params, expected state) steps `runtime.conformance.replay` takes."""
+    """A trace as the (action, params, expected state) steps `irqspec.runtime.conformance.replay` takes."""
     return [(s.action, dict(s.params), dict(s.state)) for s in trace.steps]
 
 
 class MutantUnderTest:
-    """A generated model driven through the adapter protocol (`runtime.conformance.Adapter`). The action methods
+    """A generated model driven through the adapter protocol (`irqspec.runtime.conformance.Adapter`). The action methods
     have names no action can take (`_act_0`, ...), so an action called `reset` or `observe` cannot shadow the
     protocol's own methods."""
 

@@ -2,7 +2,7 @@
 
 A site is found in the IR (an `Op` of a comparison, an integer `Lit`, a chain of `and`, an `Assign`, a `bit(...)` or
 a bit index) and placed in the text by the spans the checker gave it; the edit replaces that region and the whole
-spec, with the modules it imports, goes through `generator.frontend.load` again. So every mutant is a spec someone
+spec, with the modules it imports, goes through `irqspec.front.frontend.load` again. So every mutant is a spec someone
 could have written, typed by the checker itself (intervals, range checks, frames, binder uids); an edit that no
 longer checks (a literal now out of range, a bit index that can be negative) is skipped with the checker's reason.
 
@@ -22,9 +22,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .. import ir
-from ..diagnostics import Span, SpecError
-from ..frontend import load
-from ..modules import read_source
+from ..front.diagnostics import Span, SpecError
+from ..front.frontend import load
+from ..front.modules import read_source
 
 # The operators, in the order mutants are listed (and taken, round-robin, when a cap applies).
 OPERATORS = ("relational", "off_by_one", "dropped_conjunct", "swapped_update", "dropped_update", "wrong_bit")

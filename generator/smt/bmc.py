@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import z3
 
-from runtime.trace import Trace
+from irqspec.runtime.trace import Trace
 
 from .. import ir, transition
 from .context import in_fresh_context
@@ -67,7 +67,7 @@ class Unrolling:
     def __init__(self, enc: SymbolicSystem, prefix: str = "", atomic: Mapping[str, tuple[str, ...]] | None = None):
         self.enc = enc
         self.prefix = prefix
-        # an implementation's atomic steps (runtime.conformance: first action -> the followers it takes at once):
+        # an implementation's atomic steps (irqspec.runtime.conformance: first action -> the followers it takes at once):
         # with them, every check asks only for runs such an implementation can execute (see `realizable`)
         self.atomic = dict(atomic or {})
         self.states: list[StateVars] = [enc.initial(f"{prefix}0")]
@@ -97,7 +97,7 @@ class Unrolling:
     def realizable(self) -> z3.BoolRef:
         """The run so far is one an implementation with the atomic steps `self.atomic` can execute: after each step
         of a chain's first action, each follower the spec then enables comes next, in order, with the parameters of
-        the same names, and the run does not stop inside a chain (runtime.conformance.chain_after, in Z3)."""
+        the same names, and the run does not stop inside a chain (irqspec.runtime.conformance.chain_after, in Z3)."""
         system = self.enc.system
         names = [a.name for a in system.actions]
         k = self.depth

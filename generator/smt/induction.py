@@ -16,13 +16,13 @@ from pathlib import Path
 
 import z3
 
-from runtime.trace import Step, Trace
+from irqspec.runtime.trace import Step, Trace
 
 from .. import ir
 from .bmc import Progress, Unrolling, counterexample, new_solver
 from .certificate import Certificate, to_smt2
 from .goals import Goal
-from ..modules import source_text as source_text_of
+from ..front.modules import source_text as source_text_of
 from .inductive import CTI, check_inductive, goal_conjuncts
 from .outcome import ProofResult
 from .system import SymbolicSystem, first_violated

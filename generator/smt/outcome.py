@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from runtime.trace import Trace
+from irqspec.runtime.trace import Trace
 
 from .certificate import Certificate
 from .inductive import CTI

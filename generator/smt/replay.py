@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import z3
 
-from runtime.trace import Trace
+from irqspec.runtime.trace import Trace
 
 from .. import ir
 from .bmc import new_solver

@@ -12,7 +12,7 @@
   a successor's parts are terms over the previous state and fresh step choices), which BMC unrolls;
 - `violations(s, goals, tag)`: for each property, the condition that it fails in s. Leading `forall`s over small
   domains become a disjunction, the others fresh constants, so a model names the failing elements (the witness);
-- `trace(model, states)`: the `runtime.trace.Trace` a model gives to a list of states.
+- `trace(model, states)`: the `irqspec.runtime.trace.Trace` a model gives to a list of states.
 
 Range obligations (`generator.transition`): a step whose range-checked assignment would leave its target's range is not
 a transition (it is excluded from `trans`), and the implicit property `range` fails in a state where some action could
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import z3
 
-from runtime.trace import Step, Trace
+from irqspec.runtime.trace import Step, Trace
 
 from .. import ir, transition
 from .encode import ExprEncoder

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import ir
+from .. import ir
 
 MET = ("met", "violated")  # outcomes where a test pins the target
 VERSION = 1

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from runtime.trace import Step, Trace
-from runtime.values import RangeViolation
+from irqspec.runtime.trace import Step, Trace
+from irqspec.runtime.values import RangeViolation
 
-from . import ir
+from .. import ir
 from .loadmodel import load_model
 
 # progress(states, queue, depth, elapsed): states found so far, states waiting, depth being expanded, seconds
@@ -63,7 +63,7 @@ class ExploreInterrupted(KeyboardInterrupt):
 
 def _range_fault(err: RangeViolation) -> tuple[str, object]:
     """The variable and value a RangeViolation names: its message reads "<action>: <var>[..] would be <value>,
-    outside <lo>..<hi>" (generator/codegen.py)."""
+    outside <lo>..<hi>" (generator/pybackend/codegen.py)."""
     text = str(err.args[0]) if err.args else ""
     where, _, rest = text.partition(": ")[2].partition(" would be ")
     for stop in ("[", "."):

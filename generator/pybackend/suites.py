@@ -6,8 +6,8 @@ that replays it on the generated model (and, when an adapter is selected, in loc
 returns the files to write with a report of what Z3 could not reach. It writes nothing: the CLI does.
 
 Traces are written as changes: step 0 is the initial state (`INITIAL`, written once per file), each later step holds
-the action, its parameters and the full new value of every variable that changed; `runtime.conformance.expand_steps`
-turns them into the full expected states that `runtime.conformance.replay` compares, so every state is asserted.
+the action, its parameters and the full new value of every variable that changed; `irqspec.runtime.conformance.expand_steps`
+turns them into the full expected states that `irqspec.runtime.conformance.replay` compares, so every state is asserted.
 """
 
 from __future__ import annotations
@@ -18,18 +18,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from runtime.conformance import chains_of
-from runtime.trace import Trace
+from irqspec.runtime.conformance import chains_of
+from irqspec.runtime.trace import Trace
 
-from . import coverage, ir, manifest, transition
+from .. import coverage, ir, transition
+from ..evaluate import evaluate
+from ..front.frontend import load
+from ..smt import bmc
+from ..smt.goals import has_range_obligations
+from ..smt.vacuity import never_holds, never_taken
+from . import manifest
 from .codegen import environment, generate_model, generate_property_tests
-from .evaluate import evaluate
-from .frontend import load
-from .pyexpr import comment_text, doc_literal, plain_literal, str_literal, value_literal
-from .report import changes, format_params
-from .smt import bmc
-from .smt.goals import has_range_obligations
-from .smt.vacuity import never_holds, never_taken
+from .pyexpr import comment_text, doc_literal, str_literal
+from .testtext import GenTest, Writer, counterexample_test, reach_test, refuse_line
 
 PROPERTY_EXAMPLES = 30  # the property test's default size: runs, and steps per run
 PROPERTY_STEPS = 20
@@ -69,121 +70,11 @@ class GenResult:
     traces: dict[str, Trace] = field(default_factory=dict)  # "file::test" -> the trace the test replays
     # "file::test" -> the steps the test checks are refused at the end of its trace (action, params)
     refusals: dict[str, tuple[tuple[str, dict[str, object]], ...]] = field(default_factory=dict)
-    # every question asked and its outcome (generator/manifest.py); also written to files[manifest.file_name(...)]
+    # every question asked and its outcome (generator/pybackend/manifest.py); also written to files[manifest.file_name(...)]
     targets: manifest.Manifest | None = None
     # with kill_mutants: the mutation analysis of the suite without its mutant tests (mutation.MutationReport), whose
     # verdicts `irqspec mutate` reuses for the mutants the mutant tests do not kill
     mutation: object | None = None
-
-
-# ---------------------------------------------------------------------------------------------------- trace text
-
-
-@dataclass
-class _Test:
-    name: str
-    doc: str
-    steps: list[str]  # the lines of the `steps = [...]` literal, indented for a function body
-    checks: list[str] = field(default_factory=list)  # lines after the replay
-    trace: Trace | None = None  # what the steps are the text of
-    refusals: tuple[tuple[str, dict[str, object]], ...] = ()  # the steps `checks` asks the implementation to refuse
-
-
-class _Writer:
-    """Turns traces into test functions of one file, with unique test names."""
-
-    def __init__(self, system: ir.System, sources: dict[str, str]):
-        self.system = system
-        self.types = {v.name: v.type for v in system.vars}
-        self.names: set[str] = set()
-        self.sources = sources
-        self.initial: dict[str, object] | None = None
-
-    def test_name(self, base: str) -> str:
-        name, n = base, 2
-        while name in self.names:
-            name, n = f"{base}_{n}", n + 1
-        self.names.add(name)
-        return name
-
-    def initial_text(self) -> list[str]:
-        assert self.initial is not None
-        return [f"    {str_literal(v.name)}: {value_literal(self.initial[v.name], v.type)},  "
-                f"# {comment_text(v.name)} = {comment_text(_show(self.initial[v.name], v.type))}"
-                for v in self.system.vars]
-
-    def steps(self, trace: Trace) -> list[str]:
-        if self.initial is None:
-            self.initial = dict(trace.steps[0].state)
-        lines = ["steps = ["]
-        prev = self.initial
-        for i, step in enumerate(trace.steps):
-            if step.action is None:
-                lines.append("    # 0. the initial state")
-                params = "{}"
-            else:
-                action = self.system.action(step.action)
-                ordered = {p.name: step.params[p.name] for p in action.params}
-                lines.append(f"    # {i}. {comment_text(format_params(ordered, self.system, step.action))}")
-                params = "{" + ", ".join(f"{str_literal(p.name)}: {value_literal(ordered[p.name], p.type)}"
-                                         for p in action.params) + "}"
-            changed: list[str] = []
-            delta = []
-            for v in self.system.vars:
-                before, after = prev[v.name], step.state[v.name]
-                if before != after:
-                    changed += changes(v.name, before, after, v.type)
-                    delta.append(f"{str_literal(v.name)}: {value_literal(after, v.type)}")
-            if step.action is not None:
-                lines += [f"    #      {comment_text(c)}" for c in changed] or ["    #      (nothing changes)"]
-            action_text = "None" if step.action is None else str_literal(step.action)
-            lines += _wrapped(f"    ({action_text}, {params}, {{", delta, "}),")
-            prev = step.state
-        lines.append("]")
-        return ["    " + line if line else "" for line in lines]
-
-    def source_line(self, span) -> str:
-        """The source line a span starts on, stripped (empty when unknown)."""
-        source = self.sources.get(span.file, "")
-        if span.line > 0 and source:
-            lines = source.split("\n")  # lines end at LF only, as the lexer counts them (generator/modules.py)
-            if span.line <= len(lines):
-                return lines[span.line - 1].strip()
-        return ""
-
-    def source_text(self, span) -> str:
-        """The exact source text of a span on one line (else the line it starts on, stripped)."""
-        source = self.sources.get(span.file, "")
-        if span.line > 0 and span.end_line == span.line and span.end_column > span.column and source:
-            lines = source.split("\n")
-            if span.line <= len(lines):
-                return lines[span.line - 1][span.column - 1:span.end_column - 1].strip()
-        return self.source_line(span)
-
-    def branch_text(self, action: ir.Action, branch: ir.If, taken: bool) -> str:
-        span = branch.span
-        where = f"line {span.line}" if span.line > 0 else "no line"
-        line = self.source_line(span)
-        text = f" `{line}`" if line else ""
-        side = "then" if taken else ("else" if branch.else_ else "else (no else block: the if is skipped)")
-        return f"{action.name}: the {side} branch of if #{branch.branch_id} ({where}{text})"
-
-
-def _show(value: object, t: ir.Type) -> str:
-    from .report import format_value
-
-    return format_value(value, t)
-
-
-def _wrapped(head: str, items: list[str], tail: str, width: int = 114) -> list[str]:
-    text = head + ", ".join(items) + tail
-    if len(text) <= width:
-        return [text]
-    out = [head]
-    for item in items:
-        out.append("     " + item + ",")
-    out.append("    " + tail)
-    return out
 
 
 def _ifs(stmts: tuple[ir.Stmt, ...]) -> list[ir.If]:
@@ -275,8 +166,8 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
         return certificate is not None and never_taken(system, certificate, action, condition)
 
     # a) counterexamples
-    cex = _Writer(system, front.sources)
-    tests: list[_Test] = []
+    cex = Writer(system, front.sources)
+    tests: list[GenTest] = []
     cex_tests = tests
     notes: list[str] = []
     goals = [(p.name, p) for p in system.invariants]
@@ -294,7 +185,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
         if result.status == "violated":
             assert result.trace is not None
             report.violated.append(name)
-            tests.append(_counterexample_test(cex, name, prop, result, unrealizable_note(apart)))
+            tests.append(counterexample_test(cex, name, prop, result, unrealizable_note(apart)))
             record.record("invariant", name, "violated", tests[-1].name, len(result.trace) - 1)
             notes.append(f"{name}: violated, shortest counterexample {len(result.trace) - 1} steps "
                          f"({tests[-1].name})")
@@ -314,7 +205,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     traces = {f"test_{module}_counterexamples.py::{x.name}": x.trace for x in tests if x.trace is not None}
 
     # b) coverage
-    cov = _Writer(system, front.sources)
+    cov = Writer(system, front.sources)
     tests, dead, unknown = [], [], []
     for action in system.actions:
         branches = _ifs(action.body)
@@ -331,7 +222,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
                                                                          timeout=timeout, atomic=atomic), "reached")
         if result.status == "reached":
             assert result.trace is not None
-            tests.append(_reach_test(cov, f"test_{action.name}_is_taken", f"The shortest run whose last step is "
+            tests.append(reach_test(cov, f"test_{action.name}_is_taken", f"The shortest run whose last step is "
                                      f"{action.name}." + (f"\n\n{action.name}: {action.doc}" if action.doc else "")
                                      + unrealizable_note(apart), result.trace, []))
             record.record("action", action.name, "met", tests[-1].name, len(result.trace) - 1)
@@ -363,7 +254,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
                 if r.status == "reached":
                     assert r.trace is not None
                     side = "then" if taken else "else"
-                    tests.append(_reach_test(cov, f"test_{action.name}_if{b.branch_id}_{side}",
+                    tests.append(reach_test(cov, f"test_{action.name}_if{b.branch_id}_{side}",
                                              f"The shortest run whose last step takes {what}." + unrealizable_note(apart),
                                              r.trace, []))
                     record.record("branch", what, "met", tests[-1].name, len(r.trace) - 1)
@@ -425,10 +316,10 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
             if (searched[i].action, params) in refused_steps:
                 continue
             refused_steps.append((searched[i].action, params))
-            checks.append(_refuse_line(searched[i].action, params, trace))
+            checks.append(refuse_line(searched[i].action, params, trace))
         ending = ("; at its end the implementation must refuse each step the spec does not enable there"
                   if checks else "")
-        tests.append(_reach_test(cov, first.name, f"Coverage targets met by this run ({len(trace) - 1} steps, the "
+        tests.append(reach_test(cov, first.name, f"Coverage targets met by this run ({len(trace) - 1} steps, the "
                                  f"shortest for each{ending}):\n{listed}" + unrealizable_note(apart), trace, checks))
         tests[-1].refusals = tuple(refused_steps)
         uses_refuse = uses_refuse or bool(checks)
@@ -462,7 +353,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     refusals = {f"test_{module}_coverage.py::{x.name}": x.refusals for x in tests if x.refusals}
 
     # c) cover witnesses
-    wit = _Writer(system, front.sources)
+    wit = Writer(system, front.sources)
     tests, dead, unknown = [], [], []
     for cover in system.covers:
         if certificate is not None and never_holds(system, certificate, cover.expr):
@@ -473,7 +364,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
                                                                 atomic=atomic), "reached")
         if r.status == "reached":
             assert r.trace is not None
-            tests.append(_reach_test(wit, f"test_{cover.name}_is_reached",
+            tests.append(reach_test(wit, f"test_{cover.name}_is_reached",
                                      f"Cover goal {cover.name}" + (f": {cover.doc}" if cover.doc else ".")
                                      + f"\n\nThe shortest run that reaches it ({len(r.trace) - 1} steps)."
                                      + unrealizable_note(apart), r.trace,
@@ -531,13 +422,8 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     return GenResult(files, report, traces, refusals, record, mutant_tests.report if kill_mutants else None)
 
 
-def _refuse_line(action: str, params: dict[str, object], trace: Trace) -> str:
-    call = "{" + ", ".join(f"{str_literal(k)}: {plain_literal(v)}" for k, v in params.items()) + "}"
-    return f"refuse(model, last, {str_literal(action)}, {call}, implementation, {len(trace) - 1})"
-
-
 class _MutantTests(NamedTuple):
-    tests: list[_Test]
+    tests: list[GenTest]
     summary: list[str]  # the header lines of test_<module>_mutants.py
     unknown: list[str]  # mutants neither told apart within the depth nor proved equivalent
     initial: list[str]  # the INITIAL lines, when there are tests
@@ -553,13 +439,13 @@ def _mutants_file(spec_path: Path, defines: dict[str, str], include: tuple[Path,
     shortest run BMC finds on it, to `max_depth`); the fewest such runs that kill them all. Returns the tests, the
     summary lines, the lines of mutants neither told apart nor proved equivalent, the initial-state lines, and the
     mutation report (a _MutantTests)."""
-    from .mutation.analysis import mutation_report
+    from ..mutation.analysis import mutation_report
 
     rep = mutation_report(spec_path, defines, include=include, max_depth=max_depth, suite=traces, refusals=refusals,
                           engine="induction", timeout=timeout or 60.0, spec_proved=proved)
     by_test = {test: [r for r in rep.rows if r.mutant.id in ids] for test, ids in rep.gap_kills.items()}
     added = {r.mutant.id: test for test, rows in by_test.items() for r in rows}
-    writer = _Writer(system, sources)
+    writer = Writer(system, sources)
     tests = []
     for name, trace in rep.gap_tests.items():
         rows = by_test[name]
@@ -567,12 +453,12 @@ def _mutants_file(spec_path: Path, defines: dict[str, str], include: tuple[Path,
         own = next(r for r in rows if name == f"test_distinguishes_{r.mutant.id}")
         assert own.distinction is not None
         differ = ", ".join(v for v, _, _ in own.distinction.state) or "which steps it can take"
-        checks = [_refuse_line(a, dict(ps), trace) for a, ps in rep.gap_refusals.get(name, ())]
+        checks = [refuse_line(a, dict(ps), trace) for a, ps in rep.gap_refusals.get(name, ())]
         doc = (f"Kills the spec mutants below, which the other tests do not: the shortest run that tells "
                f"{own.mutant.id} apart ({len(trace) - 1} steps; at its end they differ in {differ})"
                + ("; at its end the implementation must refuse the step only the mutant takes" if checks else "")
                + f".\n{listed}")
-        tests.append(_reach_test(writer, name, doc, trace, checks))
+        tests.append(reach_test(writer, name, doc, trace, checks))
         tests[-1].refusals = tuple(rep.gap_refusals.get(name, ()))
     unknown = []
     for r in rep.rows:
@@ -628,14 +514,10 @@ def _met_by(system: ir.System, target: coverage.Target, traces: list[tuple[str, 
 def _certificate(system: ir.System, timeout: float | None):
     """An inductive invariant of the spec, when induction proves it with the spec's lemmas: it holds in every
     reachable state, so a coverage target it rules out is dead for good (one query, no search). None otherwise."""
-    from .smt.prove import prove
+    from ..smt.prove import prove
 
     result = prove(system, engine="induction", timeout=min(timeout or 30.0, 30.0))
     return result.certificate if result.status == "proved" else None
-
-
-def _reach_test(writer: _Writer, base: str, doc: str, trace: Trace, checks: list[str]) -> _Test:
-    return _Test(writer.test_name(base), doc_literal(doc, "    "), writer.steps(trace), checks, trace)
 
 
 class AtomicStepError(ValueError):
@@ -644,41 +526,10 @@ class AtomicStepError(ValueError):
 
 def _chains(system: ir.System, atomic: tuple[tuple[str, ...], ...]) -> dict[str, tuple[str, ...]]:
     """Atomic steps as {first action: followers}, checked against the spec by the rule adapters are checked with
-    (runtime.conformance.chains_of); an AtomicStepError names what is wrong."""
+    (irqspec.runtime.conformance.chains_of); an AtomicStepError names what is wrong."""
     try:
         return chains_of(atomic, {a.name: [p.name for p in a.params] for a in system.actions})
     except ValueError as err:
         raise AtomicStepError(str(err)) from None
-
-
-def _counterexample_test(writer: _Writer, name: str, prop: ir.Property | None, result: bmc.CheckResult,
-                         note: str = "") -> _Test:
-    trace = result.trace
-    assert trace is not None
-    n = len(trace) - 1
-    if prop is None:
-        # the trace ends in the state from which the witness's action would assign out of range (see bmc.check)
-        w = result.witness
-        action, params = str(w["action"]), dict(w["params"])  # type: ignore[call-overload]
-        doc = (f"A range violation: after these {n} steps, {action} would assign {w['value']} to {w['var']}, "
-               f"outside its declared range." + note)
-        call = "{" + ", ".join(f"{str_literal(k)}: {plain_literal(v)}" for k, v in params.items()) + "}"
-        checks = ["with pytest.raises(RangeViolation):",
-                  f"    model.step(last, {str_literal(action)}, {call})"]
-        return _Test(writer.test_name("test_range_is_violated"), doc_literal(doc, "    "), writer.steps(trace), checks,
-                     trace)
-    shown = ", ".join(f"{k} = {v}" for k, v in result.witness.items())
-    doc = (f"Invariant {name}" + (f": {prop.doc}" if prop.doc else ".")
-           + f"\n\nZ3's shortest counterexample: {n} steps; it fails at the last state"
-           + (f" with {shown}\n(Z3's witness: the model may show the violation with other values)." if shown else ".")
-           + note)
-    read = ir.vars_read(prop.expr)
-    names = "(" + "".join(str_literal(r) + ", " for r in read).rstrip(" ") + ")"
-    checks = [f"_model_shows_violation(last, {str_literal(name)})",
-              "if implementation is not None:",
-              f"    _implementation_shows_violation(implementation, last, {str_literal(name)}, {names})"]
-    return _Test(writer.test_name(f"test_{name}_is_violated"), doc_literal(doc, "    "), writer.steps(trace), checks,
-                 trace)
-
 
 __all__ = ["AtomicStepError", "GenReport", "GenResult", "generate_all", "model_module_name"]

@@ -1,6 +1,6 @@
 """The syntax tree: what a .irq file says, with positions, before any name is resolved or type is checked.
 
-Built by `generator.parse` (a Lark Transformer, one method per grammar rule); read only by `generator.check`.
+Built by `irqspec.front.parse` (a Lark Transformer, one method per grammar rule); read only by `irqspec.front.check`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 The model is straight-line Python (no interpreter over the IR): a state is an immutable tuple subclass, each action
 reads the pre-state into locals and rebuilds only the entries it changes. Operators are rendered from the `python`
-column of `generator.semantics.OPERATORS` (see generator/pyexpr.py). Every spec identifier goes through
+column of `generator.semantics.OPERATORS` (see generator/pybackend/pyexpr.py). Every spec identifier goes through
 `pyexpr.mangle`, every spec text through a literal-escaping function, so no spec can inject code.
 """
 
@@ -10,22 +10,20 @@ from __future__ import annotations
 
 import keyword
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import jinja2
 
-from . import ir
-from .itf_types import descriptor
+from .. import ir
+from ..itf_types import descriptor
 from .pyexpr import (ExprCompiler, Namer, comment_text, doc_literal, domain_text, expr_binders, free_locals,
                      in_type_text, is_simple, local_names, mangle, plain_literal, str_literal, tuple_text,
                      value_literal)
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 _WIDTH = 110
 
 
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
+    return jinja2.Environment(loader=jinja2.PackageLoader("irqspec.pybackend", "templates"), undefined=jinja2.StrictUndefined,
                               autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
 
 

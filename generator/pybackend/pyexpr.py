@@ -16,8 +16,8 @@ import keyword
 import re
 from dataclasses import dataclass, field
 
-from . import ir
-from .semantics import OPERATORS
+from .. import ir
+from ..semantics import OPERATORS
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 

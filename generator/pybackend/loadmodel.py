@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from types import ModuleType
 
-from . import ir
+from .. import ir
 from .codegen import generate_model
 
 _serial = itertools.count()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..ir import System
 from .check import build_system
 from .diagnostics import SpecError
-from .ir import System
 from .modules import load_modules
 
 

@@ -1,0 +1,95 @@
+"""The Python API: irqspec from a notebook or a script, with the CLI's defaults and the CLI's result objects.
+
+    import irqspec
+    spec = irqspec.load("spec/svm_evtinj.irq", defines={"VECTORS": "32..33"})
+    irqspec.check(spec, max_depth=8).status            # "violated" | "holds" | "unknown"
+    irqspec.prove("spec/svm_evtinj.irq").status         # "proved" | "refuted" | "unknown"
+    irqspec.explore(spec, max_states=10_000).states
+
+Each function takes a spec as a path (read, imports resolved with `include`, constants overridden by `defines` as
+after -D) or as the system `load` returned. A spec error raises `SpecError`, whose `render()` is the message the CLI
+prints (file, line, column, a caret). The results are the objects the CLI prints: `CheckResult`, `ProofResult`,
+`ExploreResult`. A proof is re-checked as `irqspec prove` re-checks it: by fresh solvers, then against the generated
+model's reachable states (`crosscheck` seconds); a proof the model contradicts is returned as "unknown", never as
+"proved". Nothing here prints, and nothing exits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from . import ir
+from .crosscheck import CrossCheck
+from .pybackend.explore import ExploreResult
+from .smt.bmc import CheckResult
+from .smt.outcome import ProofResult
+from .smt.bmc import Progress
+
+Spec = str | Path | ir.System
+
+
+def load(path: str | Path, defines: Mapping[str, str] | None = None, include: Iterable[str | Path] = ()) -> ir.System:
+    """The checked IR of the spec at `path`; raises SpecError (with the sources, for `render()`) on bad input."""
+    from .front.frontend import load as load_front
+
+    return load_front(Path(path), dict(defines or {}), tuple(Path(p) for p in include)).system
+
+
+def _system(spec: Spec, defines: Mapping[str, str] | None, include: Iterable[str | Path]) -> ir.System:
+    if isinstance(spec, ir.System):
+        if defines:
+            raise ValueError("defines apply to a spec read from a file: pass them to irqspec.load")
+        return spec
+    return load(spec, defines, include)
+
+
+def check(spec: Spec, *, defines: Mapping[str, str] | None = None, include: Iterable[str | Path] = (),
+          invariants: Iterable[str] | None = None, max_depth: int = 20, timeout: float | None = None) -> CheckResult:
+    """The shortest run of at most `max_depth` steps that breaks an invariant (by name; default all) or the range
+    property, as `irqspec check` finds it."""
+    from .smt.bmc import check as bmc_check
+
+    system = _system(spec, defines, include)
+    return bmc_check(system, list(invariants) if invariants is not None else None, max_depth=max_depth,
+                     timeout=timeout)
+
+
+def prove(spec: Spec, *, defines: Mapping[str, str] | None = None, include: Iterable[str | Path] = (),
+          invariants: Iterable[str] | None = None, engine: str = "auto", timeout: float | None = None,
+          max_k: int = 10, crosscheck: float = 2.0) -> ProofResult:
+    """An unbounded proof of the invariants (default all) and the range property, or a refutation, as `irqspec
+    prove` gives it; `engine` is "induction", "kind", "spacer" or "auto"."""
+    system = _system(spec, defines, include)
+    return prove_crosschecked(system, invariants, engine=engine, timeout=timeout, max_k=max_k,
+                              crosscheck=crosscheck)[0]
+
+
+def prove_crosschecked(system: ir.System, invariants: Iterable[str] | None, *, engine: str = "auto",
+                       timeout: float | None = None, max_k: int = 10, crosscheck: float = 2.0,
+                       progress: Progress | None = None) -> tuple[ProofResult, CrossCheck | None]:
+    """`prove`, and the cross-check of a proof against the generated model (None when there is no proof or
+    `crosscheck` is 0): the CLI's reading, which prints both."""
+    from .crosscheck import crosscheck as hold_against_model
+    from .smt.prove import prove as prove_system
+
+    result = prove_system(system, list(invariants) if invariants is not None else None, engine=engine,
+                          timeout=timeout, max_k=max_k, progress=progress)
+    if result.status != "proved" or crosscheck <= 0:
+        return result, None
+    cert = result.certificate
+    cross = hold_against_model(system, cert, cert.properties if cert is not None else (), seconds=crosscheck)
+    if cross.status == "contradicts":  # the two readings of the spec disagree: a bug of irqspec, not a verdict
+        result = replace(result, status="unknown", reason=f"the {result.engine} proof passed its Z3 re-check, "
+                         f"but {cross.detail}: the Z3 encoding and the generated model disagree (an irqspec "
+                         "bug: please report it with this spec)")
+    return result, cross
+
+
+def explore(spec: Spec, *, defines: Mapping[str, str] | None = None, include: Iterable[str | Path] = (),
+            max_states: int | None = None, max_depth: int | None = None) -> ExploreResult:
+    """Breadth-first search of every reachable state of the generated model, as `irqspec explore` makes it: the
+    shortest run to a broken invariant, "holds", or "incomplete" when a limit ends the search first."""
+    from .pybackend.explore import explore as explore_system
+
+    return explore_system(_system(spec, defines, include), max_states=max_states, max_depth=max_depth)

@@ -1,0 +1,134 @@
+"""The `irqspec` command: the only place that reads argv, prints, and picks exit codes.
+
+This package is the command in parts: `common` (what every command shares), `verify` (parse, check, prove, explore),
+`traces` (replay), `generate` (gen, mutate), `parser` (the arguments); here, `main` runs one of them under the
+signals, the --timeout deadline and the --memory limit.
+
+Exit codes: 0 success (no violation, proved), 1 a property is violated or refuted, 2 usage or spec error,
+3 unknown (timeout, solver gave up), 130 interrupted (Ctrl-C), 143 terminated (SIGTERM). A reader that closes the
+pipe early never changes the code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import signal
+import sys
+from typing import Callable, Sequence
+
+from ..front.diagnostics import SpecError
+from .common import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_UNKNOWN, INTERRUPTED, OUT,
+                     UsageError, on_sigint, run_with_memory_limit)
+from .generate import cmd_gen, cmd_mutate
+from .parser import build_parser
+from .traces import cmd_replay
+from .verify import cmd_check, cmd_explore, cmd_parse, cmd_prove
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"parse": cmd_parse, "check": cmd_check,
+                                                             "prove": cmd_prove, "explore": cmd_explore,
+                                                             "replay": cmd_replay, "gen": cmd_gen,
+                                                             "mutate": cmd_mutate}
+
+
+class _Deadline(Exception):
+    """--timeout reached outside a solver call (building formulas, generating code): an unknown, never a verdict."""
+
+
+class _Terminated(Exception):
+    """SIGTERM: stop as Ctrl-C does, saying where the run got to."""
+
+
+def _with_deadline(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Enforce --timeout on the whole command: the solvers stop themselves at the limit, but building formulas and
+    generating code are ours, so a wall-clock alarm a little past the limit ends whatever is still running."""
+
+    def run(args: argparse.Namespace) -> int:
+        timeout = getattr(args, "timeout", None)
+        if not timeout:
+            return fn(args)
+
+        def expired(signum, frame):
+            raise _Deadline()
+
+        def unraisable(hook_args) -> None:
+            # the alarm can strike inside a finalizer (Z3's AstRef.__del__), where Python drops the exception and
+            # prints it: say nothing (the alarm repeats, and the next one stops the command); others as usual
+            if not isinstance(hook_args.exc_value, _Deadline):
+                previous_hook(hook_args)
+
+        previous = signal.signal(signal.SIGALRM, expired)
+        previous_hook = sys.unraisablehook
+        sys.unraisablehook = unraisable
+        signal.setitimer(signal.ITIMER_REAL, timeout + max(1.0, 0.05 * timeout), 0.25)
+        def stop_alarm() -> None:
+            while True:  # a repeat of the alarm may land before it is stopped
+                try:
+                    signal.setitimer(signal.ITIMER_REAL, 0)
+                    return
+                except _Deadline:
+                    continue
+
+        try:
+            return fn(args)
+        except _Deadline:
+            stop_alarm()
+            OUT.write(f"UNKNOWN: --timeout {timeout:g} s reached before {args.command} could finish\n")
+            return EXIT_UNKNOWN
+        finally:
+            stop_alarm()
+            signal.signal(signal.SIGALRM, previous)
+            sys.unraisablehook = previous_hook
+
+    return run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+
+    def terminated(signum, frame):
+        raise _Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    INTERRUPTED.event.clear()  # a run of main (tests call it many times in one process) starts uninterrupted
+    previous_int = signal.signal(signal.SIGINT, on_sigint)
+    command = _with_deadline(COMMANDS[args.command])
+    try:
+        if getattr(args, "memory", None) and args.command != "explore":
+            return run_with_memory_limit(command, args)
+        return command(args)
+    except SpecError as err:
+        sys.stderr.write(err.render() + "\n")
+        count = len(err.diagnostics)
+        sys.stderr.write(f"{count} error{'s' if count != 1 else ''}\n")
+        return EXIT_ERROR
+    except UsageError as err:
+        sys.stderr.write(f"irqspec: error: {err}\n")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("irqspec: interrupted\n")
+        return EXIT_INTERRUPTED
+    except ctypes.ArgumentError as err:
+        # a signal that arrives while ctypes converts the arguments of a Z3 call comes out wrapped in this error
+        if "KeyboardInterrupt" in str(err):
+            sys.stderr.write("irqspec: interrupted\n")
+            return EXIT_INTERRUPTED
+        if "_Terminated" in str(err):
+            sys.stderr.write(f"irqspec: terminated (SIGTERM) during {args.command}\n")
+            return EXIT_TERMINATED
+        if "_Deadline" in str(err):
+            OUT.write(f"UNKNOWN: --timeout reached before {args.command} could finish\n")
+            return EXIT_UNKNOWN
+        raise
+    except _Terminated:
+        sys.stderr.write(f"irqspec: terminated (SIGTERM) during {args.command}\n")
+        return EXIT_TERMINATED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
+
+
+def run() -> None:
+    sys.exit(main())
+

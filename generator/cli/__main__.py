@@ -1,0 +1,5 @@
+"""python -m irqspec.cli"""
+
+from . import run
+
+run()

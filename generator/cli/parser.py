@@ -1,0 +1,108 @@
+"""The argument parser of every command, and the argument types."""
+
+from __future__ import annotations
+
+import argparse
+
+from .. import __version__
+from .common import MEMORY_HELP, nonnegative_float, nonnegative_int, positive, positive_int
+
+
+def spec_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="the spec (.irq)")
+    p.add_argument("-D", dest="define", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a constant, e.g. -D NCPU=3 or -D VECTORS=16..255")
+    p.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
+                   help="another folder to look for imported modules in")
+
+
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="irqspec",
+        description="Formal specs of interrupt delivery: parse and check them, find the shortest trace to a lost "
+                    "interrupt with Z3, prove a fix, and generate Python models and pytest suites.")
+    parser.add_argument("--version", action="version", version=f"irqspec {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    p = sub.add_parser("parse", help="parse and check a spec; print a summary or the IR as JSON")
+    spec_arguments(p)
+    p.add_argument("--json", action="store_true", help="print the checked IR as JSON (docs/json.md)")
+    p = sub.add_parser("check", help="bounded model checking: the shortest trace that violates an invariant")
+    spec_arguments(p)
+    p.add_argument("--inv", action="append", default=[], metavar="NAME", help="check only this invariant (repeatable)")
+    p.add_argument("--max-depth", type=nonnegative_int, default=20, metavar="K",
+                   help="longest trace to look for (default 20)")
+    p.add_argument("--timeout", type=positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
+    p.add_argument("--memory", type=positive, default=None, metavar="MB", help=MEMORY_HELP)
+    p.add_argument("--itf", metavar="PATH", help="write the counterexample as an ITF JSON trace")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
+    p.add_argument("--full", action="store_true", help="show every variable of a counterexample's last state, "
+                                                       "not only what changed")
+    p = sub.add_parser("explore", help="explicit-state breadth-first search: the shortest violating run, or the "
+                                       "number of reachable states and the diameter")
+    spec_arguments(p)
+    p.add_argument("--itf", metavar="PATH", help="write the counterexample as an ITF JSON trace")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
+    p.add_argument("--full", action="store_true", help="show every variable of a counterexample's last state, "
+                                                       "not only what changed")
+    p.add_argument("--max-states", type=positive_int, default=None, metavar="N",
+                   help="stop after N distinct states (exit 3)")
+    p.add_argument("--max-depth", type=positive_int, default=None, metavar="K",
+                   help="explore runs of at most K steps (exit 3 when states lie deeper)")
+    p.add_argument("--memory", type=positive, default=None, metavar="MB", help=MEMORY_HELP)
+    p = sub.add_parser("prove", help="unbounded proof of the invariants (induction, k-induction, Spacer)")
+    spec_arguments(p)
+    p.add_argument("--inv", action="append", default=[], metavar="NAME", help="prove only this invariant (repeatable)")
+    p.add_argument("--engine", choices=["induction", "kind", "spacer", "auto"], default="auto",
+                   help="proof engine; auto runs them as a portfolio (default)")
+    p.add_argument("--max-k", type=positive_int, default=10, metavar="K",
+                   help="largest k for k-induction (default 10)")
+    p.add_argument("--crosscheck", type=nonnegative_float, default=2.0, metavar="S",
+                   help="after a proof, hold its certificate against the generated model's reachable states for up "
+                        "to S seconds (default 2; 0: skip)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
+    p.add_argument("--full", action="store_true", help="show every variable of a counterexample's last state, "
+                                                       "not only what changed")
+    p.add_argument("--timeout", type=positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
+    p.add_argument("--memory", type=positive, default=None, metavar="MB", help=MEMORY_HELP)
+    p = sub.add_parser("gen", help="generate the Python reference model and pytest suites of a spec")
+    spec_arguments(p)
+    p.add_argument("-o", dest="output", default="generated_tests", metavar="DIR",
+                   help="where to write the model and the suites (default generated_tests)")
+    p.add_argument("--max-depth", type=nonnegative_int, default=20, metavar="K",
+                   help="longest trace to look for when finding counterexamples and covering paths (default 20)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON (docs/json.md)")
+    p.add_argument("--timeout", type=positive, default=None, metavar="S", help="bound on each solver question")
+    p.add_argument("--memory", type=positive, default=None, metavar="MB", help=MEMORY_HELP)
+    p.add_argument("--property-examples", type=positive_int, default=None, metavar="N",
+                   help="random runs of the property test (default 30; IRQSPEC_PROPERTY_EXAMPLES overrides at run time)")
+    p.add_argument("--property-steps", type=positive_int, default=None, metavar="N",
+                   help="steps per random run (default 20; IRQSPEC_PROPERTY_STEPS overrides at run time)")
+    p.add_argument("--atomic", action="append", default=[], metavar="A+B",
+                   help="an atomic step of the implementation (the adapter's `atomic`): actions A then B taken as "
+                        "one step; tests then use runs it can execute where one exists (repeatable)")
+    p.add_argument("--kill-mutants", action="store_true",
+                   help="hold the spec's mutants (as irqspec mutate makes them) against the suite, and add a test "
+                        "for each one it does not kill that a run tells apart (test_<module>_mutants.py)")
+    p = sub.add_parser("mutate", help="mutants of the spec: each killed by the generated suite, proved equivalent, "
+                                      "or shown with the shortest run that tells it apart")
+    spec_arguments(p)
+    p.add_argument("--max-depth", type=nonnegative_int, default=10, metavar="K",
+                   help="the depth the suite is generated with (default 10)")
+    p.add_argument("--limit", type=positive_int, default=400, metavar="N", help="at most N mutants (default 400)")
+    p.add_argument("--proof-timeout", type=positive, default=60.0, metavar="S",
+                   help="bound on each equivalence proof (default 60)")
+    p.add_argument("--timeout", type=positive, default=None, metavar="S",
+                   help="bound on the whole command (exit 3)")
+    p.add_argument("--all", action="store_true", help="list killed and equivalent mutants too")
+    p.add_argument("--without-mutant-tests", action="store_true",
+                   help="hold the mutants against the suite gen writes without --kill-mutants (by default the "
+                        "suite includes its mutant tests, as gen --kill-mutants writes it)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON (docs/json.md)")
+    p = sub.add_parser("replay", help="replay an ITF trace on the spec's reference model; report the first mismatch")
+    spec_arguments(p)
+    p.add_argument("trace", help="an ITF JSON trace (from irqspec check --itf, Quint or Apalache)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
+    return parser

@@ -1,0 +1,228 @@
+"""The commands that answer questions about a spec: parse, check, prove, explore."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .common import (EXIT_INTERRUPTED, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, OUT, Progress, emit,
+                      interrupted, load_spec, peak_memory_mb, solver_errors, vacuity_warnings, writable,
+                      write_itf_file)
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    from ..jsondoc import document
+    from ..jsonir import to_data
+    from ..summary import summary
+
+    front = load_spec(args)
+    if args.json:
+        emit(document("parse", front.system, "ok", EXIT_OK, None, ir=to_data(front.system)))
+    else:
+        OUT.write(summary(front.system))
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from ..jsondoc import document, trace_data, witness_data
+    from ..report import explain_violation, format_trace, format_witness
+    from ..smt.bmc import check
+
+    writable(args.itf, "--itf")
+    front = load_spec(args)
+    system = front.system
+    live = Progress("check")
+    try:
+        result = solver_errors(system, lambda: check(system, args.inv or None, max_depth=args.max_depth,
+                                              timeout=args.timeout, progress=live))
+    except KeyboardInterrupt:
+        live.clear()
+        sys.stderr.write(f"irqspec: interrupted: no violation up to depth {live.depth} ({live.elapsed:.1f} s)\n")
+        return EXIT_INTERRUPTED
+    finally:
+        live.clear()
+    if result.status == "unknown" and interrupted(result.reason):
+        sys.stderr.write(f"irqspec: interrupted: no violation up to depth {result.depth_reached} "
+                         f"({result.elapsed:.1f} s)\n")
+        return EXIT_INTERRUPTED
+    code = {"violated": EXIT_VIOLATED, "holds": EXIT_OK}.get(result.status, EXIT_UNKNOWN)
+    if args.itf and result.trace is not None:
+        write_itf_file(args.itf, system, result.trace)
+    warnings = vacuity_warnings(system) if result.status == "holds" else []
+    if args.json:
+        emit(document("check", system, result.status, code, result.elapsed, engine="bmc",
+                       depth=result.depth_reached, max_depth=args.max_depth, invariant=result.invariant,
+                       witness=witness_data(system, result.invariant, result.witness), reason=result.reason,
+                       trace=trace_data(system, result.trace), itf=args.itf if result.trace is not None else None,
+                       warnings=warnings))
+    elif result.status == "violated":
+        assert result.trace is not None
+        where = f" for {format_witness(system, result.invariant, result.witness)}" if result.witness else ""
+        verdict = f"VIOLATED: {result.invariant}{where}, after {result.depth_reached} steps ({result.elapsed:.2f} s)"
+        OUT.write(format_trace(system, result.trace, full=args.full) + "\n")
+        OUT.write(verdict + "\n")
+        for line in explain_violation(system, result.invariant, result.trace.last.state, result.witness,
+                                      front.sources):
+            OUT.write(f"  {line}\n")
+        if args.itf:
+            OUT.write(f"trace written to {args.itf} (ITF)\n")
+    elif result.status == "holds":
+        OUT.write(f"no violation up to depth {result.depth_reached} ({result.elapsed:.2f} s)\n")
+    else:
+        OUT.write(f"UNKNOWN after depth {result.depth_reached}: {result.reason}\n")
+    return code
+
+
+def _cti_data(system, cti) -> dict | None:
+    from ..jsondoc import params_data, state_data, witness_data
+
+    if cti is None:
+        return None
+    return {"broken": cti.broken, "witness": witness_data(system, cti.broken, cti.witness),
+            "pre": state_data(system, cti.pre), "action": cti.action,
+            "params": params_data(system, cti.action, cti.params or {}),
+            "post": None if cti.post is None else state_data(system, cti.post)}
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    from ..api import prove_crosschecked
+    from ..jsondoc import document, trace_data, witness_data
+    from ..report import explain_violation, format_certificate, format_params, format_trace, format_witness
+
+    front = load_spec(args)
+    system = front.system
+    live = Progress("prove")
+    live.phase = f"engine {args.engine}"
+    try:
+        result, cross = solver_errors(system, lambda: prove_crosschecked(
+            system, args.inv or None, engine=args.engine, timeout=args.timeout, max_k=args.max_k,
+            crosscheck=args.crosscheck, progress=live))
+    except KeyboardInterrupt:
+        live.clear()
+        sys.stderr.write(f"irqspec: interrupted: no proof or refutation reached ({live.line()})\n")
+        return EXIT_INTERRUPTED
+    finally:
+        live.clear()
+    if result.status == "unknown" and interrupted(result.reason):
+        sys.stderr.write(f"irqspec: interrupted ({result.engine}, {result.elapsed:.1f} s)\n")
+        return EXIT_INTERRUPTED
+    cert = result.certificate
+    code = {"proved": EXIT_OK, "refuted": EXIT_VIOLATED}.get(result.status, EXIT_UNKNOWN)
+    warnings = vacuity_warnings(system, cert) if result.status == "proved" else []
+    if args.json:
+        emit(document("prove", system, result.status, code, result.elapsed, engine=result.engine,
+                       invariant=result.invariant, reason=result.reason,
+                       witness=witness_data(system, result.invariant,
+                                            result.trace.witness if result.trace is not None else {}),
+                       trace=trace_data(system, result.trace),
+                       certificate=None if cert is None else {"engine": cert.engine, "k": cert.k, "text": cert.text,
+                                                               "properties": list(cert.properties)},
+                       cti=_cti_data(system, result.cti), warnings=warnings,
+                       crosscheck=None if cross is None else {"status": cross.status, "states": cross.states,
+                                                               "detail": cross.detail}))
+        return code
+    if result.status == "proved":
+        vacuous = any(w["kind"] == "vacuous-proof" for w in warnings)
+        OUT.write(f"PROVED by {result.engine} ({result.elapsed:.2f} s), unbounded"
+                  f"{' (vacuously: nothing can happen)' if vacuous else ''}\n")
+        if cert is not None:
+            OUT.write(f"certificate ({cert.engine}, k = {cert.k}; re-checked by three independent queries:"
+                      f" init => C, C and step => C', C => property):\n")
+            OUT.write("\n".join("  " + line for line in format_certificate(cert.text).splitlines()) + "\n")
+        if cross is not None:
+            OUT.write(f"cross-check against the generated model: {cross.detail}\n")
+        return code
+    if result.status == "refuted":
+        OUT.write(f"REFUTED by {result.engine}: {result.invariant}\n")
+        if result.trace is not None:
+            OUT.write(format_trace(system, result.trace, full=args.full) + "\n")
+            if result.trace.witness:
+                OUT.write(f"violated for {format_witness(system, result.invariant, result.trace.witness)}\n")
+                for line in explain_violation(system, result.invariant, result.trace.last.state,
+                                              result.trace.witness, front.sources):
+                    OUT.write(f"  {line}\n")
+        return code
+    OUT.write(f"UNKNOWN ({result.engine}): {result.reason}\n")
+    cti = result.cti
+    if cti is not None:
+        from ..report import format_state, format_step
+
+        OUT.write(f"counterexample to induction: {cti.broken} breaks"
+                  f"{' for ' + format_witness(system, cti.broken, cti.witness) if cti.witness else ''}\n"
+                  "  pre-state:\n")
+        for line in format_state(system, cti.pre):
+            OUT.write(f"    {line}\n")
+        if cti.action is not None and cti.post is not None:
+            OUT.write(f"  step: {format_params(cti.params, system, cti.action)}\n  changes:\n")
+            for line in format_step(system, cti.action, cti.params or {}, cti.pre, cti.post):
+                OUT.write(f"    {line}\n")
+        OUT.write("  (add a lemma that rules out the pre-state, or try --engine spacer)\n")
+    return code
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    from ..jsondoc import document, trace_data, witness_data
+    from ..pybackend.explore import ExploreInterrupted, explore
+    from ..report import explain_violation, format_trace, format_witness
+
+    writable(args.itf, "--itf")
+    front = load_spec(args)
+    system = front.system
+    live = Progress("explore")
+    try:
+        limit = args.memory
+        result = explore(system, max_states=args.max_states, max_depth=args.max_depth, progress=live.states,
+                         should_stop=(lambda: peak_memory_mb() > limit) if limit else None)
+    except ExploreInterrupted as stop:
+        live.clear()
+        sys.stderr.write(f"irqspec: interrupted after {stop.states:,} distinct states, depth {stop.depth} "
+                         f"({stop.elapsed:.2f} s)\n{_explore_advice(stop.states, live.base_mb)}")
+        return EXIT_INTERRUPTED
+    finally:
+        live.clear()
+    code = {"violated": EXIT_VIOLATED, "holds": EXIT_OK}.get(result.status, EXIT_UNKNOWN)
+    if args.itf and result.trace is not None:
+        write_itf_file(args.itf, system, result.trace)
+    if args.json:
+        emit(document("explore", system, result.status, code, result.elapsed, engine="explore",
+                       states=result.states, diameter=result.diameter,
+                       states_per_second=round(result.states_per_second, 1), invariant=result.invariant,
+                       witness=witness_data(system, result.invariant, result.witness), reason=result.reason,
+                       trace=trace_data(system, result.trace), itf=args.itf if result.trace is not None else None))
+        return code
+    rate = f"{result.states_per_second:,.0f} states/s"
+    if result.status == "violated":
+        assert result.trace is not None
+        OUT.write(format_trace(system, result.trace, full=args.full) + "\n")
+        where = f" for {format_witness(system, result.invariant, result.witness)}" if result.witness else ""
+        OUT.write(f"VIOLATED: {result.invariant}{where}, after {len(result.trace) - 1} steps "
+                  f"({result.states} distinct states, {result.elapsed:.2f} s, {rate})\n")
+        for line in explain_violation(system, result.invariant, result.trace.last.state, result.witness,
+                                      front.sources):
+            OUT.write(f"  {line}\n")
+        if args.itf:
+            OUT.write(f"trace written to {args.itf} (ITF)\n")
+    elif result.status == "holds":
+        OUT.write(f"no violation: {result.states} distinct states, diameter {result.diameter} "
+                  f"({result.elapsed:.2f} s, {rate})\n")
+    else:
+        OUT.write(f"INCOMPLETE: {result.reason}; no violation in {result.states} distinct states up to depth "
+                  f"{result.diameter} ({result.elapsed:.2f} s, {rate})\n")
+        sys.stderr.write(_explore_advice(result.states, live.base_mb))
+    return code
+
+
+def _explore_advice(states: int, base_mb: float) -> str:
+    """What a search that could not finish would take: the memory per state so far, and how many states the
+    machine's free memory holds at that rate (a --max-states that fits, or a smaller -D instance)."""
+    if states <= 0:
+        return ""
+    per_state = max(1.0, (peak_memory_mb() - base_mb) * (1 << 20) / states)
+    try:
+        with open("/proc/meminfo") as meminfo:
+            free_kb = next(int(line.split()[1]) for line in meminfo if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return f"  about {per_state / 1024:,.1f} KB per state so far\n"
+    fits = int(free_kb * 1024 / per_state)
+    return (f"  about {per_state / 1024:,.1f} KB per state so far: the {free_kb / (1 << 20):,.1f} GB available hold "
+            f"about {fits:,} states; try --max-states {fits // 2} or a smaller instance (-D VECTORS=..., -D NCPU=...)\n")

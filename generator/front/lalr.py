@@ -1,0 +1,39 @@
+"""The LALR parser of grammar/irqspec.lark (built once, Lark's own cache), the keywords that start a
+declaration, and the span of a token or a parse-tree node."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from lark import Lark
+
+from .diagnostics import Span
+
+DECL_KEYWORDS = ("module", "import", "const", "type", "var", "ghost", "init", "action", "def", "invariant", "lemma",
+                 "cover")
+DECL_START = re.compile(r"^(?:%s)\b" % "|".join(DECL_KEYWORDS), re.MULTILINE)
+
+
+@lru_cache(maxsize=1)
+def lark_parser() -> Lark:
+    grammar = resources.files("irqspec.grammar").joinpath("irqspec.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True,
+                start=["start", "decl_chunk", "override_value"], cache=True)
+
+
+def token_span(file: str, meta_or_token: Any) -> Span:
+    return Span(file, meta_or_token.line, meta_or_token.column,
+                getattr(meta_or_token, "end_line", meta_or_token.line) or meta_or_token.line,
+                getattr(meta_or_token, "end_column", meta_or_token.column) or meta_or_token.column)
+
+
+def keyword_terminals() -> dict[str, str]:
+    """Terminal name -> keyword, for every keyword of the grammar (INVARIANT -> invariant)."""
+    out = {}
+    for terminal in lark_parser().terminals:
+        if terminal.pattern.type == "str" and terminal.pattern.value.isalpha():
+            out[terminal.name] = terminal.pattern.value
+    return out

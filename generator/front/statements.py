@@ -1,0 +1,149 @@
+"""Checking the init block and actions: guards, statement blocks, assignments and the frame rules (primes only
+on the left, no location assigned twice in one run, every variable initialised once)."""
+
+from __future__ import annotations
+
+from .. import ir
+from ..ir import BOOL, BitsType, IntType, MapType, RecordType
+from . import syntax as s
+from .checkbase import POISONED, Abort, CheckerBase, Scope, locations_overlap, modified_vars, show_location
+from .diagnostics import Span
+
+
+class StatementChecker(CheckerBase):
+    def init_decls(self) -> tuple[tuple[str, ir.Expr], ...]:
+        decls = [d for d in self.root.decls if isinstance(d, s.InitDecl)]
+        values: dict[str, ir.Expr] = {}
+        spans: dict[str, Span] = {}
+        for d in decls:
+            if self.nesting(d) is None:
+                for a in d.assigns:
+                    spans.setdefault(a.var, a.span)  # reported as too deep, not also as uninitialised
+                continue
+            for a in d.assigns:
+                def one(a=a):
+                    if a.var not in self.vars:
+                        if a.var in self.consts:
+                            raise self.error(a.span, f"cannot assign to constant '{a.var}'")
+                        raise self.unknown(a.var, a.span, "variable", list(self.vars))
+                    if a.var in spans:
+                        raise self.error(a.span, f"variable '{a.var}' is initialised twice (first at {spans[a.var]})")
+                    spans[a.var] = a.span  # before the value is checked: a bad value is not also a missing one
+                    t = self.vars[a.var].type
+                    value = self.coerce(self.expr(a.value, Scope({}, "init"), t), t, a.value.span, strict=True)
+                    values[a.var] = value
+                self.guarded(one)
+        where = decls[0].span if decls else self.root.span
+        for name, var in self.vars.items():
+            if name not in spans:
+                self.error(where if decls else var.span, f"variable '{name}' has no initial value",
+                           f"add '{name} = ...' to the init block")
+        return tuple((n, values[n]) for n in self.vars if n in values)
+
+    # ---------------------------------------------------------------------------------------------------- actions
+    def action_decl(self, d: s.ActionDecl) -> ir.Action:
+        # actions share the global namespace: generated code and traces name them beside variables and functions
+        first = self.declared.get(d.name)
+        if not (first and first[0] == "action") and not self.declare(d.name, "action", d.span):
+            raise Abort()  # (two actions of one name are reported by check_unique)
+        if self.nesting(d) is None:
+            raise Abort()
+        params = self.params(d.params)
+        scope = Scope({p.name: (p.type, p.uid) for p in params}, "guard")
+        guards = []
+        for r in d.requires:
+            g = self.guarded(lambda r=r: self.expect_bool(r, scope))
+            if g is not None:
+                guards.append(g)
+        guard: ir.Expr = ir.Lit(True, BOOL)
+        for g in guards:
+            guard = g if isinstance(guard, ir.Lit) and guard.value is True else ir.Op("and", (guard, g), BOOL)
+        self._branch = 0
+        body = self.block(d.body, Scope(dict(scope.names), "action"), [])
+        modified = modified_vars(body)
+        modifies = tuple(n for n in self.vars if n in modified)
+        return ir.Action(d.name, tuple(params), guard, body, modifies, d.doc, d.span)
+
+    def block(self, stmts: tuple[s.SStmt, ...], scope: Scope, prior: list[tuple[tuple, Span]]) -> tuple[ir.Stmt, ...]:
+        """Check a block; `prior` holds the locations assigned earlier on this path (extended in place)."""
+        out: list[ir.Stmt] = []
+        for st in stmts:
+            try:
+                if isinstance(st, s.LetStmtS):
+                    self.check_local_name(st.name, st.span)
+                    if st.name in scope.names:
+                        raise self.error(st.span, f"'{st.name}' is already bound here", "choose another name")
+                    try:
+                        value = self.expr(st.value, scope)
+                    except Abort:
+                        # keep the name bound, so that its uses do not each report an unknown name
+                        scope = scope.child(st.name, POISONED, 0)
+                        raise
+                    uid = self.uid()
+                    out.append(ir.LetStmt(st.name, value, st.span, uid=uid))
+                    scope = scope.child(st.name, value.type, uid)
+                elif isinstance(st, s.AssignStmt):
+                    out.append(self.assign(st, scope, prior))
+                elif isinstance(st, s.IfStmt):
+                    cond = self.expect_bool(st.cond, scope)
+                    branch = self._branch
+                    self._branch += 1
+                    then_prior, else_prior = list(prior), list(prior)
+                    then = self.block(st.then, scope, then_prior)
+                    other = self.block(st.else_, scope, else_prior)
+                    for loc in then_prior[len(prior):] + else_prior[len(prior):]:
+                        if loc not in prior:
+                            prior.append(loc)
+                    out.append(ir.If(cond, then, other, branch, st.span))
+            except Abort:
+                continue
+        return tuple(out)
+
+    def assign(self, st: s.AssignStmt, scope: Scope, prior: list[tuple[tuple, Span]]) -> ir.Assign:
+        if st.var not in self.vars:
+            if st.var in self.consts:
+                raise self.error(st.span, f"cannot assign to constant '{st.var}'")
+            if st.var in scope.names:
+                raise self.error(st.span, f"cannot assign to '{st.var}': it is a parameter or a let, not a state "
+                                 "variable")
+            raise self.unknown(st.var, st.span, "variable", list(self.vars))
+        t: ir.Type = self.vars[st.var].type
+        path: list[ir.PathStep] = []
+        key: list[object] = []
+        for i, sel in enumerate(st.selectors):
+            if isinstance(sel, s.SelectField):
+                if not isinstance(t, RecordType):
+                    raise self.error(sel.span, f"'.{sel.name}' selects a field, but this part of '{st.var}' is {t}")
+                try:
+                    ft = t.field_type(sel.name)
+                except KeyError:
+                    raise self.unknown(sel.name, sel.span, "field", [n for n, _ in t.fields], str(t)) from None
+                path.append(ir.FieldStep(sel.name))
+                key.append(("field", sel.name))
+                t = ft
+            else:
+                if isinstance(t, MapType):
+                    idx = self.index_into_domain(sel.index, t.domain, scope)
+                    t = t.codomain
+                elif isinstance(t, BitsType):
+                    if i != len(st.selectors) - 1:
+                        raise self.error(sel.span, "a single bit has no parts to select")
+                    idx = self.bit_index(sel.index, t, scope)
+                    t = BOOL
+                else:
+                    raise self.error(sel.span, f"'[...]' selects a map entry or a bit, but this part of '{st.var}' "
+                                     f"is {t}")
+                path.append(ir.IndexStep(idx))
+                key.append(("index", idx.value) if isinstance(idx, ir.Lit) else ("expr", idx))
+        value = self.expr(st.value, scope, t)
+        value = self.coerce(value, t, st.value.span)
+        checked = isinstance(t, IntType) and isinstance(value.type, IntType) and not t.contains(value.type)
+        location = (st.var, tuple(key))
+        for other, where in prior:
+            if locations_overlap(location, other):
+                raise self.error(st.span, f"'{show_location(location)}' is assigned twice in one run of the action "
+                                 f"(also at {where})", "an action's updates are simultaneous: assign each part once")
+        prior.append((location, st.span))
+        return ir.Assign(st.var, tuple(path), value, t, checked, st.span)
+
+    # ------------------------------------------------------------------------------------------------- properties
