@@ -262,11 +262,14 @@ def default_value(t: Type):
 
 @dataclass(frozen=True)
 class Lit:
-    """A constant value of `type` (see the module docstring for how values are represented)."""
+    """A constant value of `type` (see the module docstring for how values are represented). `const` names the
+    spec constant the literal stands for, when it is one (for reports: a design switch, `switches.py`); it takes no
+    part in the meaning, nor in equality."""
 
     value: object
     type: Type
     span: Span = field(default=NO_SPAN, compare=False)
+    const: str = field(default="", compare=False, metadata={"omit_if": ""})
 
 
 @dataclass(frozen=True)

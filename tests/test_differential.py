@@ -118,8 +118,12 @@ def _set_text(members: list[int]) -> str:
 
 @st.composite
 def _var(draw, i: int):
-    kind = draw(st.sampled_from(["bool", "range", "bits", "map_bool", "map_range", "set", "map_set"]))
+    kind = draw(st.sampled_from(["bool", "range", "bits", "map_bool", "map_range", "set", "map_set", "enum"]))
     name = f"v{i}"
+    if kind == "enum":  # read through match expressions and statements as well as ==
+        members = [f"A{i}", f"B{i}", f"C{i}"]
+        return {"name": name, "kind": kind, "type": f"E{i}", "members": members, "init": members[0],
+                "const": f"type E{i} = enum {{ {', '.join(members)} }}"}
     if kind in ("set", "map_set"):  # a set constant with a gap: only its members are values of its type
         members = sorted(draw(st.lists(st.integers(0, 6), min_size=2, max_size=4, unique=True)))
         if members[-1] - members[0] + 1 == len(members):
@@ -147,6 +151,10 @@ def _var(draw, i: int):
 
 def _atom(draw, v: dict, index: str) -> str:
     n, kind = v["name"], v["kind"]
+    if kind == "enum":
+        a, b, c = v["members"]
+        return draw(st.sampled_from([f"{n} == {b}", f"{n} != {a}", f"(match {n} {{ {a} => true, {b} | {c} => false }})",
+                                     f"(match {n} {{ {c} => {index} == 0, else => {n} == {a} }})"]))
     if kind == "bool":
         return draw(st.sampled_from([n, f"not {n}"]))
     if kind in ("range", "map_range"):
@@ -172,6 +180,11 @@ def _cond(draw, vs: list[dict], index: str, depth: int = 0) -> str:
 def _assign(draw, v: dict, vs: list[dict], q_set: str | None = None) -> str:
     """An assignment to `v`; `q_set` names the set constant of the action's parameter q, when it has one."""
     n, kind = v["name"], v["kind"]
+    if kind == "enum":
+        a, b, c = v["members"]
+        return f"{n}' = " + draw(st.sampled_from([f"match {n} {{ {a} => {b}, {b} => {c}, {c} => {a} }}",
+                                                  f"if p == 0 then {a} else {c}", b,
+                                                  f"match {n} {{ {c} => {a}, else => {c} }}"]))
     if kind == "set":
         ms, lo, hi = v["members"], v["members"][0], v["members"][-1]
         options = [draw(st.sampled_from(ms)), f"{n} + 1", f"if {n} < {hi} then {n} + 1 else {lo}",
@@ -221,8 +234,14 @@ def random_specs(draw) -> str:
             lines.append(f"  requires {_cond(draw, vs, 'p')}")
         lines.append("{")
         targets = draw(st.lists(st.sampled_from(vs), min_size=1, max_size=len(vs), unique_by=lambda v: v["name"]))
+        enums = [v for v in vs if v["kind"] == "enum"]
         for v in targets:
-            if draw(st.integers(0, 3)) == 0:
+            if enums and draw(st.integers(0, 4)) == 0:  # a match statement: one arm assigns, the rest another way
+                e = draw(st.sampled_from(enums))
+                a, b, c = e["members"]
+                lines += [f"  match {e['name']} {{", f"    {a} | {c} => {{ {_assign(draw, v, vs, q_set)} }}",
+                          f"    else => {{ {_assign(draw, v, vs, q_set)} }}", "  }"]
+            elif draw(st.integers(0, 3)) == 0:
                 lines += [f"  if {_cond(draw, vs, 'p')} {{", f"    {_assign(draw, v, vs, q_set)}", "  } else {",
                           f"    {_assign(draw, v, vs, q_set)}", "  }"]
             else:

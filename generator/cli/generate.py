@@ -80,7 +80,9 @@ def cmd_gen(args: argparse.Namespace) -> int:
                        module=report.module, output=str(out), files=sorted(result.files),
                        tests=dict(report.counts), violated=list(report.violated), holding=list(report.holding),
                        proved=list(report.proved),
-                       max_depth=report.max_depth, dead=list(report.dead), unknown=list(report.unknown),
+                       max_depth=report.max_depth, dead=list(report.dead),
+                       switched=list(report.switched) + list(report.switched_targets),
+                       unknown=list(report.unknown),
                        targets={k: dict(v) for k, v in report.targets.items()}, missed=list(report.missed),
                        unrealizable=report.unrealizable, moved=moved.as_json() if moved is not None else None,
                        mutants=dict(report.mutants) or None))
@@ -97,9 +99,13 @@ def cmd_gen(args: argparse.Namespace) -> int:
         OUT.write(f"  no violation within depth {report.max_depth}: {', '.join(bounded)}\n")
     for line in report.dead:
         OUT.write(f"  dead code? {line}\n")
+    for line in report.switched:
+        OUT.write(f"  design switch: {line}\n")
     for kind, row in report.targets.items():
+        switched = f", {row['switched off']} switched off" if row["switched off"] else ""
         OUT.write(f"  coverage targets, {kind}: {row['met']}/{row['targets']} met, {row['dead, proved']} dead "
-                  f"(proved), {row['dead']} not reached within depth {report.max_depth}, {row['unknown']} unknown\n")
+                  f"(proved), {row['dead']} not reached within depth {report.max_depth}, {row['unknown']} unknown"
+                  f"{switched}\n")
     if report.mutants:
         m = report.mutants
         OUT.write(f"  spec mutants: {m['mutants']}, {m['killed']} killed by the other tests, {m['by_mutant_tests']} by "
@@ -209,11 +215,3 @@ def cmd_mutate(args: argparse.Namespace) -> int:
         f"{counts['survived']} survive the suite, {counts['unknown']} unknown"
     OUT.write(f"{'COMPLETE' if rep.complete else 'INCOMPLETE'}: {verdict}\n")
     return code
-
-
-def spec_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", help="the spec (.irq)")
-    p.add_argument("-D", dest="define", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a constant, e.g. -D NCPU=3 or -D VECTORS=16..255")
-    p.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
-                   help="another folder to look for imported modules in")

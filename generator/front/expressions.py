@@ -3,6 +3,9 @@ coercions, range obligations, indexing into domains, operators, calls, quantifie
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+
 from typing import Union
 
 from .. import ir
@@ -116,10 +119,10 @@ class ExpressionChecker(CheckerBase):
                 raise self.error(e.span, f"'{n}' is a {set_kind(v)} constant: use it as a type or after 'in', not as "
                                  "a value")
             if isinstance(v, bool):
-                return ir.Lit(v, BOOL, e.span)
+                return ir.Lit(v, BOOL, e.span, const=n)
             if isinstance(expected, BitsType):
-                return self.e_IntLit(s.IntLit(v, e.span), scope, expected)
-            return ir.Lit(v, IntType(v, v), e.span)
+                return dataclasses.replace(self.e_IntLit(s.IntLit(v, e.span), scope, expected), const=n)
+            return ir.Lit(v, IntType(v, v), e.span, const=n)
         if n in self.vars:
             if scope.context in ("init", "def"):
                 raise self.error(e.span, f"'{n}' is a state variable; {'init' if scope.context == 'init' else 'a def'}"
@@ -303,6 +306,58 @@ class ExpressionChecker(CheckerBase):
         else:
             raise self.error(e.span, f"the branches of 'if' differ: {describe(tt)} and {describe(et)}")
         return ir.Ite(cond, then, other, typ, e.span)
+
+    def e_MatchExpr(self, e: s.MatchExpr, scope: Scope, expected: ir.Type | None) -> ir.Expr:
+        cases = self.match_cases(e.subject, e.arms, e.span, scope)
+        out: s.SExpr = cases[-1][1]  # type: ignore[assignment]
+        for cond, body, span in reversed(cases[:-1]):
+            out = s.IteExpr(cond, body, out, span)  # type: ignore[arg-type]
+        return self.expr(out, scope, expected)
+
+    def match_cases(self, subject: s.SExpr, arms: tuple[s.MatchArm, ...], span: Span,
+                    scope: Scope) -> list[tuple[s.SExpr | None, object, Span]]:
+        """The arms of a `match` as (condition over the subject, body, span), in order; the last has no condition:
+        it takes what the others leave (its arm's members, or `else`). The subject must be an enum value, every
+        member named once, by its enum, and every member taken (by an arm or by `else`, which must come last and
+        take something)."""
+        typ = self.expr(subject, scope).type
+        if not isinstance(typ, EnumType):
+            raise self.error(span, f"match needs an enum value: this one is {describe(typ)}",
+                             "for a bool or an integer write if ... else if ...")
+        seen: dict[str, Span] = {}
+        for i, arm in enumerate(arms):
+            if not arm.members:
+                if i != len(arms) - 1:
+                    raise self.error(arm.span, "the else arm of a match comes last")
+                left = [m for m in typ.members if m not in seen]
+                if not left:
+                    raise self.error(arm.span, f"this else arm is never taken: every member of {typ.name} has an "
+                                     "arm", "remove it")
+                continue
+            for m in arm.members:
+                if m not in typ.members:
+                    close = difflib.get_close_matches(m, list(typ.members), n=1, cutoff=0.6)
+                    raise self.error(arm.span, f"'{m}' is not a member of enum {typ.name} "
+                                     f"({', '.join(typ.members)})", f"did you mean '{close[0]}'?" if close else "")
+                if m in seen:
+                    raise self.error(arm.span, f"{m} has two arms in this match (the first at {seen[m]})")
+                if m in scope.names:
+                    raise self.error(arm.span, f"a local named '{m}' hides enum member {m} here",
+                                     "rename the local")
+                seen[m] = arm.span
+        missing = [m for m in typ.members if m not in seen]
+        if missing and arms[-1].members:
+            raise self.error(span, f"this match is not exhaustive: no arm for {', '.join(missing)} of enum "
+                             f"{typ.name}", "add an arm for each, or end with else => ...")
+        cases: list[tuple[s.SExpr | None, object, Span]] = []
+        for arm in arms[:-1]:
+            cond: s.SExpr | None = None
+            for m in arm.members:
+                test = s.Binary("==", subject, s.Name(m, arm.span), arm.span)
+                cond = test if cond is None else s.Binary("or", cond, test, arm.span)
+            cases.append((cond, arm.body, arm.span))
+        cases.append((None, arms[-1].body, arms[-1].span))
+        return cases
 
     def e_LetExpr(self, e: s.LetExpr, scope: Scope, expected: ir.Type | None) -> ir.Expr:
         self.check_local_name(e.name, e.span)

@@ -37,3 +37,28 @@ def keyword_terminals() -> dict[str, str]:
         if terminal.pattern.type == "str" and terminal.pattern.value.isalpha():
             out[terminal.name] = terminal.pattern.value
     return out
+
+
+@lru_cache(maxsize=1)
+def shadowing_keywords() -> tuple[frozenset[str], frozenset[str]]:
+    """The keywords that cannot name (a value: a variable, constant, def, action, enum member or local; a type).
+
+    Lark's contextual lexer reads a word as a keyword wherever the parser accepts both the keyword and a name, so a
+    name spelled like a keyword is unreadable in those states. Read off the LALR table: a value name is shadowed by
+    the keywords of every state that accepts a name where an expression or a statement may start (the state also
+    accepts `not` or `let`), a type name by those of every state that accepts a name where a type may be (it also
+    accepts `int`). So `match` cannot name a variable, but `int` can (it is a keyword only where a type is read)."""
+    keywords = keyword_terminals()
+    terminal = {word: name for name, word in keywords.items()}
+    table = lark_parser().parser.parser.parser.parse_table  # the LALR states: {state: {terminal: action}}
+    value: set[str] = set()
+    typ: set[str] = set()
+    for accepts in table.states.values():
+        if "NAME" not in accepts:
+            continue
+        words = {keywords[t] for t in accepts if t in keywords}
+        if terminal["not"] in accepts or terminal["let"] in accepts:
+            value |= words
+        if terminal["int"] in accepts:
+            typ |= words
+    return frozenset(value), frozenset(typ)

@@ -131,6 +131,19 @@ class _ToSyntax(Transformer):
             other = (other,)
         return s.IfStmt(cond, then, other, self._sp(meta))
 
+    def match_stmt(self, meta, children):
+        subject, *arms = children
+        return s.MatchStmt(subject, tuple(arms), self._sp(meta))
+
+    def match_stmt_arm(self, meta, children):
+        return s.MatchArm(children[0], children[1], self._sp(meta))
+
+    def match_pattern(self, meta, children):
+        return tuple(str(t) for t in children if t.type == "NAME")
+
+    def else_pattern(self, meta, children):
+        return ()
+
     def def_decl(self, meta, children):
         name, params, result, body = children
         return s.DefDecl(str(name), params or (), result, body, self._sp(meta))
@@ -186,6 +199,13 @@ class _ToSyntax(Transformer):
 
     def ite(self, meta, children):
         return s.IteExpr(children[0], children[1], children[2], self._sp(meta))
+
+    def match_expr(self, meta, children):
+        subject, *arms = children
+        return s.MatchExpr(subject, tuple(arms), self._sp(meta))
+
+    def match_expr_arm(self, meta, children):
+        return s.MatchArm(children[0], children[1], self._sp(meta))
 
     def implies(self, meta, children):
         return s.Binary("implies", children[0], children[1], self._sp(meta))

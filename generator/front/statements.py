@@ -69,6 +69,13 @@ class StatementChecker(CheckerBase):
         out: list[ir.Stmt] = []
         for st in stmts:
             try:
+                if isinstance(st, s.MatchStmt):  # an if-else chain, one if per arm but the last
+                    cases = self.match_cases(st.subject, st.arms, st.span, scope)  # type: ignore[attr-defined]
+                    chain: tuple[s.SStmt, ...] = cases[-1][1]  # type: ignore[assignment]
+                    for cond, body, span in reversed(cases[:-1]):
+                        chain = (s.IfStmt(cond, body, chain, span),)  # type: ignore[arg-type]
+                    out.extend(self.block(chain, scope, prior))
+                    continue
                 if isinstance(st, s.LetStmtS):
                     self.check_local_name(st.name, st.span)
                     if st.name in scope.names:

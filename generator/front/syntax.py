@@ -120,8 +120,26 @@ class RecordExpr:
     span: Span = NO_SPAN
 
 
+@dataclass(frozen=True)
+class MatchArm:
+    """One arm of a `match`: the enum members it takes (`()` for `else`) and its value (an expression) or block."""
+
+    members: tuple[str, ...]
+    body: object  # SExpr in a MatchExpr, tuple[SStmt, ...] in a MatchStmt
+    span: Span = NO_SPAN
+
+
+@dataclass(frozen=True)
+class MatchExpr:
+    """`match e { A => x, B | C => y, else => z }`: the checker makes it if-then-else over `e == A`, ..."""
+
+    subject: "SExpr"
+    arms: tuple[MatchArm, ...]
+    span: Span = NO_SPAN
+
+
 SExpr = Union[IntLit, BoolLit, Name, Primed, CallExpr, IndexExpr, FieldExpr, Unary, Binary, IteExpr, LetExpr,
-              QuantExpr, MapComp, RecordExpr]
+              QuantExpr, MapComp, RecordExpr, MatchExpr]
 
 # ---------------------------------------------------------------------------------------------------------------- types
 
@@ -217,7 +235,16 @@ class IfStmt:
     span: Span = NO_SPAN
 
 
-SStmt = Union[AssignStmt, LetStmtS, IfStmt]
+@dataclass(frozen=True)
+class MatchStmt:
+    """`match e { A => { ... } B | C => { ... } else => { ... } }`: the checker makes it an if-else chain."""
+
+    subject: SExpr
+    arms: tuple[MatchArm, ...]
+    span: Span = NO_SPAN
+
+
+SStmt = Union[AssignStmt, LetStmtS, IfStmt, MatchStmt]
 
 # --------------------------------------------------------------------------------------------------------- declarations
 

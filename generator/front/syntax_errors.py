@@ -178,9 +178,23 @@ def _keyword_hint(err: UnexpectedInput, text: str) -> str:
     return f"did you mean '{close[0]}'?" if close else ""
 
 
+def _declared_keyword_hint(text: str) -> str:
+    """A keyword declared as a name (`var match: ...`: the declaration parses, but every use of the name reads as
+    the keyword)."""
+    keywords = set(keyword_terminals().values())
+    for m in _DECLARED_NAME.finditer(text):
+        if m.group(2) in keywords:
+            what = {"var": "variable", "const": "constant"}.get(m.group(1), m.group(1))
+            return f"'{m.group(2)}' is a keyword of irqspec: it cannot name a {what} (rename it)"
+    return ""
+
+
+_DECLARED_NAME = re.compile(r"(?m)^\s*(?:ghost\s+)?(var|const|type|def|action)\s+([A-Za-z_]\w*)")
+
+
 def _hint(err: UnexpectedInput, text: str, start: str) -> str:
     """The most specific hint for a syntax error: a habit from another language, a misspelled keyword, then a common
-    mistake recognised by its parser state alone."""
+    mistake recognised by its parser state alone (and, failing those, a keyword declared as a name)."""
     return _habit_hint(err, text, start) or _keyword_hint(err, text) or _matches_examples(err, start, _MISTAKES)
 
 
@@ -191,13 +205,13 @@ def _shown_char(char: str) -> str:
 
 
 def syntax_diagnostic(err: UnexpectedInput, text: str, file: str, line_offset: int, start: str = "start",
-                       cut: tuple[int, int, str] | None = None) -> Diagnostic:
-    """`text` is what was parsed (the whole file or one piece of it). `cut` is (line, column, word) of the declaration
-    that follows a piece parsed on its own: an end of input there is reported as that word, which is what the whole
-    file has at that point."""
+                       cut: tuple[int, int, str] | None = None, whole: str = "") -> Diagnostic:
+    """`text` is what was parsed (the whole file or one piece of it, `whole` then the file). `cut` is (line, column,
+    word) of the declaration that follows a piece parsed on its own: an end of input there is reported as that word,
+    which is what the whole file has at that point."""
     line = (err.line if err.line > 0 else 1) + line_offset
     column = err.column if err.column > 0 else 1
-    hint = _hint(err, text, start)
+    hint = _hint(err, text, start) or _declared_keyword_hint(whole or text)
     if isinstance(err, UnexpectedToken):
         tok = err.token
         if tok.type == "$END" and cut is not None:
@@ -242,5 +256,5 @@ def recover_errors(text: str, file: str, first: UnexpectedInput) -> list[Diagnos
         try:
             parser.parse(chunk, start=start)
         except UnexpectedInput as err:
-            diagnostics.append(syntax_diagnostic(err, chunk, file, line_offset, start, cut))
+            diagnostics.append(syntax_diagnostic(err, chunk, file, line_offset, start, cut, whole=text))
     return diagnostics or [syntax_diagnostic(first, text, file, 0)]

@@ -27,6 +27,8 @@ from ..front.frontend import load
 from ..smt import bmc
 from ..smt.goals import has_range_obligations
 from ..smt.vacuity import never_holds, never_taken
+from ..switches import describe as describe_switch
+from ..switches import switched_off
 from . import manifest
 from .codegen import environment, generate_model, generate_property_tests
 from .pyexpr import comment_text, doc_literal, str_literal
@@ -46,6 +48,10 @@ class GenReport:
     holding: list[str] = field(default_factory=list)  # invariants with no violation within max_depth
     proved: list[str] = field(default_factory=list)  # those of `holding` that induction proved (no search was run)
     dead: list[str] = field(default_factory=list)  # actions, branches, covers not reached within max_depth
+    # actions, branches and covers a design switch turns off (constants alone make their condition false:
+    # switches.py), each with the constants that do; never listed as dead. `switched_targets`: coverage targets so
+    switched: list[str] = field(default_factory=list)
+    switched_targets: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)  # coverage targets in the logic not met (dead or not reached)
     unknown: list[str] = field(default_factory=list)  # questions the solver did not answer (timeout, gave up)
     counts: dict[str, int] = field(default_factory=dict)  # tests per generated file
@@ -59,7 +65,8 @@ class GenReport:
     seconds: float = 0.0  # time spent (not written into any file)
 
     def count_target(self, kind: str, outcome: str = "targets") -> None:
-        row = self.targets.setdefault(kind, {"targets": 0, "met": 0, "dead": 0, "dead, proved": 0, "unknown": 0})
+        row = self.targets.setdefault(kind, {"targets": 0, "met": 0, "dead": 0, "dead, proved": 0, "unknown": 0,
+                                             "switched off": 0})
         row[outcome] += 1
 
 
@@ -165,6 +172,19 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     def proved_dead(action: str, condition: ir.Expr | None = None) -> bool:
         return certificate is not None and never_taken(system, certificate, action, condition)
 
+    def switch(kind: str, description: str, *conditions: ir.Expr | None, listed: str = "") -> bool:
+        """Whether constants alone make one of `conditions` false (a design switch, switches.py): then the target is
+        listed (as `listed`, by default its description) and recorded as switched off, naming the constants, and
+        needs no search."""
+        consts = next((c for c in map(switched_off, conditions) if c), ())
+        if not consts:
+            return False
+        by = describe_switch(system, consts)
+        (report.switched if kind in ("action", "branch", "cover") else report.switched_targets).append(
+            f"{listed or description}: switched off by {by}")
+        record.record(kind, description, f"switched off ({by})")
+        return True
+
     # a) counterexamples
     cex = Writer(system, front.sources)
     tests: list[GenTest] = []
@@ -209,6 +229,11 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     tests, dead, unknown = [], [], []
     for action in system.actions:
         branches = _ifs(action.body)
+        if switch("action", action.name, action.guard, listed=f"action {action.name}"):
+            for b in branches:
+                for t in (True, False):
+                    switch("branch", cov.branch_text(action, b, t), action.guard)
+            continue
         if proved_dead(action.name):
             dead.append(f"action {action.name}: dead, proved (no state the spec's inductive invariant allows "
                         "enables it)")
@@ -245,6 +270,8 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
                 continue
             for taken in (True, False):
                 what = cov.branch_text(action, b, taken)
+                if switch("branch", what, paths[b.branch_id][0 if taken else 1]):
+                    continue
                 if proved_dead(action.name, paths[b.branch_id][0 if taken else 1]):
                     dead.append(f"{what}: dead, proved (no state the spec's inductive invariant allows takes it)")
                     record.record("branch", what, "dead, proved")
@@ -273,6 +300,11 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
         if target.kind in ("action", "branch"):
             continue  # asked above, one test each
         report.count_target(target.kind)
+        if switch(target.kind, target.description, target.condition, target.previous_condition,
+                  system.action(target.action).guard if target.kind != "refusal" else None,
+                  system.action(target.previous).guard if target.previous else None):
+            report.count_target(target.kind, "switched off")
+            continue
         refusal = target.kind == "refusal"
         meeting = None if refusal else _met_by(system, target, [(x.name, x.trace) for x in cex_tests + tests
                                                                 if x.trace is not None])
@@ -342,8 +374,11 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     files[f"test_{module}_coverage.py"] = env.get_template("test_coverage.py.j2").render(
         common, tests=tests, dead=[comment_text(d) for d in dead], unknown=[comment_text(u) for u in unknown],
         missed=[comment_text(m) for m in missed], refusals=uses_refuse,
+        switched=[comment_text(x) for x in report.switched if not x.startswith("cover ")]
+        + [comment_text(x) for x in report.switched_targets],
         targets=[comment_text(f"{kind}: {row['targets']} targets, {row['met']} met, {row['dead, proved']} dead "
-                              f"(proved), {row['dead']} not reached within depth {max_depth}, {row['unknown']} unknown")
+                              f"(proved), {row['dead']} not reached within depth {max_depth}, {row['unknown']} unknown"
+                              + (f", {row['switched off']} switched off" if row["switched off"] else ""))
                  for kind, row in report.targets.items()],
         initial=cov.initial_text() if tests else [],
         doc=doc_literal(f"Coverage tests of {module}: for every action and both sides of every `if` in an action, "
@@ -356,6 +391,8 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     wit = Writer(system, front.sources)
     tests, dead, unknown = [], [], []
     for cover in system.covers:
+        if switch("cover", cover.name, cover.expr, listed=f"cover {cover.name}"):
+            continue
         if certificate is not None and never_holds(system, certificate, cover.expr):
             dead.append(f"cover {cover.name}: dead, proved (no state the spec's inductive invariant allows has it)")
             record.record("cover", cover.name, "dead, proved")
@@ -381,6 +418,7 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
     report.unknown += unknown
     files[f"test_{module}_witnesses.py"] = env.get_template("test_witnesses.py.j2").render(
         common, tests=tests, dead=[comment_text(d) for d in dead], unknown=[comment_text(u) for u in unknown],
+        switched=[comment_text(x) for x in report.switched if x.startswith("cover ")],
         initial=wit.initial_text() if tests else [],
         doc=doc_literal(f"Witness tests of {module}: for every `cover` goal of the spec, the shortest run that "
                         "reaches it, replayed state by state.", ""))

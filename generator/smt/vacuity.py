@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import z3
 
 from .. import ir
+from ..switches import describe as describe_switch
+from ..switches import switched_off
 from .certificate import Certificate, from_smt2
 from .context import in_fresh_context
 from .state import StepVars
@@ -57,6 +59,12 @@ def vacuity(system: ir.System, certificate: Certificate | None = None, timeout: 
                                "every property of it holds trivially")]
     dead = [a.name for a in system.actions if _sat(z3.And(s.valid(), _enabled(enc, s, a)), timeout) == z3.unsat]
     for name in dead:
+        switch = switched_off(system.action(name).guard)
+        if switch:  # a design switch (switches.py): intended, but the properties then say nothing about the action
+            out.append(VacuityWarning("switched-off-action", f"action {name} is switched off by "
+                                      f"{describe_switch(system, switch)}: its guard is false in every state, so it "
+                                      "never fires in this design", (name,)))
+            continue
         out.append(VacuityWarning("unsatisfiable-guard", f"the guard of action {name} is false in every state for "
                                   "every parameter value: the action can never fire", (name,)))
     init = enc.state("vac0")
