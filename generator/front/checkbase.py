@@ -18,8 +18,6 @@ from .lalr import shadowing_keywords
 from .nesting import MAX_NESTING, TOO_DEEP, nest_less_hint
 
 MAX_BITS_WIDTH = 4096
-# the keywords that cannot name a value, and those that cannot name a type (where the lexer reads them as keywords)
-VALUE_KEYWORDS, TYPE_KEYWORDS = shadowing_keywords()
 MAX_DOMAIN = 1 << 16
 
 ConstValue = Union[int, bool, IntType]  # IntType: the values of a set constant (a range or runs), named by it
@@ -155,8 +153,8 @@ class CheckerBase:
         return self.error(span, f"unknown {what} '{name}'" + (f" of {of}" if of else ""), hint)
 
     def declare(self, name: str, what: str, span: Span) -> bool:
-        shadowed = TYPE_KEYWORDS if what == "type" else VALUE_KEYWORDS | TYPE_KEYWORDS if what == "constant" \
-            else VALUE_KEYWORDS
+        value_words, type_words = shadowing_keywords()  # where the lexer reads them as keywords (front/lalr.py)
+        shadowed = type_words if what == "type" else value_words | type_words if what == "constant" else value_words
         if name in shadowed:
             self.error(span, f"'{name}' is a keyword of irqspec and cannot name a {what}", "choose another name")
             self.failed.add(name)  # its uses are not each an unknown name

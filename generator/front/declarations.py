@@ -11,9 +11,10 @@ from .. import ir
 from ..ir import BOOL, BitsType, BoolType, EnumType, IntType, MapType, RecordType
 from ..semantics import BINARY_INT, BUILTINS, MAX_INT_BITS, NONNEGATIVE_ARGS, POSITIVE_DIVISOR, int_fits
 from . import syntax as s
-from .checkbase import (MAX_BITS_WIDTH, VALUE_KEYWORDS, MAX_DOMAIN, Abort, CheckerBase, Const, ConstValue, Scope,
+from .checkbase import (MAX_BITS_WIDTH, MAX_DOMAIN, Abort, CheckerBase, Const, ConstValue, Scope,
                         called_functions, child_nodes, first_outside, set_kind, show_const)
 from .diagnostics import Span, SpecError
+from .lalr import shadowing_keywords
 from .parse import parse_override
 
 
@@ -359,7 +360,7 @@ class DeclarationChecker(CheckerBase):
             raise self.error(span, f"'{name}' would hide the {what} declared at {where}", "choose another name")
         if name in BUILTINS:
             raise self.error(span, f"'{name}' would hide the built-in function of that name")
-        if name in VALUE_KEYWORDS:
+        if name in shadowing_keywords()[0]:
             raise self.error(span, f"'{name}' is a keyword of irqspec and cannot name a local", "choose another name")
 
     # ------------------------------------------------------------------------------------------------------- init
