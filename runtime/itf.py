@@ -6,7 +6,8 @@ say their type, so reading needs the descriptors too):
     ("bool",)                      JSON true / false
     ("int",)                       a JSON number, or {"#bigint": "..."} beyond the JavaScript safe range
     ("bits", N)                    the set of the indices of the set bits: {"#set": [0, 5]}
-    ("enum", (member, ...))        the member name as a string
+    ("enum", (member, ...))        the member name as a string (read also as Quint's variant {"tag": name, "value":
+                                   {"#tup": []}})
     ("record", ((name, d), ...))   an object {name: value, ...}
     ("map", (key, ...), d)         {"#map": [[key, value], ...]} over the domain in order (keys are ints or names)
 
@@ -28,6 +29,7 @@ Descriptor = tuple
 ACTION_TAKEN = "mbt::actionTaken"
 NONDET_PICKS = "mbt::nondetPicks"
 INIT_ACTION = "init"
+_UNIT = {"#tup": []}  # the empty tuple: the payload of a variant that has none
 _SAFE = (1 << 53) - 1  # beyond this a JSON number loses precision in JavaScript readers
 
 
@@ -88,6 +90,8 @@ def value_from_itf(raw: Any, desc: Descriptor) -> object:
             out |= 1 << index
         return out
     if kind == "enum":
+        if isinstance(raw, dict) and set(raw) <= {"tag", "value"} and raw.get("value", _UNIT) == _UNIT:
+            raw = raw.get("tag")  # Quint writes a member of a sum type without payload as a variant
         if raw not in desc[1]:
             raise ITFError(f"expected one of {', '.join(desc[1])}, found {raw!r}")
         return raw

@@ -89,6 +89,20 @@ def test_reading_rejects_values_that_do_not_fit_their_type() -> None:
     assert value_to_itf(-5, ("int",)) == -5
 
 
+def test_enum_members_read_as_quint_writes_them() -> None:
+    """Quint writes a member of a sum type without payload as a variant (issue 13, item 3); a variant with a payload,
+    or a tag that is no member, is not a value of the enum."""
+    stage = descriptor(STAGE)
+    assert value_from_itf({"tag": "Running", "value": {"#tup": []}}, stage) == "Running"
+    assert value_from_itf({"tag": "Idle"}, stage) == "Idle"
+    assert value_from_itf({"#map": [[0, {"tag": "Idle", "value": {"#tup": []}}], [1, "Running"]]},
+                          descriptor(MapType(CPU, STAGE))) == ("Idle", "Running")
+    with pytest.raises(ITFError, match="expected one of Idle, Running"):
+        value_from_itf({"tag": "Running", "value": 3}, stage)
+    with pytest.raises(ITFError, match="expected one of Idle, Running"):
+        value_from_itf({"tag": "Sleeping", "value": {"#tup": []}}, stage)
+
+
 @pytest.fixture(scope="module")
 def virq_small():
     return load_system(SPEC / "svm_virq.irq", {"VECTORS": "32..33", "TPR_WRITES": "32..33"})
