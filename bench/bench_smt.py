@@ -1,12 +1,14 @@
 """Benchmark of the Z3 backend: time to the counterexample of svm_virq and time to the proof of svm_evtinj.
 
-Sizes: NCPU = 2, 3, 4 and vector domains of 2, 8 and 240 vectors (-D VECTORS=32..33, 32..39, 16..255); proofs with
-each engine and with the portfolio. Every case runs in its own subprocess with a timeout, so one slow case cannot stall
+Sizes: NCPU = 2, 3, 4 and vector domains of 2, 8 and 240 vectors (-D VECTORS=32..33, 32..39, 16..255); the
+counterexample with the vector reduction of docs/reduction.md (engine `bmc`, check's default) and without it
+(`bmc-full`, check --no-reduce), then their ratio; proofs with each engine and with the portfolio. Every case runs in its own subprocess with a timeout, so one slow case cannot stall
 the table; peak memory is the case process's maximum resident set (with the portfolio's engine processes).
 Prints a table; asserts nothing (targets on a 2-core machine: counterexample < 1 s at 240 vectors, proof < 10 s at
 2 vCPUs x 240, < 60 s at 4 vCPUs x 240).
 
-    python bench/bench_smt.py [--timeout 60] [--engines induction,kind,spacer,auto] [--ncpu 2,3,4]
+    python bench/bench_smt.py [--timeout 60] [--engines induction,kind,spacer,auto] [--ncpu 2,3,4] [--check-only]
+                               [--vectors 2,8,240]
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ def run_case(case: dict) -> dict:
     start = time.monotonic()
     system = load_system(ROOT / "spec" / f"{case['spec']}.irq", defines)
     if case["kind"] == "check":
-        r = bmc.check(system, max_depth=12, timeout=case["timeout"])
+        r = bmc.check(system, max_depth=12, timeout=case["timeout"], reduce=case["engine"] == "bmc")
         outcome = f"{r.status} at depth {r.depth_reached}" if r.status == "violated" else f"{r.status} ({r.reason})"
     else:
         p = prove(system, engine=case["engine"], timeout=case["timeout"])
@@ -63,6 +65,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per case (default 60)")
     parser.add_argument("--engines", default="induction,kind,spacer,auto")
     parser.add_argument("--ncpu", default="2,3,4")
+    parser.add_argument("--check-only", action="store_true", help="only the counterexample cases")
+    parser.add_argument("--vectors", default=",".join(DOMAINS), help="vector counts to run, of 2,8,240 (default all)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
@@ -71,21 +75,37 @@ def main() -> None:
     cases = []
     for ncpu in [int(n) for n in args.ncpu.split(",")]:
         for count, vectors in DOMAINS.items():
-            cases.append({"kind": "check", "spec": "svm_virq", "engine": "bmc", "ncpu": ncpu, "vectors": vectors,
-                          "count": count, "timeout": args.timeout})
-    for ncpu in [int(n) for n in args.ncpu.split(",")]:
+            if count not in args.vectors.split(","):
+                continue
+            for engine in ("bmc", "bmc-full"):
+                cases.append({"kind": "check", "spec": "svm_virq", "engine": engine, "ncpu": ncpu,
+                              "vectors": vectors, "count": count, "timeout": args.timeout})
+    for ncpu in [int(n) for n in args.ncpu.split(",")] if not args.check_only else []:
         for count, vectors in DOMAINS.items():
+            if count not in args.vectors.split(","):
+                continue
             for engine in args.engines.split(","):
                 cases.append({"kind": "prove", "spec": "svm_evtinj", "engine": engine, "ncpu": ncpu,
                               "vectors": vectors, "count": count, "timeout": args.timeout})
     header = f"{'task':<22} {'engine':<10} {'NCPU':>4} {'vectors':>7} {'seconds':>8} {'peak MB':>8}  outcome"
     print(header)
     print("-" * len(header))
+    checks: dict[tuple[int, str], dict[str, dict]] = {}
     for case in cases:
         r = in_subprocess(case)
         task = "check svm_virq" if case["kind"] == "check" else "prove svm_evtinj"
         print(f"{task:<22} {case['engine']:<10} {case['ncpu']:>4} {case['count']:>7} {r['seconds']:>8.2f} "
               f"{r['peak_mb']:>8.0f}  {r['outcome']}", flush=True)
+        if case["kind"] == "check":
+            checks.setdefault((case["ncpu"], case["count"]), {})[case["engine"]] = r
+    print()
+    print("check svm_virq, the vector reduction against the full domain (seconds; same outcome?)")
+    print(f"{'NCPU':>4} {'vectors':>7} {'reduced':>8} {'full':>8} {'ratio':>6}  same")
+    for (ncpu, count), by in checks.items():
+        red, full = by["bmc"], by["bmc-full"]
+        ratio = full["seconds"] / red["seconds"] if red["seconds"] > 0 else float("nan")
+        same = "yes" if red["outcome"] == full["outcome"] else f"no: {red['outcome']} / {full['outcome']}"
+        print(f"{ncpu:>4} {count:>7} {red['seconds']:>8.2f} {full['seconds']:>8.2f} {ratio:>6.1f}  {same}")
 
 
 if __name__ == "__main__":

@@ -126,6 +126,16 @@ def test_reading_a_keyword_named_variable_says_why(tmp_path, capsys):
     assert "'match' is a keyword of irqspec: it cannot name a variable" in capsys.readouterr().err
 
 
+def test_a_variable_named_by_a_type_keyword_gets_no_keyword_hint(tmp_path, capsys):
+    """`int` is a keyword only where a type is read, so `var int` is a legitimate variable: an unrelated syntax
+    error in its spec is not blamed on the name."""
+    spec = tmp_path / "k.irq"
+    spec.write_text("module k\nvar int: 0..3\ninit { int = 0 }\naction a() { int' = int + }\n", encoding="utf-8")
+    assert main(["check", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert "k.irq:4:27: error: unexpected '}'" in err and "keyword" not in err, err
+
+
 def test_a_word_is_refused_only_where_it_is_read_as_a_keyword():
     """`int` is a keyword only where a type is read: it can name a variable or a local, not a type (the parser's
     own table says where each keyword shadows a name)."""

@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
     p.add_argument("--full", action="store_true", help="show every variable of a counterexample's last state, "
                                                        "not only what changed")
+    p.add_argument("--no-reduce", action="store_true",
+                   help="decide every depth on the full vector domain, not on representative vectors "
+                        "(docs/reduction.md)")
     p = sub.add_parser("explore", help="explicit-state breadth-first search: the shortest violating run, or the "
                                        "number of reachable states and the diameter")
     spec_arguments(p)

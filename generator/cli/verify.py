@@ -34,7 +34,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     live = Progress("check")
     try:
         result = solver_errors(system, lambda: check(system, args.inv or None, max_depth=args.max_depth,
-                                              timeout=args.timeout, progress=live))
+                                              timeout=args.timeout, progress=live,
+                                              reduce=not args.no_reduce))
     except KeyboardInterrupt:
         live.clear()
         sys.stderr.write(f"irqspec: interrupted: no violation up to depth {live.depth} ({live.elapsed:.1f} s)\n")
@@ -54,7 +55,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                        depth=result.depth_reached, max_depth=args.max_depth, invariant=result.invariant,
                        witness=witness_data(system, result.invariant, result.witness), reason=result.reason,
                        trace=trace_data(system, result.trace), itf=args.itf if result.trace is not None else None,
-                       warnings=warnings))
+                       warnings=warnings, reduction=result.reduction))
     elif result.status == "violated":
         assert result.trace is not None
         where = f" for {format_witness(system, result.invariant, result.witness)}" if result.witness else ""
@@ -70,6 +71,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         OUT.write(f"no violation up to depth {result.depth_reached} ({result.elapsed:.2f} s)\n")
     else:
         OUT.write(f"UNKNOWN after depth {result.depth_reached}: {result.reason}\n")
+    if not args.json and result.reduction:
+        OUT.write(f"({result.reduction})\n")
     return code
 
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from .diagnostics import Diagnostic, Span
-from .lalr import DECL_KEYWORDS, DECL_START, keyword_terminals, lark_parser
+from .lalr import DECL_KEYWORDS, DECL_START, keyword_terminals, lark_parser, shadowing_keywords
 
 # How the expected terminals of a syntax error are named to a person.
 _TERMINAL_WORDS = {
@@ -180,10 +180,11 @@ def _keyword_hint(err: UnexpectedInput, text: str) -> str:
 
 def _declared_keyword_hint(text: str) -> str:
     """A keyword declared as a name (`var match: ...`: the declaration parses, but every use of the name reads as
-    the keyword)."""
-    keywords = set(keyword_terminals().values())
+    the keyword). Only the keywords that shadow a name of that kind count (`lalr.shadowing_keywords`): `var int`
+    is a legitimate variable, so an unrelated syntax error in its spec gets no such hint."""
+    value_words, type_words = shadowing_keywords()
     for m in _DECLARED_NAME.finditer(text):
-        if m.group(2) in keywords:
+        if m.group(2) in (type_words if m.group(1) == "type" else value_words):
             what = {"var": "variable", "const": "constant"}.get(m.group(1), m.group(1))
             return f"'{m.group(2)}' is a keyword of irqspec: it cannot name a {what} (rename it)"
     return ""

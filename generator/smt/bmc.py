@@ -15,7 +15,7 @@ import z3
 
 from irqspec.runtime.trace import Trace
 
-from .. import ir, transition
+from .. import ir, reduction, transition
 from .context import in_fresh_context
 from .goals import select_goals
 from .state import StateVars, StepVars
@@ -36,6 +36,7 @@ class CheckResult:
     witness: dict[str, object] = field(default_factory=dict)
     reason: str = ""
     elapsed: float = 0.0
+    reduction: str = ""  # how the vector domain was reduced (docs/reduction.md), or why it was not
 
 
 @dataclass(frozen=True)
@@ -156,31 +157,100 @@ def counterexample(enc: SymbolicSystem, run: "Unrolling",
 @in_fresh_context
 def check(system: ir.System, invariants: Iterable[str] | None = None, max_depth: int = 20,
           timeout: float | None = None, progress: Progress | None = None, lemmas: bool = False,
-          ranges: bool = True, atomic: Mapping[str, tuple[str, ...]] | None = None) -> CheckResult:
+          ranges: bool = True, atomic: Mapping[str, tuple[str, ...]] | None = None,
+          reduce: bool = True) -> CheckResult:
     """Search for the shortest run (up to `max_depth` steps) that violates one of `invariants` (names of invariants,
     lemmas or "range"; by default every invariant, and every lemma when `lemmas`) or, when `ranges`, the range
     property. `progress(depth, elapsed)` is called after each depth found clean. With `atomic` (an implementation's
-    atomic steps), only runs such an implementation can execute (Unrolling.realizable)."""
-    enc = SymbolicSystem(system)
+    atomic steps), only runs such an implementation can execute (Unrolling.realizable). With `reduce`, when the spec
+    meets the conditions of docs/reduction.md, each depth is decided on representative vectors (`Reduced`)."""
     goals = select_goals(system, invariants, lemmas=lemmas, ranges=ranges)
     clock = _Clock(timeout)
+    reduced = Reduced(system, goals) if reduce else None
+    enc = SymbolicSystem(system)
     run = Unrolling(enc, atomic=atomic)
     for depth in range(max_depth + 1):
-        if depth > 0:
-            run.extend()
-        violations = enc.violations(run.states[-1], goals, str(depth))
+        at = reduced.system_at(depth) if reduced is not None else None
+        if at is not None:  # the unrolling of this depth over the representatives (a new one when they grow)
+            if run.enc.system is not at:
+                enc = SymbolicSystem(at)
+                run = Unrolling(enc, atomic=atomic)
+            while run.depth < depth:
+                run.extend()
+            goals_here = select_goals(at, invariants, lemmas=lemmas, ranges=ranges)
+        else:
+            if run.enc.system is not system:
+                enc = SymbolicSystem(system)
+                run = Unrolling(enc, atomic=atomic)
+            while run.depth < depth:
+                run.extend()
+            goals_here = goals
+        violations = enc.violations(run.states[-1], goals_here, str(depth))
+        note = reduced.note() if reduced is not None else ""
         if not violations:
             return CheckResult("holds", max_depth, reason="no property to check", elapsed=clock.elapsed())
         answer = _timed_check(run, z3.Or([v.formula for v in violations]), clock)
         if answer == z3.sat:
             name, witness, trace = counterexample(enc, run, violations)
             return CheckResult("violated", depth, trace, name, witness, f"{name} violated at depth {depth}",
-                               clock.elapsed())
+                               clock.elapsed(), note)
         if answer != z3.unsat:
-            return CheckResult("unknown", depth - 1, reason=_why_unknown(run.solver, clock), elapsed=clock.elapsed())
+            return CheckResult("unknown", depth - 1, reason=_why_unknown(run.solver, clock), elapsed=clock.elapsed(),
+                               reduction=note)
         if progress is not None:
             progress(depth, clock.elapsed())
-    return CheckResult("holds", max_depth, reason=f"no violation in {max_depth} steps", elapsed=clock.elapsed())
+    return CheckResult("holds", max_depth, reason=f"no violation in {max_depth} steps", elapsed=clock.elapsed(),
+                       reduction=reduced.note() if reduced is not None else "")
+
+
+class Reduced:
+    """The small-domain reduction of the vector sort (generator/reduction.py, docs/reduction.md) for one BMC run.
+
+    A run of d steps that violates a goal mentions at most n = p*d + w vectors and classes of each sort (the range
+    goal looks one step further), so the spec with every vector and class parameter, and the goals' witnesses,
+    drawn from `representatives(n)` has a violation at depth d exactly when the spec has one. Its unrolling is a
+    spec of its own, with narrower parameter types; each depth whose n grows gets a new one."""
+
+    def __init__(self, system: ir.System, goals: Sequence):
+        self.system = system
+        self.analysis = reduction.analyse(system)
+        self.goals = goals
+        self.cache: dict[tuple[int, ...], ir.System] = {}
+        self.used = 0  # the most vectors (of the first vector parameter) a decided depth drew from
+        first = self.analysis.sorts[0].vector_params[0] if self.analysis.applies else None
+        self.first = None if first is None else next(
+            p.type for p in system.action(first[0]).params if p.name == first[1])
+
+    def atoms(self, depth: int) -> tuple[int, ...]:
+        return tuple(max(s.per_step * (depth + (g.kind == "range")) + len(s.witnesses.get(g.name, ()))
+                         for g in self.goals) for s in self.analysis.sorts)
+
+    def system_at(self, depth: int) -> ir.System | None:
+        """The spec whose runs decide `depth` (None: the full one, when no reduction applies or none narrows)."""
+        if not self.analysis.applies or not self.goals:
+            return None
+        ns = self.atoms(depth)
+        if ns not in self.cache:
+            self.cache[ns] = reduction.restrict(self.system, self.analysis, ns)
+        at = self.cache[ns]
+        if at is self.system:
+            return None
+        first = self.analysis.sorts[0].vector_params[0]
+        self.used = max(self.used, _size(next(p.type for p in at.action(first[0]).params if p.name == first[1])))
+        return at
+
+    def note(self) -> str:
+        if not self.analysis.applies:
+            return f"vectors not reduced: {self.analysis.reason}"
+        if not self.used:
+            return "vectors not reduced: at these depths every vector is a representative"
+        return (f"vectors reduced (docs/reduction.md): each depth decided on at most {self.used} of the "
+                f"{_size(self.first)} vectors")
+
+
+def _size(t: ir.Type | None) -> int:
+    assert isinstance(t, ir.IntType)
+    return sum(b - a + 1 for a, b in t.spans())
 
 
 def _timed_check(run: Unrolling, goal: z3.BoolRef, clock: _Clock) -> z3.CheckSatResult:

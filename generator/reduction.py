@@ -1,0 +1,462 @@
+"""The small-domain reduction of the vector sort: which values of a spec are interrupt vectors and priority classes,
+whether the spec treats them data-independently, and the representative vectors that decide one depth of BMC.
+
+The argument and its conditions are in docs/reduction.md. In short: when every vector-typed value is used only
+through equality, order, `prio` (v >> 4), the class base (`v & 0xf0`, `c << 4`), `min`/`max`, bit sets of vectors
+(`bit`, membership, union, intersection, difference, `highest`, `lowest`, `popcount`), and the constant 0, then a
+map that renames the vectors a run mentions, keeping their order and their classes' order, turns the run into a run
+of the same spec that violates the same property. A run of d steps mentions at most n = p*d + w vectors and classes
+(p: the most an action takes as parameters, w: the property's quantified ones), and every such set of values maps
+into the fixed "staircase" set `representatives(n)`. So BMC at depth d may draw the vector and class parameters, and
+the property's witnesses, from that set alone: no violation there means none at all.
+
+`analyse(system)` infers the sorts by unification over the IR (every integer position of state, parameters, defs
+and properties is a node; an expression's shape joins the nodes it reads, writes or compares) and checks the
+conditions, giving the sorts found or the first reason the reduction does not apply (with its position). Only the
+Z3 BMC uses it (generator/smt/bmc.py); the generated model and the explorer read the full domains.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from . import ir, transition
+from .front.diagnostics import NO_SPAN, Span
+from .semantics import OPERATORS
+
+UNIVERSE = ir.IntType(0, 255)  # the vector sort's values: 8-bit vectors and priority registers
+CLASSES = ir.IntType(0, 15)  # its priority classes, v >> 4
+CLASS_SHIFT, CLASS_MASK = 4, 0xF0
+
+
+@dataclass(frozen=True)
+class Sort:
+    """One vector sort and its class sort, as the BMC restricts them."""
+
+    vector_params: tuple[tuple[str, str], ...]  # (action, parameter) whose values are vectors
+    class_params: tuple[tuple[str, str], ...]  # (action, parameter) whose values are priority classes
+    per_step: int  # the most vector and class parameters one action takes
+    witnesses: dict[str, tuple[tuple[int, str], ...]]  # property -> its leading binders of the sorts (uid, "vector"|"class")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    sorts: tuple[Sort, ...]
+    reason: str = ""  # why no reduction applies ("" when `sorts` is not empty)
+
+    @property
+    def applies(self) -> bool:
+        return bool(self.sorts)
+
+    def atoms(self, prop: str, depth: int) -> int:
+        """n: the most vector and class values a run of `depth` steps that violates `prop` mentions (per sort)."""
+        return max(s.per_step * depth + len(s.witnesses.get(prop, ())) for s in self.sorts)
+
+
+def representatives(n: int) -> tuple[ir.IntType, ir.IntType]:
+    """The vectors and classes into which any n vector and class values map (docs/reduction.md): class 0 keeps its
+    lowest n+1 vectors; the j-th class above it (j = 1..n) its base and the lowest n-j+1 vectors above the base."""
+    vec = [(0, min(15, n))]
+    for j in range(1, min(n, 15) + 1):
+        vec.append((16 * j, 16 * j + min(15, n - j + 1)))
+    return ir.int_set(vec), ir.IntType(0, min(n, 15))
+
+
+def downward_closed(t: ir.IntType, kind: str) -> bool:
+    """Whether the renaming keeps values of `t` in `t`: it lowers a vector's offset in its class and its class (not
+    class 0), and lowers a class (not class 0)."""
+    values = [v for a, b in t.spans() for v in range(a, b + 1)]
+    if kind == "class":
+        return all(0 <= v <= CLASSES.hi for v in values) and all(v < 2 or t.has(v - 1) for v in values)
+    return all(0 <= v <= UNIVERSE.hi for v in values) and all(
+        (v & 15 == 0 or t.has(v - 1)) and (v >> 4 < 2 or t.has(v - 16)) for v in values)
+
+
+# ------------------------------------------------------------------------------------------------------- shapes
+@dataclass
+class _Bits:
+    elem: int
+
+
+@dataclass
+class _Map:
+    dom: int | None  # None: an enum domain
+    cod: "_Shape"
+
+
+@dataclass
+class _Rec:
+    fields: dict[str, "_Shape"]
+
+
+_Shape = int | _Bits | _Map | _Rec | None
+
+
+@dataclass
+class _Class:
+    """What is known of one class of nodes."""
+
+    consts: set[int] = field(default_factory=set)
+    set_consts: set[int] = field(default_factory=set)  # bit-set literals whose members are of this class
+    types: list[tuple[ir.IntType, str, str]] = field(default_factory=list)  # (declared type, "slot"|"domain", where)
+    widths: set[int] = field(default_factory=set)  # widths of bit sets of this class
+    params: list[tuple[str, str]] = field(default_factory=list)
+    witnesses: list[tuple[str, int]] = field(default_factory=list)  # (property, binder uid)
+    refused: list[str] = field(default_factory=list)  # uses outside the conditions, with their positions
+    proj: int | None = None  # the node of this class's `prio`
+
+
+class _Analyser:
+    def __init__(self, system: ir.System):
+        self.system = system
+        self.parent: list[int] = []
+        self.data: list[_Class] = []
+        self.var_shapes = {v.name: self.shape_of(v.type, f"variable {v.name}") for v in system.vars}
+        self.func_shapes: dict[str, tuple[list[_Shape], _Shape]] = {}
+
+    # union-find
+    def node(self) -> int:
+        self.parent.append(len(self.parent))
+        self.data.append(_Class())
+        return len(self.parent) - 1
+
+    def find(self, n: int) -> int:
+        while self.parent[n] != n:
+            self.parent[n] = self.parent[self.parent[n]]
+            n = self.parent[n]
+        return n
+
+    def union(self, a: int, b: int) -> None:
+        a, b = self.find(a), self.find(b)
+        if a == b:
+            return
+        self.parent[b] = a
+        da, db = self.data[a], self.data[b]
+        da.consts |= db.consts
+        da.set_consts |= db.set_consts
+        da.types += db.types
+        da.widths |= db.widths
+        da.params += db.params
+        da.witnesses += db.witnesses
+        da.refused += db.refused
+        pa, pb = da.proj, db.proj
+        da.proj = pa if pa is not None else pb
+        if pa is not None and pb is not None:
+            self.union(pa, pb)
+
+    def cls(self, n: int) -> _Class:
+        return self.data[self.find(n)]
+
+    def refuse(self, shape: _Shape, why: str, span: Span) -> None:
+        where = f"{span}: " if span != NO_SPAN and span.line > 0 else ""
+        for n in self.nodes(shape):
+            self.cls(n).refused.append(f"{where}{why}")
+
+    def nodes(self, shape: _Shape) -> list[int]:
+        if isinstance(shape, int):
+            return [shape]
+        if isinstance(shape, _Bits):
+            return [shape.elem]
+        if isinstance(shape, _Map):
+            return ([shape.dom] if shape.dom is not None else []) + self.nodes(shape.cod)
+        if isinstance(shape, _Rec):
+            return [n for s in shape.fields.values() for n in self.nodes(s)]
+        return []
+
+    def projection(self, n: int) -> int:
+        c = self.cls(n)
+        if c.proj is None:
+            c.proj = self.node()
+        return c.proj
+
+    # shapes
+    def shape_of(self, t: ir.Type, where: str, kind: str = "slot") -> _Shape:
+        if isinstance(t, ir.IntType):
+            n = self.node()
+            self.data[n].types.append((t, kind, where))
+            return n
+        if isinstance(t, ir.BitsType):
+            n = self.node()
+            self.data[n].widths.add(t.width)
+            return _Bits(n)
+        if isinstance(t, ir.MapType):
+            dom = self.shape_of(t.domain, where, "map domain") if isinstance(t.domain, ir.IntType) else None
+            return _Map(dom if isinstance(dom, int) else None, self.shape_of(t.codomain, where))
+        if isinstance(t, ir.RecordType):
+            return _Rec({name: self.shape_of(ft, f"{where}.{name}") for name, ft in t.fields})
+        return None
+
+    def join(self, a: _Shape, b: _Shape) -> None:
+        if isinstance(a, int) and isinstance(b, int):
+            self.union(a, b)
+        elif isinstance(a, _Bits) and isinstance(b, _Bits):
+            self.union(a.elem, b.elem)
+        elif isinstance(a, _Map) and isinstance(b, _Map):
+            if a.dom is not None and b.dom is not None:
+                self.union(a.dom, b.dom)
+            self.join(a.cod, b.cod)
+        elif isinstance(a, _Rec) and isinstance(b, _Rec):
+            for name, s in a.fields.items():
+                if name in b.fields:
+                    self.join(s, b.fields[name])
+
+    # expressions
+    def expr(self, e: ir.Expr, env: dict[int, _Shape]) -> _Shape:
+        if isinstance(e, ir.Lit):
+            if isinstance(e.type, ir.BitsType):
+                n = self.node()
+                self.data[n].set_consts.add(int(e.value))  # type: ignore[call-overload]
+                self.data[n].widths.add(e.type.width)
+                return _Bits(n)
+            if isinstance(e.type, ir.IntType) and not isinstance(e.value, bool):
+                n = self.node()
+                self.data[n].consts.add(int(e.value))  # type: ignore[call-overload]
+                return n
+            return None
+        if isinstance(e, ir.Var):
+            return self.var_shapes[e.name]
+        if isinstance(e, ir.Local):
+            return env.get(e.uid)
+        if isinstance(e, ir.Index):
+            base = self.expr(e.base, env)
+            idx = self.expr(e.index, env)
+            if isinstance(base, _Bits):
+                self.join(base.elem, idx)
+                return None
+            if isinstance(base, _Map):
+                if base.dom is not None:
+                    self.join(base.dom, idx)
+                return base.cod
+            return None
+        if isinstance(e, ir.Field):
+            base = self.expr(e.base, env)
+            return base.fields.get(e.name) if isinstance(base, _Rec) else None
+        if isinstance(e, ir.Ite):
+            self.expr(e.cond, env)
+            a, b = self.expr(e.then, env), self.expr(e.else_, env)
+            self.join(a, b)
+            return a
+        if isinstance(e, ir.Let):
+            value = self.expr(e.value, env)
+            return self.expr(e.body, {**env, e.uid: value})
+        if isinstance(e, ir.Quant):
+            binder = self.shape_of(e.domain, f"the binder {e.name}", "quantifier")
+            self.refuse(binder, f"a quantifier over vectors inside a formula (`{e.kind} {e.name}`)", e.span)
+            self.expr(e.body, {**env, e.uid: binder})
+            return None
+        if isinstance(e, ir.MapLit):
+            binder = self.shape_of(e.domain, f"the binder {e.name}", "map domain")
+            return _Map(binder if isinstance(binder, int) else None, self.expr(e.body, {**env, e.uid: binder}))
+        if isinstance(e, ir.RecordLit):
+            assert isinstance(e.type, ir.RecordType)
+            return _Rec({name: self.expr(v, env) for (name, _), v in zip(e.type.fields, e.values)})
+        if isinstance(e, ir.Call):
+            params, result = self.function(e.func)
+            for p, a in zip(params, e.args):
+                self.join(p, self.expr(a, env))
+            return result
+        if isinstance(e, ir.Update):
+            base = self.expr(e.base, env)
+            value = self.expr(e.value, env)
+            if e.index is not None:
+                idx = self.expr(e.index, env)
+                if isinstance(base, _Bits):
+                    self.join(base.elem, idx)
+                elif isinstance(base, _Map):
+                    if base.dom is not None:
+                        self.join(base.dom, idx)
+                    self.join(base.cod, value)
+            elif isinstance(base, _Rec) and e.field_name is not None:
+                self.join(base.fields.get(e.field_name), value)
+            return base
+        assert isinstance(e, ir.Op)
+        return self.op(e, env)
+
+    def op(self, e: ir.Op, env: dict[int, _Shape]) -> _Shape:
+        op = e.op
+        if op == "bvand" and isinstance(e.args[1], ir.Op) and e.args[1].op == "bvnot":
+            a, b = self.expr(e.args[0], env), self.expr(e.args[1].args[0], env)  # a - b: a set difference
+            self.join(a, b)
+            return a
+        if op in ("shr", "shl") and isinstance(e.args[1], ir.Lit) and e.args[1].value == CLASS_SHIFT or op == "prio":
+            arg = self.expr(e.args[0], env)
+            if not isinstance(arg, int):
+                return None
+            if op == "shl":  # a class's base vector, whose class is the argument
+                out = self.node()
+                self.union(self.projection(out), arg)
+                return out
+            return self.projection(arg)
+        if op == "band" and isinstance(e.args[1], ir.Lit) and e.args[1].value == CLASS_MASK:
+            return self.expr(e.args[0], env)  # the base of v's class: a vector of the same sort
+        args = [self.expr(a, env) for a in e.args]
+        if op in ("eq", "ne", "lt", "le", "gt", "ge", "min", "max", "bvor", "bvand"):
+            self.join(args[0], args[1])
+            return args[0] if op in ("min", "max", "bvor", "bvand") else None
+        if op == "bit":
+            return _Bits(args[0]) if isinstance(args[0], int) else None
+        if op in ("highest", "lowest"):
+            return args[0].elem if isinstance(args[0], _Bits) else None
+        if op in ("not", "and", "or", "implies", "popcount"):
+            return self.node() if op == "popcount" else None
+        symbol = OPERATORS[op].symbol if op in OPERATORS else op
+        for a in args:
+            self.refuse(a, f"`{symbol}` on a vector", e.span)
+        out = self.node() if isinstance(e.type, ir.IntType) else (
+            _Bits(self.node()) if isinstance(e.type, ir.BitsType) else None)
+        self.refuse(out, f"a vector computed by `{symbol}`", e.span)
+        return out
+
+    def function(self, name: str) -> tuple[list[_Shape], _Shape]:
+        if name not in self.func_shapes:
+            f = self.system.function(name)
+            params = [self.shape_of(p.type, f"parameter {p.name} of {name}") for p in f.params]
+            result = self.shape_of(f.result, f"the result of {name}")
+            self.func_shapes[name] = (params, result)
+            self.join(result, self.expr(f.body, {p.uid: s for p, s in zip(f.params, params)}))
+        return self.func_shapes[name]
+
+    def run(self) -> None:
+        s = self.system
+        for name, e in s.init:
+            self.join(self.var_shapes[name], self.expr(e, {}))
+        for a in s.actions:
+            env: dict[int, _Shape] = {}
+            for p in a.params:
+                shape = self.shape_of(p.type, f"parameter {p.name} of {a.name}", "domain")
+                env[p.uid] = shape
+                if isinstance(shape, int):
+                    self.data[shape].params.append((a.name, p.name))
+            self.expr(a.guard, env)
+            for var, e in transition.relation(s, a).next_values:
+                self.join(self.var_shapes[var], self.expr(e, env))
+        for prop in s.invariants + s.lemmas + s.covers:
+            kind = "exists" if prop.kind == "cover" else "forall"
+            body, env = prop.expr, {}
+            while isinstance(body, ir.Quant) and body.kind == kind:
+                binder = self.shape_of(body.domain, f"the binder {body.name} of {prop.name}", "domain")
+                if isinstance(binder, int):
+                    self.data[binder].witnesses.append((prop.name, body.uid))
+                env[body.uid] = binder
+                body = body.body
+            self.expr(body, env)
+
+
+def analyse(system: ir.System) -> Analysis:
+    """The vector sorts of `system` for which the reduction is sound, or why there is none (docs/reduction.md)."""
+    a = _Analyser(system)
+    a.run()
+    roots = sorted({a.find(n) for n in range(len(a.parent))})
+    sorts, reasons = [], []
+    for root in roots:
+        vec = a.data[root]
+        if vec.proj is None or not vec.params:
+            continue
+        krt = a.find(vec.proj)
+        why = _refusal(a, root, "vector") or _refusal(a, krt, "class")
+        if not why and krt == root:
+            why = "a value is both a vector and its own priority class"
+        if not why and a.data[krt].proj is not None:
+            why = "the priority class of a priority class is taken"
+        if why:
+            reasons.append(why)
+            continue
+        cls = a.data[krt]
+        per_step = max((sum(1 for p in act.params if (act.name, p.name) in vec.params + cls.params)
+                        for act in system.actions), default=0)
+        witnesses: dict[str, list[tuple[int, str]]] = {}
+        for kind, c in (("vector", vec), ("class", cls)):
+            for prop, uid in c.witnesses:
+                witnesses.setdefault(prop, []).append((uid, kind))
+        sorts.append(Sort(tuple(vec.params), tuple(cls.params), per_step,
+                          {p: tuple(sorted(w)) for p, w in witnesses.items()}))
+    if sorts:
+        return Analysis(tuple(sorts))
+    if reasons:
+        return Analysis((), reasons[0])
+    return Analysis((), "no action parameter is an interrupt vector (a value whose priority class `prio` is taken)")
+
+
+def _refusal(a: _Analyser, root: int, kind: str) -> str:
+    c = a.data[root]
+    if c.refused:
+        return c.refused[0]
+    universe = UNIVERSE if kind == "vector" else CLASSES
+    if c.consts - {0}:
+        return f"the constant {min(c.consts - {0})} used as a {kind} (only 0 may be)"
+    if c.set_consts - {0}:
+        return f"a set literal other than the empty set over {kind}s"
+    if kind == "vector" and c.widths - {UNIVERSE.hi + 1} or kind == "class" and c.widths - {CLASSES.hi + 1}:
+        return f"a bit set of {kind}s that is not {universe.hi + 1} bits wide"
+    for t, how, where in c.types:
+        if how == "domain":
+            if not downward_closed(t, kind):
+                return (f"the {kind}s of {where} ({t.values_text()}) are not closed under lowering a {kind} "
+                        f"(docs/reduction.md)")
+        elif how == "slot":
+            if (t.lo, t.hi, t.runs) != (universe.lo, universe.hi, None):
+                return f"{where} holds {kind}s in {t.values_text()}, not all of {universe.values_text()}"
+        else:
+            return f"{where} ranges over {kind}s ({how})"
+    return ""
+
+
+def intersect(t: ir.IntType, other: ir.IntType) -> ir.IntType | None:
+    """The values of both types (None: none), named as `t`."""
+    spans = [(max(a, c), min(b, d)) for a, b in t.spans() for c, d in other.spans() if max(a, c) <= min(b, d)]
+    return ir.int_set(spans, t.name) if spans else None
+
+
+def restrict(system: ir.System, analysis: Analysis, ns: tuple[int, ...]) -> ir.System:
+    """`system` with every vector and class parameter, and every leading binder of a property over them, drawn from
+    `representatives(n)` (one n per sort of `analysis`); `system` itself when that narrows nothing. A parameter left
+    with no value keeps one, its lowest: its action then takes only that value, which no run of the bound mentions
+    otherwise."""
+    domains: dict[tuple[str, str], ir.IntType] = {}
+    binders: dict[int, ir.IntType] = {}
+    for s, n in zip(analysis.sorts, ns):
+        vec, cls = representatives(n)
+        for key in s.vector_params:
+            domains[key] = vec
+        for key in s.class_params:
+            domains[key] = cls
+        for uids in s.witnesses.values():
+            for uid, kind in uids:
+                binders[uid] = vec if kind == "vector" else cls
+
+    def narrowed(t: ir.Type, to: ir.IntType | None) -> ir.Type:
+        if to is None or not isinstance(t, ir.IntType):
+            return t
+        out = intersect(t, to)
+        return out if out is not None else ir.IntType(t.lo, t.lo, t.name)
+
+    actions = tuple(dataclasses.replace(a, params=tuple(
+        dataclasses.replace(p, type=narrowed(p.type, domains.get((a.name, p.name)))) for p in a.params))
+        for a in system.actions)
+
+    def prop(p: ir.Property) -> ir.Property:
+        def lead(e: ir.Expr) -> ir.Expr:
+            if isinstance(e, ir.Quant) and e.uid in binders:
+                domain = narrowed(e.domain, binders[e.uid])
+                assert isinstance(domain, ir.IntType)
+                return dataclasses.replace(e, domain=domain, body=lead(e.body))
+            if isinstance(e, ir.Quant):
+                return dataclasses.replace(e, body=lead(e.body))
+            return e
+        return dataclasses.replace(p, expr=lead(p.expr))
+
+    if all(p.type == q.type for a, b in zip(actions, system.actions) for p, q in zip(a.params, b.params)) and all(
+            _lead_domains(p.expr) == _lead_domains(q.expr) for p, q in zip(
+                (prop(x) for x in system.invariants + system.lemmas), system.invariants + system.lemmas)):
+        return system  # every domain is already within the representatives
+    return dataclasses.replace(system, actions=actions, invariants=tuple(map(prop, system.invariants)),
+                               lemmas=tuple(map(prop, system.lemmas)), covers=tuple(map(prop, system.covers)))
+
+
+def _lead_domains(e: ir.Expr) -> list[object]:
+    out = []
+    while isinstance(e, ir.Quant):
+        out.append(e.domain)
+        e = e.body
+    return out

@@ -1,0 +1,235 @@
+"""The small-domain reduction of vectors in BMC (generator/reduction.py, docs/reduction.md): the conditions it checks,
+and the reduced BMC held against the full one (same verdicts, same shortest depths, traces that are runs of the full
+spec), on the shipped specs at wide vector ranges and on random data-independent specs."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from irqspec import evaluate, reduction
+from irqspec.front.frontend import load_system
+from irqspec.smt import bmc
+
+SPEC = Path(__file__).resolve().parent.parent / "spec"
+
+
+def replays_on(system, result) -> None:
+    """The trace is a run of `system` (read by the Python evaluator, not Z3) that ends violating the property at the
+    witness."""
+    trace = result.trace
+    state = dict(trace.steps[0].state)
+    assert state == {name: evaluate.evaluate(system, e, {}) for name, e in system.init}
+    for step in trace.steps[1:]:
+        action = system.action(step.action)
+        for p in action.params:
+            assert p.type.has(step.params[p.name]) if hasattr(p.type, "has") else True
+        assert evaluate.enabled(system, action, state, step.params)
+        state = evaluate.run_action(system, action, state, step.params).post
+        assert state == step.state
+    prop = next(p for p in system.invariants + system.lemmas if p.name == result.invariant)
+    body, env = prop.expr, {}
+    while body.__class__.__name__ == "Quant" and body.kind == "forall":
+        env[body.uid] = result.witness[body.name]
+        body = body.body
+    assert evaluate.evaluate(system, body, state, env) is False
+
+
+# ------------------------------------------------------------------------------------------------- the conditions
+def test_the_shipped_specs_meet_the_conditions_with_their_vector_and_class_parameters() -> None:
+    for name in ("svm_virq", "svm_evtinj", "svm_virq_pending"):
+        a = reduction.analyse(load_system(SPEC / f"{name}.irq"))
+        assert a.applies, (name, a.reason)
+        (sort,) = a.sorts
+        assert sort.vector_params == (("send_ipi", "v"), ("write_tpr_mmio", "value"))
+        assert sort.class_params == (("write_cr8", "value"),)
+        assert sort.per_step == 1
+        assert all(kind == "vector" for w in sort.witnesses.values() for _, kind in w)
+        assert len(sort.witnesses["no_lost_ipi"]) == 1  # v; c is a vCPU
+
+
+BASE = """
+module r
+const VECTORS = 16..255
+var s: bits[256]
+var x: 0..255
+var k: 0..15
+init {{
+  s = 0
+  x = 0
+  k = 0
+}}
+action send(v: VECTORS) requires {guard} {{
+  s' = s | bit(v)
+  x' = {update}
+}}
+action level(c: 0..15) requires c != prio(x) {{ k' = c }}
+invariant inv: forall v in VECTORS: {prop}
+"""
+
+
+def analysed(guard: str = "prio(v) > k", update: str = "highest(s)", prop: str = "s[v] implies v >= x",
+             **defines: str) -> reduction.Analysis:
+    return reduction.analyse(load_system("r.irq", defines, text=BASE.format(guard=guard, update=update, prop=prop)))
+
+
+def test_a_data_independent_spec_is_reduced() -> None:
+    a = analysed()
+    assert a.applies and a.sorts[0].vector_params == (("send", "v"),) and a.sorts[0].class_params == (("level", "c"),)
+
+
+@pytest.mark.parametrize("change, why", [
+    ({"update": "v + 1"}, "r.irq:14:8: `+` on a vector"),
+    ({"guard": "v >= 32"}, "the constant 32 used as a vector"),
+    ({"guard": "prio(v) > 3"}, "the constant 3 used as a class"),
+    ({"guard": "forall w in VECTORS: s[w] implies w < v"}, "a quantifier over vectors inside a formula"),
+    ({"update": "v & 0x0f"}, "`&` on a vector"),
+    ({"guard": "s < bit(v)"}, "`<` on a vector"),
+    ({"VECTORS": "32..33"}, "not closed under lowering a vector"),
+    ({"VECTORS": "0x20, 0x28"}, "not closed under lowering a vector"),
+])
+def test_each_condition_broken_turns_the_reduction_off_with_its_reason(change, why) -> None:
+    defines = {k: v for k, v in change.items() if k.isupper()}
+    a = analysed(**{k: v for k, v in change.items() if not k.isupper()}, **defines)
+    assert not a.applies
+    assert why in a.reason, a.reason
+
+
+def test_a_narrow_slot_type_turns_it_off() -> None:
+    text = BASE.format(guard="true", update="v", prop="true").replace("var x: 0..255", "var x: 16..255").replace("x = 0", "x = 16")
+    a = reduction.analyse(load_system("r.irq", text=text))
+    assert not a.applies and (a.reason == "the constant 16 used as a vector (only 0 may be)"
+                              or "variable x holds vectors in 16..255, not all of 0..255" in a.reason), a.reason
+
+
+def test_without_a_priority_class_there_is_no_vector_sort() -> None:
+    text = BASE.format(guard="v > x", update="v", prop="true").replace("c != prio(x)", "c != k")
+    a = reduction.analyse(load_system("r.irq", text=text))
+    assert not a.applies and "no action parameter is an interrupt vector" in a.reason
+
+
+def test_representatives_are_the_staircase() -> None:
+    vec, cls = reduction.representatives(3)
+    assert vec.spans() == ((0, 3), (16, 19), (32, 34), (48, 49))
+    assert cls.spans() == ((0, 3),)
+    vec, _ = reduction.representatives(30)
+    assert vec.spans() == ((0, 255),)
+
+
+def test_downward_closure() -> None:
+    from irqspec import ir
+    assert reduction.downward_closed(ir.IntType(16, 255), "vector")
+    assert reduction.downward_closed(ir.IntType(0, 255), "vector")
+    assert reduction.downward_closed(ir.int_set([(16, 20), (32, 35)]), "vector")
+    assert not reduction.downward_closed(ir.int_set([(16, 20), (32, 37)]), "vector")
+    assert not reduction.downward_closed(ir.IntType(17, 255), "vector")
+    assert reduction.downward_closed(ir.IntType(0, 7), "class")
+    assert not reduction.downward_closed(ir.IntType(3, 7), "class")
+
+
+# ------------------------------------------------------------------------------------------ reduced against full
+@pytest.mark.parametrize("name, depth, expect", [
+    ("svm_virq", 7, ("violated", 7)),
+    ("svm_evtinj", 5, ("holds", 5)),
+    ("svm_virq_pending", 5, ("holds", 5)),
+])
+def test_shipped_specs_give_the_same_answer_reduced_and_full(name, depth, expect) -> None:
+    system = load_system(SPEC / f"{name}.irq", {"VECTORS": "16..79"})  # 4 classes of 16 vectors
+    full = bmc.check(system, max_depth=depth, reduce=False)
+    reduced = bmc.check(system, max_depth=depth)
+    assert (full.status, full.depth_reached) == (reduced.status, reduced.depth_reached) == expect
+    assert reduced.reduction.startswith("vectors reduced") and full.reduction == ""
+    if reduced.status == "violated":
+        assert reduced.invariant == full.invariant
+        replays_on(system, reduced)
+
+
+STAIRS = """
+module stairs
+--- A violation needs N IPIs of distinct vectors of one class, none its base, each above the one before.
+const VECTORS = 16..255
+const N: 1..15 = 3
+var sent: bits[256]
+var count: 0..15
+var k: 0..15
+init {
+  sent = 0
+  count = 0
+  k = 0
+}
+action send(v: VECTORS)
+  requires v != (v & 0xf0) and (v > highest(sent) and prio(v) == prio(highest(sent)) or sent == 0)
+{
+  sent' = sent | bit(v)
+  count' = min(count + 1, 15)
+}
+action level(c: 0..15) { k' = c }
+invariant fewer: count < N
+"""
+
+
+def test_too_few_representatives_would_miss_a_violation() -> None:
+    """The staircase is tight: with one representative fewer than the argument asks for, the shortest violation (N
+    ascending vectors of one class) is missed; with the count it gives, it is found at its depth."""
+    system = load_system("stairs.irq", {"N": "4"}, text=STAIRS)
+    assert reduction.analyse(system).applies
+    full = bmc.check(system, max_depth=4, reduce=False)
+    assert (full.status, full.depth_reached) == ("violated", 4)
+    reduced = bmc.check(system, max_depth=4)
+    assert (reduced.status, reduced.depth_reached) == ("violated", 4)
+    replays_on(system, reduced)
+
+    class TooFew(bmc.Reduced):
+        def atoms(self, depth: int) -> tuple[int, ...]:
+            return tuple(n - 1 for n in super().atoms(depth))
+
+    original = bmc.Reduced
+    bmc.Reduced = TooFew  # type: ignore[misc]
+    try:
+        wrong = bmc.check(system, max_depth=4)
+    finally:
+        bmc.Reduced = original  # type: ignore[misc]
+    assert wrong.status == "holds"
+
+
+GUARDS = ["prio(v) > k", "v > x", "not s[v]", "s[v]", "highest(s) > v", "prio(highest(t)) >= k", "x != 0",
+          "v == highest(s)", "prio(v) == prio(x)", "lowest(t) < v", "popcount(s) < 3", "true", "v <= (k << 4)",
+          "max(x, v) == v", "(x & 0xf0) != (v & 0xf0)"]
+UPDATES = ["s' = s | bit(v)", "t' = t & ~bit(highest(t))", "x' = v", "x' = highest(s)", "k' = prio(v)",
+           "t' = t | bit(x)", "x' = x & 0xf0", "t' = t | bit(v)", "s' = s & ~bit(v)", "x' = min(x, v)",
+           "k' = prio(highest(t))", "t' = s & t", "x' = k << 4"]
+PROPS = ["not (s[v] and t[v])", "popcount(s) <= 2", "not (s[v] and v > x and prio(v) == prio(x))",
+         "t[v] implies prio(v) >= k", "not (t[v] and s[v] and prio(v) == k)", "popcount(s & t) <= 1",
+         "highest(s) == 0 or highest(s) >= x", "not (s[v] and v < highest(t))", "x == 0 or prio(x) != k",
+         "popcount(t) < 3 or highest(t) != v"]
+
+
+def random_spec(rng: random.Random) -> str:
+    actions = []
+    for i in range(rng.randint(2, 3)):
+        guard = " and ".join(rng.sample(GUARDS, rng.choice([1, 1, 2])))
+        updates = {}
+        for u in rng.sample(UPDATES, rng.randint(1, 3)):
+            updates.setdefault(u.split("'")[0], u)
+        body = "\n  ".join(updates.values())
+        actions.append(f"action a{i}(v: VECTORS) requires {guard} {{\n  {body}\n}}")
+    actions.append("action level(c: 0..15) requires c != prio(x) { k' = c }")
+    actions.append("action fill(v: VECTORS) requires prio(v) >= k { s' = s | bit(v) }")
+    return "\n".join([
+        "module rnd", "const VECTORS = 16..255", "var s: bits[256]", "var t: bits[256]", "var x: 0..255",
+        "var k: 0..15", "init {\n  s = 0\n  t = 0\n  x = 0\n  k = 0\n}", *actions,
+        f"invariant inv: forall v in VECTORS: {rng.choice(PROPS)}", ""])
+
+
+@pytest.mark.parametrize("seed", range(24))
+def test_random_data_independent_specs_give_the_same_answer_reduced_and_full(seed) -> None:
+    text = random_spec(random.Random(seed))
+    system = load_system("rnd.irq", {"VECTORS": "16..95"}, text=text)
+    assert reduction.analyse(system).applies, reduction.analyse(system).reason
+    full = bmc.check(system, max_depth=4, reduce=False)
+    reduced = bmc.check(system, max_depth=4)
+    assert (full.status, full.depth_reached) == (reduced.status, reduced.depth_reached), text
+    if reduced.status == "violated":
+        replays_on(system, reduced)
