@@ -38,6 +38,12 @@ class Sort:
     class_params: tuple[tuple[str, str], ...]  # (action, parameter) whose values are priority classes
     per_step: int  # the most vector and class parameters one action takes
     witnesses: dict[str, tuple[tuple[int, str], ...]]  # property -> its leading binders of the sorts (uid, "vector"|"class")
+    sets: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (variable, path: "[]" or a field name) of each bit set of vectors
+    guarded: frozenset[int] = frozenset()  # witnesses a violation needs in a bit set: they cost no representative
+
+    def counted(self, prop: str) -> int:
+        """w: the leading binders of `prop` over these sorts that may be values no parameter brought in."""
+        return sum(1 for uid, _ in self.witnesses.get(prop, ()) if uid not in self.guarded)
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ class Analysis:
 
     def atoms(self, prop: str, depth: int) -> int:
         """n: the most vector and class values a run of `depth` steps that violates `prop` mentions (per sort)."""
-        return max(s.per_step * depth + len(s.witnesses.get(prop, ())) for s in self.sorts)
+        return max(s.per_step * depth + s.counted(prop) for s in self.sorts)
 
 
 def representatives(n: int) -> tuple[ir.IntType, ir.IntType]:
@@ -103,6 +109,7 @@ class _Class:
     widths: set[int] = field(default_factory=set)  # widths of bit sets of this class
     params: list[tuple[str, str]] = field(default_factory=list)
     witnesses: list[tuple[str, int]] = field(default_factory=list)  # (property, binder uid)
+    guarded: set[int] = field(default_factory=set)  # witness uids the violation needs as members of a bit set
     refused: list[str] = field(default_factory=list)  # uses outside the conditions, with their positions
     proj: int | None = None  # the node of this class's `prio`
 
@@ -139,6 +146,7 @@ class _Analyser:
         da.widths |= db.widths
         da.params += db.params
         da.witnesses += db.witnesses
+        da.guarded |= db.guarded
         da.refused += db.refused
         pa, pb = da.proj, db.proj
         da.proj = pa if pa is not None else pb
@@ -340,6 +348,10 @@ class _Analyser:
                     self.data[binder].witnesses.append((prop.name, body.uid))
                 env[body.uid] = binder
                 body = body.body
+            for uid in _members_needed(body, prop.kind == "cover"):
+                shape = env.get(uid)
+                if isinstance(shape, int):
+                    self.data[self.find(shape)].guarded.add(uid)
             self.expr(body, env)
 
 
@@ -369,13 +381,43 @@ def analyse(system: ir.System) -> Analysis:
         for kind, c in (("vector", vec), ("class", cls)):
             for prop, uid in c.witnesses:
                 witnesses.setdefault(prop, []).append((uid, kind))
+        sets = tuple((var, path) for var, shape in a.var_shapes.items() for path, elem in _set_paths(shape, ())
+                     if a.find(elem) == root)
         sorts.append(Sort(tuple(vec.params), tuple(cls.params), per_step,
-                          {p: tuple(sorted(w)) for p, w in witnesses.items()}))
+                          {p: tuple(sorted(w)) for p, w in witnesses.items()}, sets,
+                          frozenset(vec.guarded | cls.guarded)))
     if sorts:
         return Analysis(tuple(sorts))
     if reasons:
         return Analysis((), reasons[0])
     return Analysis((), "no action parameter is an interrupt vector (a value whose priority class `prio` is taken)")
+
+
+def _members_needed(body: ir.Expr, cover: bool) -> set[int]:
+    """The binders that a state violating `body` (for a cover: meeting it) must hold in a bit set: those indexing a
+    set in a conjunct of `A` of `A implies B` or of `X` of `not X` (of `body` itself for a cover). Such a witness is
+    a value the run already has (a parameter, a class base or 0), so it costs no representative."""
+    if cover:
+        parts = ir.conjuncts(body)
+    elif isinstance(body, ir.Op) and body.op == "implies":
+        parts = ir.conjuncts(body.args[0])
+    elif isinstance(body, ir.Op) and body.op == "not":
+        parts = ir.conjuncts(body.args[0])
+    else:
+        return set()
+    return {c.index.uid for c in parts if isinstance(c, ir.Index) and isinstance(c.base.type, ir.BitsType)
+            and isinstance(c.index, ir.Local)}
+
+
+def _set_paths(shape: _Shape, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], int]]:
+    """The paths to the bit sets inside a variable's shape, with their element nodes."""
+    if isinstance(shape, _Bits):
+        return [(path, shape.elem)]
+    if isinstance(shape, _Map):
+        return _set_paths(shape.cod, path + ("[]",))
+    if isinstance(shape, _Rec):
+        return [x for name, s in shape.fields.items() for x in _set_paths(s, path + (name,))]
+    return []
 
 
 def _refusal(a: _Analyser, root: int, kind: str) -> str:
@@ -431,7 +473,30 @@ def restrict(system: ir.System, analysis: Analysis, ns: tuple[int, ...]) -> ir.S
         out = intersect(t, to)
         return out if out is not None else ir.IntType(t.lo, t.lo, t.name)
 
-    actions = tuple(dataclasses.replace(a, params=tuple(
+    masks: dict[tuple[str, tuple[str, ...]], int] = {}
+    for s, n in zip(analysis.sorts, ns):
+        vec, _ = representatives(n)
+        mask = sum(1 << v for a, b in vec.spans() for v in range(a, b + 1))
+        for key in s.sets:
+            masks[key] = mask
+
+    def masked(stmts: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...]:
+        out: list[ir.Stmt] = []
+        for st in stmts:
+            if isinstance(st, ir.If):
+                out.append(dataclasses.replace(st, then=masked(st.then), else_=masked(st.else_)))
+            elif isinstance(st, ir.Assign) and isinstance(st.target_type, ir.BitsType):
+                key = (st.var, tuple("[]" if isinstance(p, ir.IndexStep) else p.name for p in st.path))
+                if key in masks:
+                    t = st.target_type
+                    value = ir.Op("bvand", (st.value, ir.Lit(masks[key], t)), t, st.value.span)
+                    st = dataclasses.replace(st, value=value)
+                out.append(st)
+            else:
+                out.append(st)
+        return tuple(out)
+
+    actions = tuple(dataclasses.replace(a, body=masked(a.body), params=tuple(
         dataclasses.replace(p, type=narrowed(p.type, domains.get((a.name, p.name)))) for p in a.params))
         for a in system.actions)
 

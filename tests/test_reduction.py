@@ -48,6 +48,8 @@ def test_the_shipped_specs_meet_the_conditions_with_their_vector_and_class_param
         assert sort.per_step == 1
         assert all(kind == "vector" for w in sort.witnesses.values() for _, kind in w)
         assert len(sort.witnesses["no_lost_ipi"]) == 1  # v; c is a vCPU
+        assert sort.counted("no_lost_ipi") == 0  # owed[c][v] implies ...: v is a member of a set
+        assert sort.sets == (("irr", ("[]",)), ("isr", ("[]",)), ("owed", ("[]",)))
 
 
 BASE = """
@@ -140,6 +142,8 @@ def test_shipped_specs_give_the_same_answer_reduced_and_full(name, depth, expect
     full = bmc.check(system, max_depth=depth, reduce=False)
     reduced = bmc.check(system, max_depth=depth)
     assert (full.status, full.depth_reached) == (reduced.status, reduced.depth_reached) == expect
+    exact = exact_bound(lambda: bmc.check(system, max_depth=depth))
+    assert (exact.status, exact.depth_reached) == expect
     assert reduced.reduction.startswith("vectors reduced") and full.reduction == ""
     if reduced.status == "violated":
         assert reduced.invariant == full.invariant
@@ -182,6 +186,8 @@ def test_too_few_representatives_would_miss_a_violation() -> None:
     replays_on(system, reduced)
 
     class TooFew(bmc.Reduced):
+        CHUNK = 1  # each depth on its own n, then one fewer
+
         def atoms(self, depth: int) -> tuple[int, ...]:
             return tuple(n - 1 for n in super().atoms(depth))
 
@@ -233,3 +239,15 @@ def test_random_data_independent_specs_give_the_same_answer_reduced_and_full(see
     assert (full.status, full.depth_reached) == (reduced.status, reduced.depth_reached), text
     if reduced.status == "violated":
         replays_on(system, reduced)
+    exact = exact_bound(lambda: bmc.check(system, max_depth=4))  # each depth on exactly p*d + w
+    assert (full.status, full.depth_reached) == (exact.status, exact.depth_reached), text
+
+
+def exact_bound(run):
+    """`run()` with every depth decided on its own bound n = p*d + w (no chunks): the argument's exact claim."""
+    original = bmc.Reduced.CHUNK
+    bmc.Reduced.CHUNK = 1
+    try:
+        return run()
+    finally:
+        bmc.Reduced.CHUNK = original

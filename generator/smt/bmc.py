@@ -166,7 +166,7 @@ def check(system: ir.System, invariants: Iterable[str] | None = None, max_depth:
     meets the conditions of docs/reduction.md, each depth is decided on representative vectors (`Reduced`)."""
     goals = select_goals(system, invariants, lemmas=lemmas, ranges=ranges)
     clock = _Clock(timeout)
-    reduced = Reduced(system, goals) if reduce else None
+    reduced = Reduced(system, goals, max_depth) if reduce else None
     enc = SymbolicSystem(system)
     run = Unrolling(enc, atomic=atomic)
     for depth in range(max_depth + 1):
@@ -208,11 +208,14 @@ class Reduced:
 
     A run of d steps that violates a goal mentions at most n = p*d + w vectors and classes of each sort (the range
     goal looks one step further), so the spec with every vector and class parameter, and the goals' witnesses,
-    drawn from `representatives(n)` has a violation at depth d exactly when the spec has one. Its unrolling is a
-    spec of its own, with narrower parameter types; each depth whose n grows gets a new one."""
+    drawn from `representatives(n)` has a violation at depth d exactly when the spec has one (and so for any larger
+    n). Its unrolling is a spec of its own, with narrower parameter types and its bit sets of vectors masked to the
+    representatives (which, by the closure argument of docs/reduction.md, are the only members they can get: the
+    mask changes no value and lets the bit-blaster drop every other bit); each chunk of depths gets a new one."""
 
-    def __init__(self, system: ir.System, goals: Sequence):
+    def __init__(self, system: ir.System, goals: Sequence, max_depth: int):
         self.system = system
+        self.max_depth = max_depth
         self.analysis = reduction.analyse(system)
         self.goals = goals
         self.cache: dict[tuple[int, ...], ir.System] = {}
@@ -221,9 +224,14 @@ class Reduced:
         self.first = None if first is None else next(
             p.type for p in system.action(first[0]).params if p.name == first[1])
 
+    CHUNK = 4  # depths that share one unrolling: each decided on the representatives of the chunk's last depth
+
     def atoms(self, depth: int) -> tuple[int, ...]:
-        return tuple(max(s.per_step * (depth + (g.kind == "range")) + len(s.witnesses.get(g.name, ()))
-                         for g in self.goals) for s in self.analysis.sorts)
+        """n per sort for `depth`: the bound of the deepest depth of its chunk (at most the deepest asked for), so
+        that a new unrolling (whose encoding costs more than the queries at small depths) is built once per chunk."""
+        top = min((depth // self.CHUNK + 1) * self.CHUNK - 1, max(depth, self.max_depth))
+        return tuple(max(s.per_step * (top + (g.kind == "range")) + s.counted(g.name) for g in self.goals)
+                     for s in self.analysis.sorts)
 
     def system_at(self, depth: int) -> ir.System | None:
         """The spec whose runs decide `depth` (None: the full one, when no reduction applies or none narrows)."""
