@@ -49,11 +49,13 @@ class Sort:
 @dataclass(frozen=True)
 class Analysis:
     sorts: tuple[Sort, ...]
-    reason: str = ""  # why no reduction applies ("" when `sorts` is not empty)
+    reason: str = ""  # why no vector reduction applies ("" when `sorts` is not empty)
+    fixed: dict[int, int] = field(default_factory=dict)  # binder uid -> the value symmetry fixes that witness to
+    symmetric: tuple[str, ...] = ()  # the sorts whose values are interchangeable, by the name of their type
 
     @property
     def applies(self) -> bool:
-        return bool(self.sorts)
+        return bool(self.sorts or self.fixed)
 
     def atoms(self, prop: str, depth: int) -> int:
         """n: the most vector and class values a run of `depth` steps that violates `prop` mentions (per sort)."""
@@ -111,6 +113,8 @@ class _Class:
     witnesses: list[tuple[str, int]] = field(default_factory=list)  # (property, binder uid)
     guarded: set[int] = field(default_factory=set)  # witness uids the violation needs as members of a bit set
     refused: list[str] = field(default_factory=list)  # uses outside the conditions, with their positions
+    inner: list[str] = field(default_factory=list)  # quantifiers inside formulas (fine for a symmetric sort)
+    ordered: bool = False  # compared by order, or min/max taken
     proj: int | None = None  # the node of this class's `prio`
 
 
@@ -148,6 +152,8 @@ class _Analyser:
         da.witnesses += db.witnesses
         da.guarded |= db.guarded
         da.refused += db.refused
+        da.inner += db.inner
+        da.ordered |= db.ordered
         pa, pb = da.proj, db.proj
         da.proj = pa if pa is not None else pb
         if pa is not None and pb is not None:
@@ -250,7 +256,10 @@ class _Analyser:
             return self.expr(e.body, {**env, e.uid: value})
         if isinstance(e, ir.Quant):
             binder = self.shape_of(e.domain, f"the binder {e.name}", "quantifier")
-            self.refuse(binder, f"a quantifier over vectors inside a formula (`{e.kind} {e.name}`)", e.span)
+            if isinstance(binder, int):
+                where = f"{e.span}: " if e.span != NO_SPAN and e.span.line > 0 else ""
+                self.data[binder].inner.append(f"{where}a quantifier over vectors inside a formula (`{e.kind} "
+                                               f"{e.name}`)")
             self.expr(e.body, {**env, e.uid: binder})
             return None
         if isinstance(e, ir.MapLit):
@@ -301,6 +310,8 @@ class _Analyser:
         args = [self.expr(a, env) for a in e.args]
         if op in ("eq", "ne", "lt", "le", "gt", "ge", "min", "max", "bvor", "bvand"):
             self.join(args[0], args[1])
+            if op in ("lt", "le", "gt", "ge", "min", "max") and isinstance(args[0], int):
+                self.cls(args[0]).ordered = True
             return args[0] if op in ("min", "max", "bvor", "bvand") else None
         if op == "bit":
             return _Bits(args[0]) if isinstance(args[0], int) else None
@@ -386,11 +397,39 @@ def analyse(system: ir.System) -> Analysis:
         sorts.append(Sort(tuple(vec.params), tuple(cls.params), per_step,
                           {p: tuple(sorted(w)) for p, w in witnesses.items()}, sets,
                           frozenset(vec.guarded | cls.guarded)))
+    fixed, symmetric = _symmetric_witnesses(a, roots)
     if sorts:
-        return Analysis(tuple(sorts))
-    if reasons:
-        return Analysis((), reasons[0])
-    return Analysis((), "no action parameter is an interrupt vector (a value whose priority class `prio` is taken)")
+        return Analysis(tuple(sorts), "", fixed, symmetric)
+    reason = reasons[0] if reasons else \
+        "no action parameter is an interrupt vector (a value whose priority class `prio` is taken)"
+    return Analysis((), reason, fixed, symmetric)
+
+
+def _symmetric_witnesses(a: _Analyser, roots: list[int]) -> tuple[dict[int, int], tuple[str, ...]]:
+    """The witnesses that symmetry fixes (docs/reduction.md, "Symmetric vCPUs"): for each sort whose values are
+    interchangeable (a scalarset: some action's parameters, one full range as every type, used only by equality, as a
+    map index, as parameters and in quantifiers over the whole range; no constant, order, arithmetic, bit set or
+    class), the first leading binder of each property over it, fixed to the range's lowest value."""
+    projections = {a.find(c.proj) for c in (a.data[r] for r in roots) if c.proj is not None}
+    fixed: dict[int, int] = {}
+    names: list[str] = []
+    for root in roots:
+        c = a.data[root]
+        if not c.witnesses or not c.params or c.refused or c.consts or c.set_consts or c.widths or c.ordered:
+            continue
+        if c.proj is not None or root in projections:
+            continue
+        types = {(t.lo, t.hi, t.runs) for t, _, _ in c.types}
+        if len(types) != 1 or next(iter(types))[2] is not None:
+            continue
+        lo = next(iter(types))[0]
+        seen: set[str] = set()
+        for prop, uid in c.witnesses:
+            if prop not in seen:
+                seen.add(prop)
+                fixed[uid] = lo
+        names.extend(sorted({t.name for t, _, _ in c.types if t.name}))
+    return fixed, tuple(dict.fromkeys(names))
 
 
 def _members_needed(body: ir.Expr, cover: bool) -> set[int]:
@@ -422,8 +461,8 @@ def _set_paths(shape: _Shape, path: tuple[str, ...]) -> list[tuple[tuple[str, ..
 
 def _refusal(a: _Analyser, root: int, kind: str) -> str:
     c = a.data[root]
-    if c.refused:
-        return c.refused[0]
+    if c.refused or c.inner:
+        return (c.refused or c.inner)[0]
     universe = UNIVERSE if kind == "vector" else CLASSES
     if c.consts - {0}:
         return f"the constant {min(c.consts - {0})} used as a {kind} (only 0 may be)"
@@ -466,6 +505,8 @@ def restrict(system: ir.System, analysis: Analysis, ns: tuple[int, ...]) -> ir.S
         for uids in s.witnesses.values():
             for uid, kind in uids:
                 binders[uid] = vec if kind == "vector" else cls
+    for uid, value in analysis.fixed.items():
+        binders[uid] = ir.IntType(value, value)
 
     def narrowed(t: ir.Type, to: ir.IntType | None) -> ir.Type:
         if to is None or not isinstance(t, ir.IntType):
@@ -473,7 +514,7 @@ def restrict(system: ir.System, analysis: Analysis, ns: tuple[int, ...]) -> ir.S
         out = intersect(t, to)
         return out if out is not None else ir.IntType(t.lo, t.lo, t.name)
 
-    masks: dict[tuple[str, tuple[str, ...]], int] = {}
+    masks: dict[tuple[str, tuple[str, ...]], int] = {}  # bit sets of vectors -> the representatives' bits
     for s, n in zip(analysis.sorts, ns):
         vec, _ = representatives(n)
         mask = sum(1 << v for a, b in vec.spans() for v in range(a, b + 1))

@@ -204,14 +204,18 @@ def check(system: ir.System, invariants: Iterable[str] | None = None, max_depth:
 
 
 class Reduced:
-    """The small-domain reduction of the vector sort (generator/reduction.py, docs/reduction.md) for one BMC run.
+    """The reductions of docs/reduction.md (generator/reduction.py) for one BMC run.
 
-    A run of d steps that violates a goal mentions at most n = p*d + w vectors and classes of each sort (the range
-    goal looks one step further), so the spec with every vector and class parameter, and the goals' witnesses,
+    Vectors: a run of d steps that violates a goal mentions at most n = p*d + w vectors and classes of each sort (the
+    range goal looks one step further), so the spec with every vector and class parameter, and the goals' witnesses,
     drawn from `representatives(n)` has a violation at depth d exactly when the spec has one (and so for any larger
     n). Its unrolling is a spec of its own, with narrower parameter types and its bit sets of vectors masked to the
     representatives (which, by the closure argument of docs/reduction.md, are the only members they can get: the
-    mask changes no value and lets the bit-blaster drop every other bit); each chunk of depths gets a new one."""
+    mask changes no value and lets the bit-blaster drop every other bit); each chunk of depths gets a new one.
+    Symmetric vCPUs: a violation at some vCPU is one at the first, by a permutation of the vCPUs, so the witness is
+    fixed to it."""
+
+    CHUNK = 4  # depths that share one unrolling: each decided on the representatives of the chunk's last depth
 
     def __init__(self, system: ir.System, goals: Sequence, max_depth: int):
         self.system = system
@@ -220,11 +224,7 @@ class Reduced:
         self.goals = goals
         self.cache: dict[tuple[int, ...], ir.System] = {}
         self.used = 0  # the most vectors (of the first vector parameter) a decided depth drew from
-        first = self.analysis.sorts[0].vector_params[0] if self.analysis.applies else None
-        self.first = None if first is None else next(
-            p.type for p in system.action(first[0]).params if p.name == first[1])
-
-    CHUNK = 4  # depths that share one unrolling: each decided on the representatives of the chunk's last depth
+        self.first = self.analysis.sorts[0].vector_params[0] if self.analysis.sorts else None
 
     def atoms(self, depth: int) -> tuple[int, ...]:
         """n per sort for `depth`: the bound of the deepest depth of its chunk (at most the deepest asked for), so
@@ -232,6 +232,10 @@ class Reduced:
         top = min((depth // self.CHUNK + 1) * self.CHUNK - 1, max(depth, self.max_depth))
         return tuple(max(s.per_step * (top + (g.kind == "range")) + s.counted(g.name) for g in self.goals)
                      for s in self.analysis.sorts)
+
+    def param_type(self, system: ir.System) -> ir.Type:
+        assert self.first is not None
+        return next(p.type for p in system.action(self.first[0]).params if p.name == self.first[1])
 
     def system_at(self, depth: int) -> ir.System | None:
         """The spec whose runs decide `depth` (None: the full one, when no reduction applies or none narrows)."""
@@ -243,17 +247,23 @@ class Reduced:
         at = self.cache[ns]
         if at is self.system:
             return None
-        first = self.analysis.sorts[0].vector_params[0]
-        self.used = max(self.used, _size(next(p.type for p in at.action(first[0]).params if p.name == first[1])))
+        if self.first is not None:
+            self.used = max(self.used, _size(self.param_type(at)))
         return at
 
     def note(self) -> str:
-        if not self.analysis.applies:
-            return f"vectors not reduced: {self.analysis.reason}"
-        if not self.used:
-            return "vectors not reduced: at these depths every vector is a representative"
-        return (f"vectors reduced (docs/reduction.md): each depth decided on at most {self.used} of the "
-                f"{_size(self.first)} vectors")
+        parts = []
+        if not self.analysis.sorts:
+            parts.append(f"vectors not reduced: {self.analysis.reason}")
+        elif not self.used or self.used >= _size(self.param_type(self.system)):
+            parts.append("vectors not reduced: at these depths every vector is a representative")
+        else:
+            parts.append(f"vectors reduced (docs/reduction.md): each depth decided on at most {self.used} of the "
+                         f"{_size(self.param_type(self.system))} vectors")
+        if self.analysis.fixed:
+            parts.append(f"witnesses over {', '.join(self.analysis.symmetric) or 'a symmetric sort'} fixed to the "
+                         f"first by symmetry")
+        return "; ".join(parts)
 
 
 def _size(t: ir.Type | None) -> int:
