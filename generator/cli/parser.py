@@ -41,8 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--full", action="store_true", help="show every variable of a counterexample's last state, "
                                                        "not only what changed")
     p.add_argument("--no-reduce", action="store_true",
-                   help="decide every depth on the full vector domain, not on representative vectors "
-                        "(docs/reduction.md)")
+                   help="decide every depth on the full vector domain, not on representative vectors, and leave "
+                        "a symmetric witness free (docs/reduction.md)")
     p = sub.add_parser("explore", help="explicit-state breadth-first search: the shortest violating run, or the "
                                        "number of reachable states and the diameter")
     spec_arguments(p)
