@@ -19,6 +19,7 @@ Z3 BMC uses it (generator/smt/bmc.py); the generated model and the explorer read
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from . import ir, transition
@@ -336,8 +337,9 @@ class _Analyser:
             self.join(result, self.expr(f.body, {p.uid: s for p, s in zip(f.params, params)}))
         return self.func_shapes[name]
 
-    def run(self) -> None:
+    def run(self, extra: Sequence[tuple[str, ir.Expr]] = ()) -> None:
         s = self.system
+        self.param_shapes: dict[str, dict[int, _Shape]] = {}
         for name, e in s.init:
             self.join(self.var_shapes[name], self.expr(e, {}))
         for a in s.actions:
@@ -347,6 +349,7 @@ class _Analyser:
                 env[p.uid] = shape
                 if isinstance(shape, int):
                     self.data[shape].params.append((a.name, p.name))
+            self.param_shapes[a.name] = env
             self.expr(a.guard, env)
             for var, e in transition.relation(s, a).next_values:
                 self.join(self.var_shapes[var], self.expr(e, env))
@@ -364,12 +367,16 @@ class _Analyser:
                 if isinstance(shape, int):
                     self.data[self.find(shape)].guarded.add(uid)
             self.expr(body, env)
+        for action, e in extra:  # conditions over an action's pre-state and parameters (coverage goals)
+            self.expr(e, self.param_shapes[action])
 
 
-def analyse(system: ir.System) -> Analysis:
-    """The vector sorts of `system` for which the reduction is sound, or why there is none (docs/reduction.md)."""
+def analyse(system: ir.System, extra: Sequence[tuple[str, ir.Expr]] = ()) -> Analysis:
+    """The vector sorts of `system` for which the reduction is sound, or why there is none (docs/reduction.md).
+    `extra`: conditions over an action's pre-state and parameters that a search asks for (coverage goals, by their
+    action's name), held to the same conditions as the spec."""
     a = _Analyser(system)
-    a.run()
+    a.run(extra)
     roots = sorted({a.find(n) for n in range(len(a.parent))})
     sorts, reasons = [], []
     for root in roots:

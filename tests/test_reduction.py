@@ -5,6 +5,7 @@ spec), on the shipped specs at wide vector ranges and on random data-independent
 from __future__ import annotations
 
 import dataclasses
+import json
 import random
 from pathlib import Path
 
@@ -312,3 +313,46 @@ def test_shipped_specs_at_three_vcpus_give_the_same_answer_with_the_witness_fixe
     assert (full.status, full.depth_reached, full.invariant) == (fixed.status, fixed.depth_reached, fixed.invariant)
     if fixed.status == "violated":
         replays_on(system, fixed)
+
+
+def test_check_says_what_it_reduced_and_no_reduce_turns_it_off(capsys) -> None:
+    from irqspec.cli import main
+
+    assert main(["check", str(SPEC / "svm_evtinj.irq"), "--max-depth", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "no violation up to depth 3" in out
+    assert "(vectors reduced (docs/reduction.md): each depth decided on at most 9 of the 240 vectors; witnesses over " \
+           "Cpu fixed to the first by symmetry)" in out, out
+    assert main(["check", str(SPEC / "svm_evtinj.irq"), "--max-depth", "3", "--no-reduce"]) == 0
+    out = capsys.readouterr().out
+    assert "no violation up to depth 3" in out and "reduced" not in out and "symmetry" not in out, out
+    assert main(["check", str(SPEC / "svm_evtinj.irq"), "--max-depth", "1", "-D", "VECTORS=32..33", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["reduction"].startswith("vectors not reduced: the vectors of parameter v of send_ipi (32..33) are not "
+                                       "closed under lowering a vector")
+
+
+# ------------------------------------------------------------------------------------- coverage goals (reach_all)
+def step_goals(system):
+    from irqspec import coverage
+
+    return [bmc.StepGoal(t.action, t.condition, t.previous, t.previous_condition, refusal=t.kind == "refusal")
+            for t in coverage.targets(system) if t.kind not in ("action", "branch")]
+
+
+def test_coverage_goals_are_met_at_the_same_depths_reduced_and_full() -> None:
+    """reach_all with the vector reduction meets the same goals, each at the same (shortest) depth, as on the full
+    domain; the goals whose conditions break the conditions (a boundary `x + 1`) are searched on the full domain."""
+    system = load_system(SPEC / "svm_virq.irq", {"VECTORS": "16..63"})
+    goals = step_goals(system)
+    reducible, _ = bmc._reducible(system, goals)
+    assert 0 < len(reducible) < len(goals)  # boundaries such as prio(v) == prio(ppr) + 1 are not reducible
+
+    def depths(reduce: bool) -> tuple[dict[int, int], set[int], str]:
+        runs, never, why = bmc.reach_all(system, goals, max_depth=4, reduce=reduce)
+        return {i: len(trace) - 1 for trace, met, _ in runs for i in met}, never, why
+
+    full, reduced = depths(False), depths(True)
+    assert full[2] == reduced[2] == ""
+    assert full[1] == reduced[1] and full[0] == reduced[0]
+    assert len(full[0]) > 50

@@ -218,10 +218,11 @@ class Reduced:
     CHUNK = 4  # depths that share one unrolling: each decided on the representatives of the chunk's last depth
     PER_DEPTH = 8  # from here on each depth gets its own n: its queries cost more than a new unrolling
 
-    def __init__(self, system: ir.System, goals: Sequence, max_depth: int):
+    def __init__(self, system: ir.System, goals: Sequence | None, max_depth: int,
+                 analysis: reduction.Analysis | None = None):
         self.system = system
         self.max_depth = max_depth
-        self.analysis = reduction.analyse(system)
+        self.analysis = analysis if analysis is not None else reduction.analyse(system)
         self.goals = goals
         self.cache: dict[tuple[int, ...], ir.System] = {}
         self.used = 0  # the most vectors (of the first vector parameter) a decided depth drew from
@@ -234,6 +235,8 @@ class Reduced:
         took 14.7 s, on n = 8 5.0 s). Fixed, not timed, so that the answers are deterministic."""
         top = depth if depth >= self.PER_DEPTH else min((depth // self.CHUNK + 1) * self.CHUNK - 1,
                                                          max(depth, self.max_depth))
+        if self.goals is None:  # reach_all's step goals: the run's steps, and a refused step after them
+            return tuple(s.per_step * (top + 1) for s in self.analysis.sorts)
         return tuple(max(s.per_step * (top + (g.kind == "range")) + s.counted(g.name) for g in self.goals)
                      for s in self.analysis.sorts)
 
@@ -243,7 +246,7 @@ class Reduced:
 
     def system_at(self, depth: int) -> ir.System | None:
         """The spec whose runs decide `depth` (None: the full one, when no reduction applies or none narrows)."""
-        if not self.analysis.applies or not self.goals:
+        if not self.analysis.applies or self.goals is not None and not self.goals:
             return None
         ns = self.atoms(depth)
         if ns not in self.cache:
@@ -372,7 +375,7 @@ class StepGoal:
 @in_fresh_context
 def reach_all(system: ir.System, goals: Sequence[StepGoal], max_depth: int = 20, timeout: float | None = None,
               also_met: Callable[[Trace, set[int]], set[int]] | None = None,
-              atomic: Mapping[str, tuple[str, ...]] | None = None,
+              atomic: Mapping[str, tuple[str, ...]] | None = None, reduce: bool = True,
               ) -> tuple[list[tuple[Trace, tuple[int, ...], dict[int, dict[str, object]]]], set[int], str]:
     """Runs that meet every goal that can be met within `max_depth` steps, each goal by a shortest run: depth by
     depth, one query asks for a run of that length meeting any goal still open; the model's run meets some of them
@@ -381,20 +384,26 @@ def reach_all(system: ir.System, goals: Sequence[StepGoal], max_depth: int = 20,
     together instead of a search each. Returns the runs with the indices of the goals each meets and, for the
     refusal goals among them, the parameters of the refused step; the indices never met; and "" or why the search
     stopped early (a timeout or the solver giving up: the open goals are unknown). `also_met` adds the step goals a
-    run meets that the model does not show (it is not asked about refusal goals)."""
-    enc = SymbolicSystem(system)
+    run meets that the model does not show (it is not asked about refusal goals). With `reduce`, the goals whose
+    conditions meet the conditions of docs/reduction.md are asked on representative vectors (their own lane of
+    queries, depth by depth beside the others)."""
     names = [a.name for a in system.actions]
     clock = _Clock(timeout)
-    run = Unrolling(enc, atomic=atomic)
     open_goals = set(range(len(goals)))
     found: list[tuple[Trace, tuple[int, ...], dict[int, dict[str, object]]]] = []
-    refused = [StepVars(system, "refuse@0", enc.instances)]  # per depth: the refused step's parameters
+    lanes = []
+    reducible, analysis = _reducible(system, goals) if reduce else (set(), None)
+    if reducible:
+        lanes.append(_Lane(system, reducible, atomic, Reduced(system, None, max_depth, analysis)))
+    if open_goals - reducible:
+        lanes.append(_Lane(system, open_goals - reducible, atomic, None))
 
-    def formula(g: StepGoal) -> z3.BoolRef | None:
+    def formula(lane: _Lane, g: StepGoal) -> z3.BoolRef | None:
+        enc, run = lane.enc, lane.run
         if g.refusal:
-            env = refused[-1].env(g.action)
+            env = lane.refused.env(g.action)
             cond = enc.prop(g.condition, run.states[-1], env) if g.condition is not None else z3.BoolVal(True)
-            return z3.And(refused[-1].valid(), cond)
+            return z3.And(lane.refused.valid(), cond)
         need = 2 if g.previous is not None else 1
         if run.depth < need:
             return None
@@ -408,35 +417,84 @@ def reach_all(system: ir.System, goals: Sequence[StepGoal], max_depth: int = 20,
                 parts.append(enc.prop(g.previous_condition, run.states[-3], run.states[-2].step.env(g.previous)))
         return z3.And(parts)
 
-    def refused_params(model: z3.ModelRef, g: StepGoal) -> dict[str, object]:
-        env = refused[-1].env(g.action)
+    def refused_params(lane: _Lane, model: z3.ModelRef, g: StepGoal) -> dict[str, object]:
+        env = lane.refused.env(g.action)
         return {p.name: evaluate(model, env[p.uid], p.type) for p in system.action(g.action).params}
 
     for depth in range(max_depth + 1):
-        if depth > 0:
-            run.extend()
-            refused.append(StepVars(system, f"refuse@{depth}", enc.instances))
-        formulas = {i: f for i in sorted(open_goals) if (f := formula(goals[i])) is not None}
-        while formulas:
-            answer = _timed_check(run, z3.Or(list(formulas.values())), clock)
-            if answer == z3.unsat:
-                break
-            if answer != z3.sat:
-                return found, open_goals, _why_unknown(run.solver, clock)
-            model = run.model()
-            met = {i for i, f in formulas.items() if z3.is_true(model.evaluate(f, model_completion=True))}
-            trace = enc.trace(model, run.states)
-            if also_met is not None:
-                steps_open = {i for i in open_goals - met if not goals[i].refusal}
-                met |= also_met(trace, steps_open)
-            found.append((trace, tuple(sorted(met)),
-                          {i: refused_params(model, goals[i]) for i in sorted(met) if goals[i].refusal}))
-            for i in met:
-                open_goals.discard(i)
-                formulas.pop(i, None)
+        for lane in lanes:
+            if not lane.goals & open_goals:
+                continue
+            lane.advance(depth)
+            formulas = {i: f for i in sorted(lane.goals & open_goals) if (f := formula(lane, goals[i])) is not None}
+            while formulas:
+                answer = _timed_check(lane.run, z3.Or(list(formulas.values())), clock)
+                if answer == z3.unsat:
+                    break
+                if answer != z3.sat:
+                    return found, open_goals, _why_unknown(lane.run.solver, clock)
+                model = lane.run.model()
+                met = {i for i, f in formulas.items() if z3.is_true(model.evaluate(f, model_completion=True))}
+                trace = lane.enc.trace(model, lane.run.states)
+                if also_met is not None:
+                    steps_open = {i for i in open_goals - met if not goals[i].refusal}
+                    met |= also_met(trace, steps_open)
+                found.append((trace, tuple(sorted(met)),
+                              {i: refused_params(lane, model, goals[i]) for i in sorted(met) if goals[i].refusal}))
+                for i in met:
+                    open_goals.discard(i)
+                    formulas.pop(i, None)
         if not open_goals:
             break
     return found, open_goals, ""
+
+
+class _Lane:
+    """One unrolling of reach_all's search and the goals it asks for: on the spec, or on the spec restricted to the
+    representatives of each depth (`reduced`)."""
+
+    def __init__(self, system: ir.System, goals: set[int], atomic: Mapping[str, tuple[str, ...]] | None,
+                 reduced: "Reduced | None"):
+        self.system = system
+        self.goals = goals
+        self.atomic = atomic
+        self.reduced = reduced
+        self.enc = SymbolicSystem(system)
+        self.run = Unrolling(self.enc, atomic=atomic)
+        self.refused = StepVars(system, "refuse@0", self.enc.instances)  # a refusal goal's step, at this depth
+
+    def advance(self, depth: int) -> None:
+        at = self.reduced.system_at(depth) if self.reduced is not None else None
+        target = at if at is not None else self.system
+        if self.run.enc.system is not target:
+            self.enc = SymbolicSystem(target)
+            self.run = Unrolling(self.enc, atomic=self.atomic)
+        while self.run.depth < depth:
+            self.run.extend()
+        self.refused = StepVars(target, f"refuse@{depth}", self.enc.instances)
+
+
+def _reducible(system: ir.System, goals: Sequence[StepGoal]) -> tuple[set[int], "reduction.Analysis | None"]:
+    """The goals whose conditions keep the vector reduction of `system` (the same sorts, the conditions of
+    docs/reduction.md met by the conditions too), and the analysis with them."""
+    base = reduction.analyse(system)
+    if not base.sorts:
+        return set(), None
+
+    def exprs(g: StepGoal) -> list[tuple[str, ir.Expr]]:
+        out = [(g.action, g.condition)] if g.condition is not None else []
+        if g.previous is not None and g.previous_condition is not None:
+            out.append((g.previous, g.previous_condition))
+        return out
+
+    def same(a: reduction.Analysis) -> bool:
+        return [(s.vector_params, s.class_params, s.per_step) for s in a.sorts] == \
+            [(s.vector_params, s.class_params, s.per_step) for s in base.sorts]
+
+    joint = reduction.analyse(system, [e for g in goals for e in exprs(g)])
+    if same(joint):
+        return set(range(len(goals))), joint
+    return {i for i, g in enumerate(goals) if same(reduction.analyse(system, exprs(g)))}, base
 
 
 def reach_branch(system: ir.System, action: str, branch_id: int, taken: bool = True, max_depth: int = 20,
