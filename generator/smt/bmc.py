@@ -167,24 +167,12 @@ def check(system: ir.System, invariants: Iterable[str] | None = None, max_depth:
     goals = select_goals(system, invariants, lemmas=lemmas, ranges=ranges)
     clock = _Clock(timeout)
     reduced = Reduced(system, goals, max_depth) if reduce else None
-    enc = SymbolicSystem(system)
-    run = Unrolling(enc, atomic=atomic)
+    lane = _Lane(system, set(), atomic, reduced)  # the unrolling: over the representatives of each depth, or not
     for depth in range(max_depth + 1):
-        at = reduced.system_at(depth) if reduced is not None else None
-        if at is not None:  # the unrolling of this depth over the representatives (a new one when they grow)
-            if run.enc.system is not at:
-                enc = SymbolicSystem(at)
-                run = Unrolling(enc, atomic=atomic)
-            while run.depth < depth:
-                run.extend()
-            goals_here = select_goals(at, invariants, lemmas=lemmas, ranges=ranges)
-        else:
-            if run.enc.system is not system:
-                enc = SymbolicSystem(system)
-                run = Unrolling(enc, atomic=atomic)
-            while run.depth < depth:
-                run.extend()
-            goals_here = goals
+        lane.advance(depth)
+        enc, run = lane.enc, lane.run
+        goals_here = goals if enc.system is system else select_goals(enc.system, invariants, lemmas=lemmas,
+                                                                     ranges=ranges)
         violations = enc.violations(run.states[-1], goals_here, str(depth))
         note = reduced.note() if reduced is not None else ""
         if not violations:
@@ -450,8 +438,8 @@ def reach_all(system: ir.System, goals: Sequence[StepGoal], max_depth: int = 20,
 
 
 class _Lane:
-    """One unrolling of reach_all's search and the goals it asks for: on the spec, or on the spec restricted to the
-    representatives of each depth (`reduced`)."""
+    """One unrolling of a search (check's, or one of reach_all's with the goals it asks for): on the spec, or on the
+    spec restricted to the representatives of each depth (`reduced`), rebuilt when they change."""
 
     def __init__(self, system: ir.System, goals: set[int], atomic: Mapping[str, tuple[str, ...]] | None,
                  reduced: "Reduced | None"):
