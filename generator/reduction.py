@@ -441,8 +441,8 @@ def _symmetric_witnesses(a: _Analyser, roots: list[int]) -> tuple[dict[int, int]
 
 def _members_needed(body: ir.Expr, cover: bool) -> set[int]:
     """The binders that a state violating `body` (for a cover: meeting it) must hold in a bit set: those indexing a
-    set in a conjunct of `A` of `A implies B` or of `X` of `not X` (of `body` itself for a cover). Such a witness is
-    a value the run already has (a parameter, a class base or 0), so it costs no representative."""
+    set of the state in a conjunct of `A` of `A implies B` or of `X` of `not X` (of `body` itself for a cover). Such
+    a witness is a value the run already has (a parameter, a class base or 0), so it costs no representative."""
     if cover:
         parts = ir.conjuncts(body)
     elif isinstance(body, ir.Op) and body.op == "implies":
@@ -452,7 +452,15 @@ def _members_needed(body: ir.Expr, cover: bool) -> set[int]:
     else:
         return set()
     return {c.index.uid for c in parts if isinstance(c, ir.Index) and isinstance(c.base.type, ir.BitsType)
-            and isinstance(c.index, ir.Local)}
+            and isinstance(c.index, ir.Local) and _state_part(c.base)}
+
+
+def _state_part(e: ir.Expr) -> bool:
+    """Whether `e` reads a part of the state (`irr[c]`, `outer[c].vector`), not a value computed in the formula:
+    the members of `(s | bit(v))` include v whatever the run."""
+    while isinstance(e, (ir.Index, ir.Field)):
+        e = e.base
+    return isinstance(e, ir.Var)
 
 
 def _set_paths(shape: _Shape, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], int]]:

@@ -108,6 +108,15 @@ def test_a_narrow_slot_type_turns_it_off() -> None:
                               or "variable x holds vectors in 16..255, not all of 0..255" in a.reason), a.reason
 
 
+def test_a_witness_counts_unless_the_violation_needs_it_in_a_set_of_the_state() -> None:
+    """`s[v] implies ...` needs v in the state's set s: a value the run has, no representative of its own; a set the
+    formula builds (`(s | bit(v))[v]`, true for every v) does not."""
+    assert analysed(prop="s[v] implies v >= x").sorts[0].counted("inv") == 0
+    assert analysed(prop="not (s[v] and v < x)").sorts[0].counted("inv") == 0
+    assert analysed(prop="(s | bit(v))[v] implies v >= x").sorts[0].counted("inv") == 1
+    assert analysed(prop="v >= x").sorts[0].counted("inv") == 1
+
+
 def test_without_a_priority_class_there_is_no_vector_sort() -> None:
     text = BASE.format(guard="v > x", update="v", prop="true").replace("c != prio(x)", "c != k")
     a = reduction.analyse(load_system("r.irq", text=text))
