@@ -1132,29 +1132,12 @@ def test_send_ipi_refused(implementation):
     refuse(model, last, 'mov_ss', {'c': 0}, implementation, 0)
 
 
-def test_vmrun_refused(implementation):
+def test_deliver_event_refused(implementation):
     """Coverage targets met by this run (1 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: vmrun refused: `not in_guest[c]` false
+    - refusal: deliver_event refused: `eventinj[c].valid` false, the rest of the guard true
     - refusal: ack refused: `stage[c] == Running` false, the rest of the guard true
     - refusal: write_eoi refused: `stage[c] == Acked` false, the rest of the guard true
     - refusal: iret refused: `stage[c] == EoiSent` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'vmrun', {'c': 1}, implementation, 1)
-    refuse(model, last, 'ack', {'c': 1}, implementation, 1)
-    refuse(model, last, 'write_eoi', {'c': 1}, implementation, 1)
-    refuse(model, last, 'iret', {'c': 1}, implementation, 1)
-
-
-def test_deliver_event_refused(implementation):
-    """Coverage targets met by this run (1 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: deliver_event refused: `eventinj[c].valid` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -1164,6 +1147,39 @@ def test_deliver_event_refused(implementation):
     ]
     last = _replay(steps, implementation)
     refuse(model, last, 'deliver_event', {'c': 0}, implementation, 1)
+    refuse(model, last, 'ack', {'c': 0}, implementation, 1)
+    refuse(model, last, 'write_eoi', {'c': 0}, implementation, 1)
+    refuse(model, last, 'iret', {'c': 0}, implementation, 1)
+
+
+def test_vmrun_refused(implementation):
+    """Coverage targets met by this run (1 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: vmrun refused: `not in_guest[c]` false"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'vmrun', {'c': 0}, implementation, 1)
+
+
+def test_write_cr8_update1(implementation):
+    """Coverage targets met by this run (2 steps, the shortest for each):
+    - update: write_cr8: the update `v_tpr'[c] = value` changes what it assigns"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=15)
+        #      v_tpr[1] = 15
+        ('write_cr8', {'c': 1, 'value': 15}, {'v_tpr': (0, 15)}),
+    ]
+    last = _replay(steps, implementation)
 
 
 def test_set_if_decision4(implementation):
@@ -1182,59 +1198,89 @@ def test_set_if_decision4(implementation):
     last = _replay(steps, implementation)
 
 
-def test_write_cr8_update1(implementation):
-    """Coverage targets met by this run (2 steps, the shortest for each):
-    - update: write_cr8: the update `v_tpr'[c] = value` changes what it assigns"""
+def test_vmrun_update8(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - update: vmrun: the update `v_tpr'[c] = cr8_from_tpr(tpr[c])` changes what it assigns
+    - pair: write_tpr_mmio, then vmrun (vmrun reads in_guest, shadow, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=15)
-        #      v_tpr[0] = 15
-        ('write_cr8', {'c': 0, 'value': 15}, {'v_tpr': (15, 0)}),
+        # 2. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
+        # 3. vmrun(c=0)
+        #      v_tpr[0] = 2
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_tpr': (2, 0), 'in_guest': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_set_if_then_mov_ss(implementation):
+def test_set_if_then_write_cr8(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then mov_ss (mov_ss reads shadow)"""
+    - pair: set_if, then write_cr8 (write_cr8 reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 3. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_mov_ss_then_send_ipi(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: mov_ss, then send_ipi (send_ipi reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-        # 3. mov_ss(c=0)
+        # 2. mov_ss(c=0)
         #      shadow[0] = true
         ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_refused_2(implementation):
+def test_write_tpr_mmio_refused(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: send_ipi refused: `not pending_event.valid` false, the rest of the guard true
-    - refusal: write_cr8 refused: `not pending_event.valid` false, the rest of the guard true
     - refusal: write_tpr_mmio refused: `not pending_event.valid` false, the rest of the guard true
-    - refusal: set_if refused: `not pending_event.valid` false, the rest of the guard true
     - refusal: mov_ss refused: `not pending_event.valid` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
         #      irr[0] = {0x30}
-        #      in_guest[0] = false
+        #      in_guest[1] = false
         #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
@@ -1252,118 +1298,61 @@ def test_send_ipi_refused_2(implementation):
         }),
     ]
     last = _replay(steps, implementation)
-    refuse(model, last, 'send_ipi', {'src': 0, 'dst': 0, 'v': 48}, implementation, 3)
-    refuse(model, last, 'write_cr8', {'c': 0, 'value': 0}, implementation, 3)
     refuse(model, last, 'write_tpr_mmio', {'c': 0, 'value': 48}, implementation, 3)
-    refuse(model, last, 'set_if', {'c': 0, 'enabled': False}, implementation, 3)
     refuse(model, last, 'mov_ss', {'c': 0}, implementation, 3)
 
 
-def test_write_cr8_then_mov_ss(implementation):
+def test_vmexit_if0_else_then_vmrun(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then mov_ss (mov_ss reads shadow)"""
+    - pair: vmexit taking the else branch of if #0, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+        # 3. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=8)
-        #      v_tpr[1] = 8
-        ('write_cr8', {'c': 1, 'value': 8}, {'v_tpr': (0, 8)}),
-        # 3. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_cr8_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+def test_send_ipi_refused_2(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: send_ipi refused: `not pending_event.valid` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-        # 3. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
         #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_mov_ss_then_send_ipi(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: mov_ss, then send_ipi (send_ipi reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0, 0x800000000000),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
         }),
     ]
     last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_write_cr8(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then write_cr8 (write_cr8 reads shadow, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=12)
-        #      v_tpr[0] = 12
-        ('write_cr8', {'c': 0, 'value': 12}, {'v_tpr': (12, 0)}),
-        # 3. write_cr8(c=0, value=0)
-        #      v_tpr[0] = 0
-        ('write_cr8', {'c': 0, 'value': 0}, {'v_tpr': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_update8(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: vmrun: the update `v_tpr'[c] = cr8_from_tpr(tpr[c])` changes what it assigns
-    - pair: write_tpr_mmio, then vmrun (vmrun reads in_guest, shadow, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
-        # 3. vmrun(c=0)
-        #      v_tpr[0] = 3
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_tpr': (3, 0), 'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
+    refuse(model, last, 'send_ipi', {'src': 1, 'dst': 0, 'v': 47}, implementation, 3)
 
 
 def test_write_tpr_mmio_update3(implementation):
@@ -1388,9 +1377,48 @@ def test_write_tpr_mmio_update3(implementation):
     last = _replay(steps, implementation)
 
 
-def test_write_cr8_then_vmrun(implementation):
+def test_write_cr8_then_mov_ss(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then vmrun (vmrun reads shadow, v_tpr)"""
+    - pair: write_cr8, then mov_ss (mov_ss reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=12)
+        #      v_tpr[0] = 12
+        ('write_cr8', {'c': 0, 'value': 12}, {'v_tpr': (12, 0)}),
+        # 3. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_set_if(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: set_if, then set_if (set_if reads rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -1400,9 +1428,51 @@ def test_write_cr8_then_vmrun(implementation):
         # 2. write_cr8(c=1, value=0)
         #      (nothing changes)
         ('write_cr8', {'c': 1, 'value': 0}, {}),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: set_if, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+        # 3. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_update3(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - update: vmexit: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns
+    - pair: write_cr8, then vmexit (vmexit reads v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=1)
+        #      v_tpr[1] = 1
+        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
+        # 3. vmexit(c=1)
+        #      tpr[1] = 0x10
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'tpr': (0, 16), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -1419,54 +1489,34 @@ def test_write_cr8_then_send_ipi(implementation):
         # 2. write_cr8(c=0, value=0)
         #      (nothing changes)
         ('write_cr8', {'c': 0, 'value': 0}, {}),
-        # 3. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        # 3. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
         #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
+         'owed': (0, 0x1000000000000),
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_set_if_then_write_tpr_mmio(implementation):
+def test_set_if_then_mov_ss(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_mov_ss_then_vmrun(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: mov_ss, then vmrun (vmrun reads shadow)"""
+    - pair: set_if, then mov_ss (mov_ss reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. mov_ss(c=1)
+        # 2. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+        # 3. mov_ss(c=1)
         #      shadow[1] = true
         ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -1477,36 +1527,80 @@ def test_write_cr8_then_set_if(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=4)
-        #      v_tpr[1] = 4
-        ('write_cr8', {'c': 1, 'value': 4}, {'v_tpr': (0, 4)}),
-        # 3. set_if(c=1, enabled=true)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=0)
         #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        # 3. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_set_if_then_write_cr8(implementation):
+def test_send_ipi_update4(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then write_cr8 (write_cr8 reads shadow)"""
+    - update: send_ipi: the update `tpr'[src] = tpr_from_cr8(v_tpr[src])` changes what it assigns"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
+        # 2. write_cr8(c=1, value=12)
+        #      v_tpr[1] = 12
+        ('write_cr8', {'c': 1, 'value': 12}, {'v_tpr': (0, 12)}),
+        # 3. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      tpr[1] = 0xc0
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'tpr': (0, 192),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
     ]
     last = _replay(steps, implementation)
+
+
+def test_write_cr8_refused(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: write_cr8 refused: `not pending_event.valid` false, the rest of the guard true
+    - refusal: set_if refused: `not pending_event.valid` false, the rest of the guard true"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'write_cr8', {'c': 0, 'value': 0}, implementation, 3)
+    refuse(model, last, 'set_if', {'c': 0, 'enabled': True}, implementation, 3)
 
 
 def test_set_if_then_vmrun(implementation):
@@ -1528,29 +1622,22 @@ def test_set_if_then_vmrun(implementation):
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_update4(implementation):
+def test_mov_ss_then_set_if(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: send_ipi: the update `tpr'[src] = tpr_from_cr8(v_tpr[src])` changes what it assigns"""
+    - pair: mov_ss, then set_if (set_if reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=7)
-        #      v_tpr[0] = 7
-        ('write_cr8', {'c': 0, 'value': 7}, {'v_tpr': (7, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      tpr[0] = 0x70
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'tpr': (112, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
+        # 2. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 3. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        #      shadow[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True), 'shadow': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -1575,99 +1662,235 @@ def test_write_cr8_update2(implementation):
     last = _replay(steps, implementation)
 
 
-def test_set_if_then_set_if(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then set_if (set_if reads rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-        # 3. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_mov_ss_then_set_if(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: mov_ss, then set_if (set_if reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 3. set_if(c=1, enabled=true)
-        #      shadow[1] = false
-        ('set_if', {'c': 1, 'enabled': True}, {'shadow': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_if0_else_then_vmrun(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: vmexit taking the else branch of if #0, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_update3(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: vmexit: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns
-    - pair: write_cr8, then vmexit (vmexit reads v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=2)
-        #      v_tpr[0] = 2
-        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
-        # 3. vmexit(c=0)
-        #      tpr[0] = 0x20
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'tpr': (32, 0), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
 def test_mov_ss_then_mov_ss(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
     - pair: mov_ss, then mov_ss (mov_ss reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 3. mov_ss(c=0)
+        #      (nothing changes)
+        ('mov_ss', {'c': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_mov_ss_then_vmrun(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: mov_ss, then vmrun (vmrun reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
         # 2. mov_ss(c=1)
         #      shadow[1] = true
         ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 3. mov_ss(c=1)
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_vmrun(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then vmrun (vmrun reads shadow, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=0)
         #      (nothing changes)
-        ('mov_ss', {'c': 1}, {}),
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_write_cr8(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then write_cr8 (write_cr8 reads shadow, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        # 3. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_then_then_vmrun(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the then branch of if #0, then vmrun (vmrun reads in_guest, irr, shadow, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_mov_ss(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi, then mov_ss (mov_ss reads in_guest, shadow)
+    - pair: send_ipi taking the then branch of if #0, then mov_ss (mov_ss reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_mov_ss(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then mov_ss (mov_ss reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=1)
+        #      v_tpr[1] = 1
+        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      tpr[1] = 0x10
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'tpr': (0, 16),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_send_ipi(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then send_ipi (send_ipi reads eventinj, in_guest, kicked, tpr, v_irq)
+    - pair: vmexit taking the else branch of if #0, then send_ipi (send_ipi reads eventinj, in_guest, kicked, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
+        # 4. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
     ]
     last = _replay(steps, implementation)
 
@@ -1678,14 +1901,14 @@ def test_vmrun_if2_then_then_vmrun(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
-        #      in_guest[0] = false
+        #      in_guest[1] = false
         #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
@@ -1708,10 +1931,11 @@ def test_vmrun_if2_then_then_vmrun(implementation):
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_then_set_if(implementation):
+def test_send_ipi_update2(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then set_if (set_if reads in_guest, shadow)
-    - pair: send_ipi taking the then branch of if #0, then set_if (set_if reads in_guest, shadow)"""
+    - update: send_ipi: the update `kicked'[src] = false` changes what it assigns
+    - pair: send_ipi, then send_ipi (send_ipi reads in_guest, irr, kicked, owed, shadow, tpr, v_irq)
+    - pair: send_ipi taking the then branch of if #0, then send_ipi (send_ipi reads in_guest, irr, kicked, owed, shadow, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -1732,27 +1956,34 @@ def test_send_ipi_then_set_if(implementation):
          'kicked': (True, False),
          'owed': (0x1000000000000, 0),
         }),
-        # 4. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 4. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      kicked[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0x1000000000000, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'owed': (0x1000000000000, 0x800000000000),
+        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_tpr_mmio_update2(implementation):
+def test_send_ipi_then_set_if(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - update: write_tpr_mmio: the update `kicked'[c] = false` changes what it assigns
-    - pair: send_ipi, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)
-    - pair: send_ipi taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)"""
+    - pair: send_ipi, then set_if (set_if reads in_guest, shadow)
+    - pair: send_ipi taking the then branch of if #0, then set_if (set_if reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
+        # 1. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
         # 3. send_ipi(src=0, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
         #      in_guest[0] = false
@@ -1764,54 +1995,6 @@ def test_write_tpr_mmio_update2(implementation):
          'kicked': (False, True),
          'owed': (0, 0x800000000000),
         }),
-        # 4. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_mov_ss(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then mov_ss (mov_ss reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
-        # 4. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_set_if(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then set_if (set_if reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
         # 4. set_if(c=1, enabled=true)
         #      (nothing changes)
         ('set_if', {'c': 1, 'enabled': True}, {}),
@@ -1819,9 +2002,10 @@ def test_write_tpr_mmio_then_set_if(implementation):
     last = _replay(steps, implementation)
 
 
-def test_write_tpr_mmio_then_write_tpr_mmio(implementation):
+def test_vmexit_then_write_cr8(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)"""
+    - pair: vmexit, then write_cr8 (write_cr8 reads eventinj, in_guest)
+    - pair: vmexit taking the else branch of if #0, then write_cr8 (write_cr8 reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -1831,14 +2015,12 @@ def test_write_tpr_mmio_then_write_tpr_mmio(implementation):
         # 2. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
-        # 4. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
+        # 3. vmexit(c=1)
         #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (48, 47), 'in_guest': (False,) * 2}),
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -1846,38 +2028,41 @@ def test_write_tpr_mmio_then_write_tpr_mmio(implementation):
 def test_vmrun_decision4(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
     - decision: vmrun, def pending_vector (called in update of irr): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - decision: vmrun, def pending_vector (called in update of v_irq): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    - boundary: vmrun, def pending_vector (called in update of irr): the two sides of '>' line 24 equal, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
+    - decision: vmrun, def pending_vector (called in update of v_irq): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=9)
-        #      v_tpr[0] = 9
-        ('write_cr8', {'c': 0, 'value': 9}, {'v_tpr': (9, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      tpr[0] = 0x90
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'tpr': (144, 0),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=3)
+        #      v_tpr[1] = 3
+        ('write_cr8', {'c': 1, 'value': 3}, {'v_tpr': (0, 3)}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'tpr': (0, 48),
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+         'owed': (0, 0x1000000000000),
         }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_then_mov_ss(implementation):
+def test_write_tpr_mmio_update2(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then mov_ss (mov_ss reads in_guest, shadow)
-    - pair: send_ipi taking the then branch of if #0, then mov_ss (mov_ss reads in_guest, shadow)"""
+    - update: write_tpr_mmio: the update `kicked'[c] = false` changes what it assigns
+    - pair: send_ipi, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)
+    - pair: send_ipi taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -1898,109 +2083,18 @@ def test_send_ipi_then_mov_ss(implementation):
          'kicked': (True, False),
          'owed': (0x800000000000, 0),
         }),
-        # 4. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_else_then_mov_ss(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then mov_ss (mov_ss reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_update2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - update: vmexit: the update `kicked'[c] = false` changes what it assigns
-    - pair: send_ipi, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)
-    - pair: send_ipi taking the then branch of if #0, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmexit(c=1)
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary4(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of irr): the two sides of '>' line 24 equal, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=3)
-        #      v_tpr[0] = 3
-        ('write_cr8', {'c': 0, 'value': 3}, {'v_tpr': (3, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 4. write_tpr_mmio(c=0, value=48)
         #      tpr[0] = 0x30
         #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'tpr': (48, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        #      kicked[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_then_send_ipi(implementation):
+def test_send_ipi_if0_else_then_write_tpr_mmio(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then send_ipi (send_ipi reads in_guest, irr, kicked, owed, shadow, tpr, v_irq)
-    - pair: send_ipi taking the else branch of if #0, then send_ipi (send_ipi reads in_guest, irr, kicked, owed, shadow, tpr, v_irq)"""
+    - pair: send_ipi taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2010,26 +2104,26 @@ def test_send_ipi_then_send_ipi(implementation):
         # 2. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. send_ipi(src=0, dst=1, v=0x30)
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {'in_guest': (False,) * 2}),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_update2(implementation):
+def test_write_tpr_mmio_then_send_ipi(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - update: send_ipi: the update `kicked'[src] = false` changes what it assigns
-    - pair: send_ipi taking the then branch of if #0, then send_ipi (send_ipi reads in_guest, irr, kicked, owed, shadow, tpr, v_irq)"""
+    - pair: write_tpr_mmio, then send_ipi (send_ipi reads in_guest, kicked, shadow, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2039,52 +2133,19 @@ def test_send_ipi_update2(implementation):
         # 2. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. send_ipi(src=1, dst=1, v=0x2f)
+        # 3. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
         #      in_guest[1] = false
-        #      kicked[1] = false
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary6(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of irr): the left side of '>' line 24 one below the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one below the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=3)
-        #      v_tpr[0] = 3
-        ('write_cr8', {'c': 0, 'value': 3}, {'v_tpr': (3, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        # 4. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      tpr[0] = 0x30
         #      in_guest[0] = false
         #      owed[0] = {0x2f}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
-         'tpr': (48, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
         }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
@@ -2101,18 +2162,130 @@ def test_send_ipi_if0_else_then_set_if(implementation):
         # 2. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then set_if (set_if reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
+        # 4. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary6(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of irr): the left side of '>' line 24 one below the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one below the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=4)
+        #      v_tpr[0] = 4
+        ('write_cr8', {'c': 0, 'value': 4}, {'v_tpr': (4, 0)}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      tpr[0] = 0x40
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'tpr': (64, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
+        # 4. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (48,) * 2, 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_send_ipi(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then send_ipi (send_ipi reads in_guest, irr, kicked, owed, shadow, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. send_ipi(src=1, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
         #      in_guest[1] = false
         #      owed[1] = {0x2f}
         ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
+         'irr': (0x800000000000,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000,) * 2,
         }),
-        # 4. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -2136,283 +2309,6 @@ def test_vmexit_then_mov_ss(implementation):
         # 4. mov_ss(c=0)
         #      shadow[0] = true
         ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_else_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_send_ipi(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then send_ipi (send_ipi reads in_guest, kicked, shadow, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
-        # 4. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_send_ipi(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then send_ipi (send_ipi reads eventinj, in_guest, kicked, tpr, v_irq)
-    - pair: vmexit taking the else branch of if #0, then send_ipi (send_ipi reads eventinj, in_guest, kicked, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 4. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_vmexit(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, kicked, tpr, v_irq)
-    - pair: vmexit taking the else branch of if #0, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, kicked, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 4. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=1)
-        #      v_tpr[0] = 1
-        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      tpr[0] = 0x10
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'tpr': (16, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_then_then_vmrun(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then vmrun (vmrun reads in_guest, irr, shadow, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_write_cr8(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then write_cr8 (write_cr8 reads in_guest, shadow)
-    - pair: send_ipi taking the else branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_set_if(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then set_if (set_if reads eventinj, in_guest)
-    - pair: vmexit taking the else branch of if #0, then set_if (set_if reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 4. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_vmexit(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
-        # 4. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_write_cr8(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then write_cr8 (write_cr8 reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
-        # 4. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -2456,56 +2352,27 @@ def test_vmrun_boundary5(implementation):
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_if0_then_then_write_cr8(implementation):
+def test_send_ipi_then_vmexit(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_else_then_vmexit(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)
     - pair: send_ipi taking the else branch of if #0, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
+        # 1. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
         #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
          'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
+         'owed': (0, 0x1000000000000),
         }),
         # 4. vmexit(c=0)
         #      in_guest[0] = false
@@ -2514,25 +2381,34 @@ def test_send_ipi_if0_else_then_vmexit(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmexit_then_write_cr8(implementation):
+def test_vmexit_update2(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then write_cr8 (write_cr8 reads eventinj, in_guest)
-    - pair: vmexit taking the else branch of if #0, then write_cr8 (write_cr8 reads eventinj, in_guest)"""
+    - update: vmexit: the update `kicked'[c] = false` changes what it assigns
+    - pair: send_ipi taking the then branch of if #0, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
+        # 1. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=1)
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmexit(c=1)
         #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 4. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        #      kicked[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -2561,60 +2437,10 @@ def test_vmexit_then_write_tpr_mmio(implementation):
     last = _replay(steps, implementation)
 
 
-def test_deliver_event_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: deliver_event, then write_tpr_mmio (write_tpr_mmio reads eventinj, shadow)
-    - pair: deliver_event taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads eventinj, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if2_then_then_mov_ss(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then mov_ss (mov_ss reads eventinj, in_guest)"""
+def test_vmexit_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then set_if (set_if reads eventinj, in_guest)
+    - pair: vmexit taking the else branch of if #0, then set_if (set_if reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2624,48 +2450,182 @@ def test_vmrun_if2_then_then_mov_ss(implementation):
         # 2. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_deliver_event_then_write_cr8(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: deliver_event, then write_cr8 (write_cr8 reads eventinj, shadow)
-    - pair: deliver_event taking the else branch of if #0, then write_cr8 (write_cr8 reads eventinj, shadow)"""
+def test_send_ipi_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi, then write_cr8 (write_cr8 reads in_guest, shadow)
+    - pair: send_ipi taking the then branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_vmexit(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        # 4. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
         #      irr[0] = {0x30}
         #      in_guest[0] = false
         #      owed[0] = {0x30}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_mov_ss(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then mov_ss (mov_ss reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
+        # 4. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_vmexit(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, kicked, tpr, v_irq)
+    - pair: vmexit taking the else branch of if #0, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, kicked, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
+        # 4. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
+        # 4. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_deliver_event_then_vmrun(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: deliver_event, then vmrun (vmrun reads eventinj, rflags_if, shadow)
+    - pair: deliver_event taking the else branch of if #0, then vmrun (vmrun reads eventinj, rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
@@ -2694,114 +2654,51 @@ def test_deliver_event_then_write_cr8(implementation):
          'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 5. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if2_then_then_write_cr8(implementation):
+def test_vmexit_update4(implementation):
     """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)"""
+    - update: vmexit: the update `v_irq'[c] = false` changes what it assigns
+    - pair: vmrun taking the then branch of if #3, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, v_irq, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
         }),
         # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      v_irq[0] = true
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 5. vmexit(c=0)
+        #      v_irq[0] = false
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'v_irq': (False,) * 2, 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_ack_refused(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: ack refused: `in_guest[c]` false, the rest of the guard true
+def test_deliver_event_then_send_ipi(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
     - pair: deliver_event, then send_ipi (send_ipi reads eventinj, owed, shadow)
     - pair: deliver_event taking the else branch of if #0, then send_ipi (send_ipi reads eventinj, owed, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'ack', {'c': 1}, implementation, 5)
-
-
-def test_deliver_event_then_vmexit(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: deliver_event, then vmexit (vmexit reads eventinj)
-    - pair: deliver_event taking the else branch of if #0, then vmexit (vmexit reads eventinj)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2841,9 +2738,179 @@ def test_deliver_event_then_vmexit(implementation):
          'handler_vector': (0, 48),
          'owed': (0,) * 2,
         }),
-        # 5. vmexit(c=1)
+        # 5. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if2_then_then_set_if(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #2, then set_if (set_if reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_update5(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - update: send_ipi: the update `v_irq'[src] = false` changes what it assigns
+    - pair: vmrun taking the then branch of if #3, then send_ipi (send_ipi reads eventinj, in_guest, irr, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 5. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x2f, 0x30}
+        #      v_irq[0] = false
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1800000000000, 0),
+         'v_irq': (False,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x1800000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary29(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=1)
+        #      v_tpr[0] = 1
+        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
+        # 3. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 4. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      tpr[0] = 0x10
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'tpr': (16, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 5. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if2_else_then_deliver_event(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: vmrun taking the else branch of if #2, then deliver_event (deliver_event reads eventinj, in_guest)
+    - pair: vmrun taking the else branch of if #3, then deliver_event (deliver_event reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
     ]
     last = _replay(steps, implementation)
 
@@ -2898,59 +2965,202 @@ def test_deliver_event_then_mov_ss(implementation):
     last = _replay(steps, implementation)
 
 
-def test_deliver_event_then_vmrun(implementation):
+def test_vmrun_if2_then_then_mov_ss(implementation):
     """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: deliver_event, then vmrun (vmrun reads eventinj, rflags_if, shadow)
-    - pair: deliver_event taking the else branch of if #0, then vmrun (vmrun reads eventinj, rflags_if, shadow)"""
+    - pair: vmrun taking the then branch of if #2, then mov_ss (mov_ss reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_refused(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: ack refused: `in_guest[c]` false, the rest of the guard true
+    - pair: deliver_event, then write_tpr_mmio (write_tpr_mmio reads eventinj, shadow)
+    - pair: deliver_event taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads eventinj, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
         #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0, 0x800000000000),
         }),
         # 3. vmrun(c=1)
         #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
          'in_guest': (False, True),
         }),
         # 4. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
         #      rflags_if[1] = false
         #      stage[1] = Running
-        #      handler_vector[1] = 0x30
+        #      handler_vector[1] = 0x2f
         #      owed[1] = {}
         ('deliver_event', {'c': 1}, {
          'eventinj': ((False, 0),) * 2,
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'ack', {'c': 1}, implementation, 5)
+
+
+def test_deliver_event_then_vmexit(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: deliver_event, then vmexit (vmexit reads eventinj)
+    - pair: deliver_event taking the else branch of if #0, then vmexit (vmexit reads eventinj)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if3_then_then_set_if(implementation):
+def test_deliver_event_then_write_cr8(implementation):
     """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #3, then set_if (set_if reads eventinj, in_guest)"""
+    - pair: deliver_event, then write_cr8 (write_cr8 reads eventinj, shadow)
+    - pair: deliver_event taking the else branch of if #0, then write_cr8 (write_cr8 reads eventinj, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_update4(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - update: write_tpr_mmio: the update `v_irq'[c] = false` changes what it assigns
+    - pair: vmrun taking the then branch of if #3, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2973,77 +3183,98 @@ def test_vmrun_if3_then_then_set_if(implementation):
         #      v_irq[0] = true
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if3_then_then_mov_ss(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #3, then mov_ss (mov_ss reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_update4(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - update: write_tpr_mmio: the update `v_irq'[c] = false` changes what it assigns
-    - pair: vmrun taking the then branch of if #3, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
         # 5. write_tpr_mmio(c=0, value=47)
         #      tpr[0] = 0x2f
         #      v_irq[0] = false
         #      in_guest[0] = false
         ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'v_irq': (False,) * 2, 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if2_then_then_send_ipi(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #2, then send_ipi (send_ipi reads eventinj, in_guest, irr, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1800000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if2_then_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #2, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
@@ -3082,105 +3313,9 @@ def test_vmrun_boundary32(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if2_then_then_send_ipi(implementation):
+def test_vmrun_if3_then_then_mov_ss(implementation):
     """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then send_ipi (send_ipi reads eventinj, in_guest, irr, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if2_else_then_deliver_event(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the else branch of if #2, then deliver_event (deliver_event reads eventinj, in_guest)
-    - pair: vmrun taking the else branch of if #3, then deliver_event (deliver_event reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_update5(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - update: send_ipi: the update `v_irq'[src] = false` changes what it assigns
-    - pair: vmrun taking the then branch of if #3, then send_ipi (send_ipi reads eventinj, in_guest, irr, v_irq, v_tpr)"""
+    - pair: vmrun taking the then branch of if #3, then mov_ss (mov_ss reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -3190,109 +3325,22 @@ def test_send_ipi_update5(implementation):
         # 2. set_if(c=0, enabled=false)
         #      rflags_if[0] = false
         ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      v_irq[0] = false
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0x800000000000,) * 2,
-         'v_irq': (False,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if2_then_then_set_if(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then set_if (set_if reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if2_then_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
         # 3. send_ipi(src=0, dst=0, v=0x30)
         #      irr[0] = {0x30}
         #      in_guest[0] = false
         #      owed[0] = {0x30}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
+         'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
         }),
         # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      v_irq[0] = true
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 5. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
@@ -3329,162 +3377,9 @@ def test_vmrun_if3_then_then_vmrun(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmexit_update4(implementation):
+def test_vmrun_if2_then_then_write_cr8(implementation):
     """Coverage targets met by this run (5 steps, the shortest for each):
-    - update: vmexit: the update `v_irq'[c] = false` changes what it assigns
-    - pair: vmrun taking the then branch of if #3, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. vmexit(c=0)
-        #      v_irq[0] = false
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'v_irq': (False,) * 2, 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary29(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=1)
-        #      v_tpr[0] = 1
-        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
-        # 3. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 4. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      tpr[0] = 0x10
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'tpr': (16, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 5. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if3_then_then_write_cr8(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #3, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-        # 5. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_if0_then_then_send_ipi(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then send_ipi (send_ipi reads eventinj, in_guest, kicked, tpr, v_irq)"""
+    - pair: vmrun taking the then branch of if #2, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -3514,23 +3409,273 @@ def test_vmexit_if0_then_then_send_ipi(implementation):
          'eventinj': ((True, 47), (False, 0)),
          'in_guest': (True,) * 2,
         }),
-        # 5. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        # 5. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if3_then_then_write_cr8(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #3, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+        # 5. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if3_then_then_set_if(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #3, then set_if (set_if reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+        # 5. set_if(c=1, enabled=false)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': False}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_then_then_mov_ss(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then mov_ss (mov_ss reads eventinj, in_guest)
+    - cover-then: cover delivery_cut_short holds, then mov_ss"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
         #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
          'in_guest': (False, True),
         }),
-        # 6. send_ipi(src=1, dst=0, v=0x30)
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (True, False),
+        }),
+        # 6. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_vmrun(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then vmrun"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_then_ack(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmrun, then ack (ack reads eventinj, in_guest)
+    - pair: vmrun taking the else branch of if #0, then ack (ack reads eventinj, in_guest)
+    - pair: vmrun taking the else branch of if #2, then ack (ack reads eventinj, in_guest)
+    - pair: vmrun taking the else branch of if #3, then ack (ack reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_vmexit(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, v_irq, v_tpr)
+    - pair: vmrun taking the else branch of if #1, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
         #      irr[0] = {0x30}
         #      in_guest[1] = false
-        #      owed[0] = {0x2f, 0x30}
+        #      owed[0] = {0x30}
         ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0x1800000000000, 0),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 48), (False, 0)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'eventinj': ((True, 48), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True, False),
+        }),
+        # 6. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 48), (False, 0)),
+         'in_guest': (False,) * 2,
         }),
     ]
     last = _replay(steps, implementation)
@@ -3539,6 +3684,231 @@ def test_vmexit_if0_then_then_send_ipi(implementation):
 def test_ack_then_vmrun(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
     - pair: ack, then vmrun (vmrun reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_deliver_event(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: set_if, then deliver_event (deliver_event reads rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
+        # 6. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_waits_in_irr_then_vmexit(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover second_ipi_waits_in_irr holds, then vmexit"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+        }),
+        # 6. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        #      kicked[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_deliver_event(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then deliver_event (deliver_event reads eventinj, in_guest)
+    - pair: vmrun taking the else branch of if #1, then deliver_event (deliver_event reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'eventinj': ((True, 47), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True, False),
+        }),
+        # 6. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_refused(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: iret refused: `in_guest[c]` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -3581,333 +3951,31 @@ def test_ack_then_vmrun(implementation):
         # 5. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
     ]
     last = _replay(steps, implementation)
+    refuse(model, last, 'iret', {'c': 1}, implementation, 6)
 
 
-def test_vmrun_decision12(implementation):
+def test_vmexit_if0_then_then_write_tpr_mmio(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - decision: vmrun, update of irr: the right operand of 'and' line 118 decides, false (`if v != 0 and rflags_if[c] and not shadow[c] {`)"""
+    - pair: vmexit taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, kicked, tpr, v_irq)
+    - cover-then: cover delivery_cut_short holds, then write_tpr_mmio"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 5. vmexit(c=0)
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
-        # 6. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_vmexit(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, v_irq, v_tpr)
-    - pair: vmrun taking the else branch of if #1, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (False,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'eventinj': ((False, 0), (True, 47)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (False, True),
-        }),
-        # 6. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (False,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_mov_ss(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then mov_ss (mov_ss reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary7(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of irr): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - decision: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the condition of the if-expression at line 19 false (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - cover-then: cover second_ipi_waits_in_irr holds, then vmrun"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 6. vmrun(c=0)
+        # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary35(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one above the right, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 6. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_vmrun(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then vmrun"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-        # 5. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_set_if(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then set_if (set_if reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
+        # 2. send_ipi(src=0, dst=0, v=0x30)
         #      irr[0] = {0x30}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
@@ -3923,25 +3991,22 @@ def test_ack_then_set_if(implementation):
          'eventinj': ((True, 48), (False, 0)),
          'in_guest': (True, False),
         }),
-        # 4. deliver_event(c=0)
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. vmexit(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
+        #      exitintinfo[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
+         'exitintinfo': ((True, 48), (False, 0)),
+         'in_guest': (False, True),
         }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. set_if(c=0, enabled=false)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': False}, {}),
+        # 6. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -3978,9 +4043,9 @@ def test_write_cr8_then_deliver_event(implementation):
          'eventinj': ((True, 48), (False, 0)),
          'in_guest': (True,) * 2,
         }),
-        # 5. write_cr8(c=1, value=1)
-        #      v_tpr[1] = 1
-        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
+        # 5. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
         # 6. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
@@ -3998,25 +4063,29 @@ def test_write_cr8_then_deliver_event(implementation):
     last = _replay(steps, implementation)
 
 
-def test_ack_then_send_ipi(implementation):
+def test_vmexit_then_deliver_event(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then send_ipi (send_ipi reads shadow)"""
+    - pair: vmexit, then deliver_event (deliver_event reads eventinj, in_guest)
+    - pair: vmexit taking the else branch of if #0, then deliver_event (deliver_event reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
+         'in_guest': (False, True),
          'owed': (0x800000000000, 0),
         }),
-        # 3. vmrun(c=0)
+        # 4. vmrun(c=0)
         #      irr[0] = {}
         #      isr[0] = {0x2f}
         #      eventinj[0] = {valid: true, vector: 0x2f}
@@ -4025,9 +4094,12 @@ def test_ack_then_send_ipi(implementation):
          'irr': (0,) * 2,
          'isr': (0x800000000000, 0),
          'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
+         'in_guest': (True,) * 2,
         }),
-        # 4. deliver_event(c=0)
+        # 5. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 6. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -4040,36 +4112,24 @@ def test_ack_then_send_ipi(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_delivery_cut_short_then_set_if(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover delivery_cut_short holds, then set_if"""
+def test_write_eoi_refused(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: write_eoi refused: `in_guest[c]` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
@@ -4085,82 +4145,145 @@ def test_delivery_cut_short_then_set_if(implementation):
          'eventinj': ((False, 0), (True, 47)),
          'in_guest': (False, True),
         }),
-        # 4. vmexit(c=1)
+        # 4. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
          'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
         }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 6. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
+    refuse(model, last, 'write_eoi', {'c': 1}, implementation, 6)
 
 
-def test_window_for_shadow_then_write_tpr_mmio(implementation):
+def test_vmexit_if0_then_then_send_ipi(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then write_tpr_mmio"""
+    - pair: vmexit taking the then branch of if #0, then send_ipi (send_ipi reads eventinj, in_guest, kicked, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
         # 3. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
         #      in_guest[0] = false
         #      owed[0] = {0x2f}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
+         'in_guest': (False, True),
          'owed': (0x800000000000, 0),
         }),
         # 4. vmrun(c=0)
-        #      v_irq[0] = true
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 6. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      v_irq[0] = false
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
         #      in_guest[0] = false
-        #      shadow[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {
-         'tpr': (48, 0),
-         'v_irq': (False,) * 2,
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False, True),
+        }),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
+         'owed': (0x800000000000, 0x1000000000000),
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_eoi_refused(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: write_eoi refused: `in_guest[c]` false, the rest of the guard true"""
+def test_window_for_shadow_then_send_ipi(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then send_ipi"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 2. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
         #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+        # 5. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 6. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      v_irq[1] = false
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0x1000000000000),
+         'v_irq': (False,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0x800000000000, 0x1000000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_vmrun(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, irr, isr, v_irq, v_tpr)
+    - pair: vmrun taking the else branch of if #1, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, irr, isr, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
         #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
@@ -4176,34 +4299,35 @@ def test_write_eoi_refused(implementation):
          'eventinj': ((True, 48), (False, 0)),
          'in_guest': (True, False),
         }),
-        # 4. deliver_event(c=0)
+        # 4. vmexit(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
+        #      exitintinfo[0] = {valid: true, vector: 0x30}
         #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 48), (False, 0)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'eventinj': ((True, 48), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True, False),
+        }),
+        # 6. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
     ]
     last = _replay(steps, implementation)
-    refuse(model, last, 'write_eoi', {'c': 0}, implementation, 6)
 
 
-def test_write_tpr_mmio_then_deliver_event(implementation):
+def test_send_ipi_then_deliver_event(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: write_tpr_mmio, then deliver_event (deliver_event reads in_guest, shadow)"""
+    - pair: send_ipi, then deliver_event (deliver_event reads in_guest, owed, shadow)
+    - pair: send_ipi taking the else branch of if #0, then deliver_event (deliver_event reads in_guest, owed, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -4233,10 +4357,15 @@ def test_write_tpr_mmio_then_deliver_event(implementation):
          'eventinj': ((True, 48), (False, 0)),
          'in_guest': (True,) * 2,
         }),
-        # 5. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
+        # 5. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
         #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0x1000000000000,) * 2,
+        }),
         # 6. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
@@ -4248,316 +4377,15 @@ def test_write_tpr_mmio_then_deliver_event(implementation):
          'rflags_if': (False, True),
          'stage': ('Running', 'Idle'),
          'handler_vector': (48, 0),
-         'owed': (0,) * 2,
+         'owed': (0, 0x1000000000000),
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_delivery_cut_short_then_write_cr8(implementation):
+def test_ack_then_set_if(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover delivery_cut_short holds, then write_cr8"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (False,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 6. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_vmrun(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, irr, isr, v_irq, v_tpr)
-    - pair: vmrun taking the else branch of if #1, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, irr, isr, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 47), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True, False),
-        }),
-        # 6. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_if0_then_then_set_if(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then set_if (set_if reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False, True),
-        }),
-        # 6. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_if0_then_then_write_cr8(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then write_cr8 (write_cr8 reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (True, False),
-        }),
-        # 6. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_write_cr8(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then write_cr8"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. write_cr8(c=0, value=0)
-        #      shadow[0] = false
-        ('write_cr8', {'c': 0, 'value': 0}, {'shadow': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_deliver_event(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then deliver_event (deliver_event reads eventinj, in_guest)
-    - pair: vmrun taking the else branch of if #1, then deliver_event (deliver_event reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 47), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True, False),
-        }),
-        # 6. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_deliver_event(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmexit, then deliver_event (deliver_event reads eventinj, in_guest)
-    - pair: vmexit taking the else branch of if #0, then deliver_event (deliver_event reads eventinj, in_guest)"""
+    - pair: ack, then set_if (set_if reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -4569,6 +4397,118 @@ def test_vmexit_then_deliver_event(implementation):
         #      in_guest[0] = false
         #      owed[1] = {0x30}
         ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_send_ipi(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then send_ipi (send_ipi reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_then_then_write_cr8(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then write_cr8 (write_cr8 reads eventinj, in_guest)
+    - cover-then: cover delivery_cut_short holds, then write_cr8"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
@@ -4587,248 +4527,25 @@ def test_vmexit_then_deliver_event(implementation):
         # 4. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 6. deliver_event(c=1)
+        # 5. vmexit(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_update2(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - update: ack: the update `shadow'[c] = false` changes what it assigns
-    - pair: set_if, then ack (ack reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        #      exitintinfo[1] = {valid: true, vector: 0x30}
         #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
+        ('vmexit', {'c': 1}, {
          'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. ack(c=0)
-        #      shadow[0] = false
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_deliver_event(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: set_if, then deliver_event (deliver_event reads rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
+         'exitintinfo': ((False, 0), (True, 48)),
          'in_guest': (True, False),
         }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. set_if(c=1, enabled=true)
+        # 6. write_cr8(c=0, value=0)
         #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-        # 6. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_then_deliver_event(implementation):
+def test_ack_then_mov_ss(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: send_ipi, then deliver_event (deliver_event reads in_guest, owed, shadow)
-    - pair: send_ipi taking the then branch of if #0, then deliver_event (deliver_event reads in_guest, owed, shadow)
-    - cover-then: cover second_ipi_waits_in_irr holds, then deliver_event"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-        }),
-        # 6. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_mov_ss_then_deliver_event(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: mov_ss, then deliver_event (deliver_event reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 6. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_write_cr8(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then write_cr8 (write_cr8 reads shadow)"""
+    - pair: ack, then mov_ss (mov_ss reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -4871,76 +4588,25 @@ def test_ack_then_write_cr8(implementation):
         # 5. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        # 6. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmexit_if0_then_then_write_tpr_mmio(implementation):
+def test_send_ipi_if0_then_then_deliver_event(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, kicked, tpr, v_irq)
-    - cover-then: cover delivery_cut_short holds, then write_tpr_mmio"""
+    - pair: send_ipi taking the then branch of if #0, then deliver_event (deliver_event reads in_guest, owed, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=1)
+        # 2. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False, True),
-        }),
-        # 6. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_if0_then_then_mov_ss(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then mov_ss (mov_ss reads eventinj, in_guest)
-    - cover-then: cover delivery_cut_short holds, then mov_ss"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
         # 3. send_ipi(src=0, dst=0, v=0x30)
         #      irr[0] = {0x30}
         #      in_guest[0] = false
@@ -4961,6 +4627,441 @@ def test_vmexit_if0_then_then_mov_ss(implementation):
          'eventinj': ((True, 48), (False, 0)),
          'in_guest': (True,) * 2,
         }),
+        # 5. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x2f, 0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1800000000000, 0),
+        }),
+        # 6. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {0x2f}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0x800000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_delivery_cut_short_then_vmexit(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover delivery_cut_short holds, then vmexit"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 6. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_ack(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: write_cr8, then ack (ack reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. write_cr8(c=0, value=15)
+        #      v_tpr[0] = 15
+        ('write_cr8', {'c': 0, 'value': 15}, {'v_tpr': (15, 0)}),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_deliver_event(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: write_tpr_mmio, then deliver_event (deliver_event reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        # 6. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_then_then_vmexit(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, kicked, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (True, False),
+        }),
+        # 6. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then write_tpr_mmio"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+        # 5. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 6. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      v_irq[1] = false
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {
+         'tpr': (0, 47),
+         'v_irq': (False,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_waits_in_irr_then_vmrun(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover second_ipi_waits_in_irr holds, then vmrun"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+        }),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_decision12(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - decision: vmrun, update of irr: the right operand of 'and' line 118 decides, false (`if v != 0 and rflags_if[c] and not shadow[c] {`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 5. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 6. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_delivery_cut_short_then_set_if(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover delivery_cut_short holds, then set_if"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 6. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_then_then_set_if(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then set_if (set_if reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
         # 5. vmexit(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      exitintinfo[0] = {valid: true, vector: 0x30}
@@ -4970,16 +5071,454 @@ def test_vmexit_if0_then_then_mov_ss(implementation):
          'exitintinfo': ((True, 48), (False, 0)),
          'in_guest': (False, True),
         }),
-        # 6. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 6. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_cr8_then_ack(implementation):
+def test_second_ipi_waits_in_irr_then_deliver_event(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: write_cr8, then ack (ack reads shadow)"""
+    - cover-then: cover second_ipi_waits_in_irr holds, then deliver_event"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+        }),
+        # 6. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_mov_ss_then_deliver_event(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: mov_ss, then deliver_event (deliver_event reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 6. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_update2(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - update: ack: the update `shadow'[c] = false` changes what it assigns
+    - pair: set_if, then ack (ack reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 6. ack(c=1)
+        #      shadow[1] = false
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'shadow': (False,) * 2, 'stage': ('Idle', 'Acked')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_vmexit(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then vmexit"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 5. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 6. vmexit(c=0)
+        #      v_irq[0] = false
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'v_irq': (False,) * 2, 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_set_if(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then set_if"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. set_if(c=0, enabled=true)
+        #      shadow[0] = false
+        ('set_if', {'c': 0, 'enabled': True}, {'shadow': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_mov_ss(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then mov_ss"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. mov_ss(c=0)
+        #      (nothing changes)
+        ('mov_ss', {'c': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_mov_ss_then_ack(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: mov_ss, then ack (ack reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 6. ack(c=0)
+        #      shadow[0] = false
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_write_cr8(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then write_cr8 (write_cr8 reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary7(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of irr): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
+    - decision: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the condition of the if-expression at line 19 false (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -5019,12 +5558,13 @@ def test_write_cr8_then_ack(implementation):
          'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 5. write_cr8(c=1, value=12)
-        #      v_tpr[1] = 12
-        ('write_cr8', {'c': 1, 'value': 12}, {'v_tpr': (0, 12)}),
-        # 6. ack(c=1)
+        # 5. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -5088,391 +5628,9 @@ def test_vmrun_boundary9(implementation):
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_if0_else_then_deliver_event(implementation):
+def test_vmrun_boundary35(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then deliver_event (deliver_event reads in_guest, owed, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0x800000000000, 0x1000000000000),
-        }),
-        # 6. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0, 0x1000000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_if0_then_then_vmexit(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, kicked, tpr, v_irq)
-    - cover-then: cover delivery_cut_short holds, then vmexit"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 48)),
-         'in_guest': (True, False),
-        }),
-        # 6. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_waits_in_irr_then_vmexit(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then vmexit"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-        }),
-        # 6. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_set_if(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then set_if"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 6. set_if(c=0, enabled=false)
-        #      shadow[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'shadow': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_mov_ss(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then mov_ss"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. mov_ss(c=1)
-        #      (nothing changes)
-        ('mov_ss', {'c': 1}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_vmexit(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then vmexit"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. vmexit(c=0)
-        #      v_irq[0] = false
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'v_irq': (False,) * 2, 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_mov_ss_then_ack(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: mov_ss, then ack (ack reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 6. ack(c=0)
-        #      shadow[0] = false
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_refused(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: iret refused: `in_guest[c]` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'iret', {'c': 0}, implementation, 6)
-
-
-def test_vmrun_then_ack(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmrun, then ack (ack reads eventinj, in_guest)
-    - pair: vmrun taking the else branch of if #0, then ack (ack reads eventinj, in_guest)
-    - pair: vmrun taking the else branch of if #2, then ack (ack reads eventinj, in_guest)
-    - pair: vmrun taking the else branch of if #3, then ack (ack reads eventinj, in_guest)"""
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one above the right, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -5512,29 +5670,7 @@ def test_vmrun_then_ack(implementation):
          'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_send_ipi(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then send_ipi"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
+        # 5. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      in_guest[1] = false
         #      owed[1] = {0x30}
@@ -5543,34 +5679,304 @@ def test_window_for_shadow_then_send_ipi(implementation):
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
         }),
-        # 4. vmrun(c=1)
+        # 6. vmrun(c=1)
         #      v_irq[1] = true
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      v_irq[1] = false
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0x1000000000000),
-         'v_irq': (False,) * 2,
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_write_cr8(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then write_cr8"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0x800000000000, 0x1000000000000),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 5. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 6. write_cr8(c=0, value=0)
+        #      shadow[0] = false
+        ('write_cr8', {'c': 0, 'value': 0}, {'shadow': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_decision22(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - decision: vmrun, def pending_vector (called in update of v_irq): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one below the right, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f, 0x30}
+        #      in_guest[0] = false
+        #      kicked[0] = false
+        #      owed[0] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x1800000000000, 0),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'owed': (0x1800000000000, 0),
+        }),
+        # 5. vmrun(c=0)
+        #      irr[0] = {0x2f}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0x800000000000, 0),
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 6. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 48), (False, 0)),
+         'in_guest': (False,) * 2,
+        }),
+        # 7. vmrun(c=0)
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'eventinj': ((True, 48), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True, False),
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_ack_refused_2(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: ack refused: `not pending_event.valid` false, the rest of the guard true"""
+def test_vmexit_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: vmexit, then ack (ack reads eventinj, in_guest)
+    - pair: vmexit taking the else branch of if #0, then ack (ack reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
+        # 7. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_waits_in_irr_then_mov_ss(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - cover-then: cover second_ipi_waits_in_irr holds, then mov_ss"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x800000000000, 0),
+        }),
+        # 7. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_waits_in_irr_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - cover-then: cover second_ipi_waits_in_irr holds, then write_tpr_mmio"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 6. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x800000000000),
+        }),
+        # 7. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_waits_in_irr_then_set_if(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - cover-then: cover second_ipi_waits_in_irr holds, then set_if"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -5582,6 +5988,57 @@ def test_ack_refused_2(implementation):
         #      in_guest[0] = false
         #      owed[0] = {0x2f}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+        }),
+        # 6. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 7. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_refused_2(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: ack refused: `not pending_event.valid` false, the rest of the guard true"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
@@ -5641,254 +6098,6 @@ def test_ack_refused_2(implementation):
     refuse(model, last, 'ack', {'c': 0}, implementation, 7)
 
 
-def test_vmrun_if3_then_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #3, then ack (ack reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 6. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 7. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_waits_in_irr_then_mov_ss(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then mov_ss"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 7. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_waits_in_irr_then_set_if(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then set_if"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_update3(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - update: write_eoi: the update `shadow'[c] = false` changes what it assigns
-    - pair: mov_ss, then write_eoi (write_eoi reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 7. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'isr': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
 def test_write_tpr_mmio_then_ack(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
     - pair: write_tpr_mmio, then ack (ack reads in_guest, shadow)"""
@@ -5898,116 +6107,168 @@ def test_write_tpr_mmio_then_ack(implementation):
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
+        # 2. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
         }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_second_ipi_waits_in_irr_then_send_ipi(implementation):
+def test_second_ipi_waits_in_irr_then_ack(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then send_ipi"""
+    - cover-then: cover second_ipi_waits_in_irr holds, then ack"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+        }),
+        # 6. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_mov_ss(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then mov_ss (mov_ss reads eventinj, in_guest)
+    - pair: vmrun taking the else branch of if #1, then mov_ss (mov_ss reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
+        # 2. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 48), (False, 0)),
          'in_guest': (False, True),
         }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=0)
+        # 6. vmrun(c=0)
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
+        ('vmrun', {'c': 0}, {
+         'eventinj': ((True, 48), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
         }),
-        # 7. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000,) * 2,
-        }),
+        # 7. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
     ]
     last = _replay(steps, implementation)
 
@@ -6022,498 +6283,74 @@ def test_vmrun_if0_then_then_send_ipi(implementation):
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (True, False),
-        }),
-        # 6. vmrun(c=1)
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'eventinj': ((False, 0), (True, 47)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 7. send_ipi(src=0, dst=0, v=0x2f)
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[0] = false
+        #      in_guest[1] = false
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_set_if(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then set_if (set_if reads eventinj, in_guest)
-    - pair: vmrun taking the else branch of if #1, then set_if (set_if reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
+         'owed': (0x800000000000, 0),
         }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
+        # 3. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
          'in_guest': (True,) * 2,
         }),
-        # 5. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
+        # 5. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (True, False),
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False, True),
         }),
-        # 6. vmrun(c=1)
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'eventinj': ((False, 0), (True, 47)),
+        # 6. vmrun(c=0)
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'eventinj': ((True, 47), (False, 0)),
          'exitintinfo': ((False, 0),) * 2,
          'in_guest': (True,) * 2,
         }),
-        # 7. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 7. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+        }),
     ]
     last = _replay(steps, implementation)
 
 
 def test_write_eoi_update4(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - update: write_eoi: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns
-    - pair: write_cr8, then write_eoi (write_eoi reads shadow, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_cr8(c=1, value=12)
-        #      v_tpr[1] = 12
-        ('write_cr8', {'c': 1, 'value': 12}, {'v_tpr': (0, 12)}),
-        # 7. write_eoi(c=1)
-        #      isr[1] = {}
-        #      tpr[1] = 0xc0
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0,) * 2,
-         'tpr': (0, 192),
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_waits_in_irr_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then write_tpr_mmio"""
+    - update: write_eoi: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-        }),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 7. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: send_ipi, then ack (ack reads in_guest, shadow)
-    - pair: send_ipi taking the else branch of if #0, then ack (ack reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_decision22(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - decision: vmrun, def pending_vector (called in update of v_irq): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-        }),
-        # 6. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-        }),
-        # 7. vmrun(c=1)
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'eventinj': ((False, 0), (True, 47)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (False, True),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)
-    - pair: vmrun taking the else branch of if #1, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (True, False),
-        }),
-        # 6. vmrun(c=1)
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'eventinj': ((False, 0), (True, 47)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 7. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_then_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then ack (ack reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x800000000000),
-        }),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_waits_in_irr_then_write_cr8(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then write_cr8"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[0] = false
+        #      in_guest[1] = false
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
@@ -6542,84 +6379,30 @@ def test_second_ipi_waits_in_irr_then_write_cr8(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
+        # 5. write_cr8(c=0, value=15)
+        #      v_tpr[0] = 15
+        ('write_cr8', {'c': 0, 'value': 15}, {'v_tpr': (15, 0)}),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_eoi(c=0)
+        #      isr[0] = {}
+        #      tpr[0] = 0xf0
         #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'isr': (0,) * 2,
+         'tpr': (240, 0),
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+         'stage': ('EoiSent', 'Idle'),
         }),
-        # 6. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 7. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmexit_then_ack(implementation):
+def test_vmrun_boundary25(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmexit, then ack (ack reads eventinj, in_guest)
-    - pair: vmexit taking the else branch of if #0, then ack (ack reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 6. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_waits_in_irr_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then ack"""
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -6646,10 +6429,65 @@ def test_second_ipi_waits_in_irr_then_ack(implementation):
          'eventinj': ((False, 0), (True, 48)),
          'in_guest': (False, True),
         }),
-        # 4. vmrun(c=0)
+        # 4. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 48)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. deliver_event(c=1)
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 6. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {'irr': (0, 0x1000000000000), 'in_guest': (False,) * 2}),
+        # 7. vmrun(c=1)
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'eventinj': ((False, 0), (True, 48)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (False, True),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_waits_in_irr_then_write_cr8(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - cover-then: cover second_ipi_waits_in_irr holds, then write_cr8"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
         #      rflags_if[1] = false
         #      stage[1] = Running
@@ -6662,6 +6500,500 @@ def test_second_ipi_waits_in_irr_then_ack(implementation):
          'handler_vector': (0, 48),
          'owed': (0,) * 2,
         }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary3(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. write_cr8(c=1, value=2)
+        #      v_tpr[1] = 2
+        ('write_cr8', {'c': 1, 'value': 2}, {'v_tpr': (0, 2)}),
+        # 6. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      tpr[1] = 0x20
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'tpr': (0, 32),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_waits_in_irr_then_send_ipi(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - cover-then: cover second_ipi_waits_in_irr holds, then send_ipi"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+        }),
+        # 6. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 7. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x2f, 0x30}
+        #      in_guest[0] = false
+        #      kicked[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1800000000000, 0),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_then_write_eoi(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: vmrun, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)
+    - pair: vmrun taking the else branch of if #0, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)
+    - pair: vmrun taking the else branch of if #2, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)
+    - pair: vmrun taking the else branch of if #3, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 7. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_write_cr8(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)
+    - pair: vmrun taking the else branch of if #1, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 48)),
+         'in_guest': (True, False),
+        }),
+        # 6. vmrun(c=1)
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'eventinj': ((False, 0), (True, 48)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 7. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_set_if(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then set_if (set_if reads eventinj, in_guest)
+    - pair: vmrun taking the else branch of if #1, then set_if (set_if reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 48), (False, 0)),
+         'in_guest': (False, True),
+        }),
+        # 6. vmrun(c=0)
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'eventinj': ((True, 48), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 7. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)
+    - pair: vmrun taking the else branch of if #1, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 48), (False, 0)),
+         'in_guest': (False, True),
+        }),
+        # 6. vmrun(c=0)
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'eventinj': ((True, 48), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 7. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: send_ipi, then ack (ack reads in_guest, shadow)
+    - pair: send_ipi taking the else branch of if #0, then ack (ack reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_then_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: send_ipi taking the then branch of if #0, then ack (ack reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
         # 6. send_ipi(src=0, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      in_guest[0] = false
@@ -6680,129 +7012,59 @@ def test_second_ipi_waits_in_irr_then_ack(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmrun_then_write_eoi(implementation):
+def test_write_cr8_then_write_eoi(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmrun, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)
-    - pair: vmrun taking the else branch of if #0, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)
-    - pair: vmrun taking the else branch of if #2, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)
-    - pair: vmrun taking the else branch of if #3, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)"""
+    - pair: write_cr8, then write_eoi (write_eoi reads shadow, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
+         'owed': (0x800000000000, 0),
         }),
         # 3. vmrun(c=0)
         #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
          'in_guest': (True, False),
         }),
         # 4. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x30
+        #      handler_vector[0] = 0x2f
         #      owed[0] = {}
         ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
          'rflags_if': (False, True),
          'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
+         'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
         # 5. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
         # 7. write_eoi(c=0)
         #      isr[0] = {}
         #      in_guest[0] = false
         #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary27(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one below the right, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f, 0x30}
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        #      owed[0] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x1800000000000, 0),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'owed': (0x1800000000000, 0),
-        }),
-        # 5. vmrun(c=0)
-        #      irr[0] = {0x2f}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0x800000000000, 0),
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 6. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False,) * 2,
-        }),
-        # 7. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 48), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True, False),
-        }),
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
     ]
     last = _replay(steps, implementation)
 
@@ -6813,14 +7075,14 @@ def test_set_if_then_write_eoi(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
-        #      in_guest[0] = false
+        #      in_guest[1] = false
         #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
@@ -6864,132 +7126,10 @@ def test_set_if_then_write_eoi(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmrun_boundary3(implementation):
+def test_write_eoi_update3(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=2)
-        #      v_tpr[0] = 2
-        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      tpr[0] = 0x20
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'tpr': (32, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 5. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_write_cr8(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)
-    - pair: vmrun taking the else branch of if #1, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 6. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 48), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 7. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_mov_ss(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then mov_ss (mov_ss reads eventinj, in_guest)
-    - pair: vmrun taking the else branch of if #1, then mov_ss (mov_ss reads eventinj, in_guest)"""
+    - update: write_eoi: the update `shadow'[c] = false` changes what it assigns
+    - pair: mov_ss, then write_eoi (write_eoi reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -7005,10 +7145,7 @@ def test_vmrun_if0_then_then_mov_ss(implementation):
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
         }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
+        # 3. vmrun(c=1)
         #      irr[1] = {}
         #      isr[1] = {0x2f}
         #      eventinj[1] = {valid: true, vector: 0x2f}
@@ -7017,195 +7154,45 @@ def test_vmrun_if0_then_then_mov_ss(implementation):
          'irr': (0,) * 2,
          'isr': (0, 0x800000000000),
          'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (True, False),
-        }),
-        # 6. vmrun(c=1)
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'eventinj': ((False, 0), (True, 47)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 7. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary21(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_cr8(c=0, value=2)
-        #      v_tpr[0] = 2
-        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
-        # 4. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 5. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f, 0x30}
-        #      tpr[0] = 0x20
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        #      owed[0] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x1800000000000, 0),
-         'tpr': (32, 0),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'owed': (0x1800000000000, 0),
-        }),
-        # 6. vmrun(c=0)
-        #      irr[0] = {0x2f}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0x800000000000, 0),
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 7. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False,) * 2,
-        }),
-        # 8. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 48), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True, False),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_deliver_event_then_deliver_event(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: deliver_event, then deliver_event (deliver_event reads eventinj, handler_vector, outer, owed, rflags_if, shadow, stage)
-    - pair: deliver_event taking the else branch of if #0, then deliver_event (deliver_event reads eventinj, handler_vector, outer, owed, rflags_if, shadow, stage)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0x1000000000000,) * 2,
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'owed': (0x1000000000000,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
          'in_guest': (False, True),
         }),
-        # 6. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000,) * 2,
-         'eventinj': ((True, 48),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 7. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0), (True, 48)),
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 8. deliver_event(c=1)
+        # 4. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
         #      rflags_if[1] = false
         #      stage[1] = Running
-        #      handler_vector[1] = 0x30
+        #      handler_vector[1] = 0x2f
         #      owed[1] = {}
         ('deliver_event', {'c': 1}, {
          'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running',) * 2,
-         'handler_vector': (48,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
          'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 7. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'isr': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_eoi_refused_2(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: write_eoi refused: `not pending_event.valid` false, the rest of the guard true"""
+def test_vmrun_if3_then_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #3, then ack (ack reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -7217,6 +7204,409 @@ def test_write_eoi_refused_2(implementation):
         #      in_guest[1] = false
         #      owed[1] = {0x2f}
         ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 6. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+        # 7. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_write_eoi(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: vmexit, then write_eoi (write_eoi reads eventinj, in_guest, kicked, tpr, v_irq)
+    - pair: vmexit taking the else branch of if #0, then write_eoi (write_eoi reads eventinj, in_guest, kicked, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
+        # 8. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_update2(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - update: write_eoi: the update `kicked'[c] = false` changes what it assigns
+    - pair: send_ipi, then write_eoi (write_eoi reads in_guest, kicked, shadow, tpr, v_irq)
+    - pair: send_ipi taking the then branch of if #0, then write_eoi (write_eoi reads in_guest, kicked, shadow, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 7. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 8. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'isr': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
+        # 8. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_then_then_deliver_event(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then deliver_event (deliver_event reads eventinj, in_guest)
+    - cover-then: cover delivery_cut_short holds, then deliver_event"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      kicked[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0x800000000000,) * 2,
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'owed': (0x800000000000,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0, 0x800000000000),
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 6. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000,) * 2,
+         'eventinj': ((True, 47),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 7. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((True, 47), (False, 0)),
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (True, False),
+        }),
+        # 8. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0, 0x800000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_vmexit(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
+        # 8. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_refused_2(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: write_eoi refused: `not pending_event.valid` false, the rest of the guard true"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
@@ -7279,213 +7669,20 @@ def test_write_eoi_refused_2(implementation):
     refuse(model, last, 'write_eoi', {'c': 1}, implementation, 8)
 
 
-def test_vmrun_if2_then_then_ack(implementation):
+def test_write_tpr_mmio_then_write_eoi(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then ack (ack reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 7. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 8. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)"""
+    - pair: write_tpr_mmio, then write_eoi (write_eoi reads in_guest, kicked, shadow, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
-        # 8. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_write_cr8(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then write_cr8 (write_cr8 reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
-        # 8. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_set_if(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then set_if (set_if reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[0] = false
+        #      in_guest[1] = false
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
@@ -7520,22 +7717,579 @@ def test_write_eoi_then_set_if(implementation):
         # 6. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_eoi(c=0)
+        # 7. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
+        # 8. write_eoi(c=0)
         #      isr[0] = {}
         #      in_guest[0] = false
         #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
-        # 8. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (False,) * 2}),
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmexit_if0_then_then_deliver_event(implementation):
+def test_vmrun_if1_then_then_vmrun(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then deliver_event (deliver_event reads eventinj, in_guest)
-    - cover-then: cover delivery_cut_short holds, then deliver_event"""
+    - pair: vmrun taking the then branch of if #1, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, irr, isr, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 6. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f, 0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1800000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      v_irq[0] = true
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'v_irq': (True, False),
+         'eventinj': ((True, 47), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True, False),
+        }),
+        # 8. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_write_cr8(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
+        # 8. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if3_then_then_deliver_event(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #3, then deliver_event (deliver_event reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 3. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 5. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0x800000000000, 0x1000000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (True,) * 2}),
+        # 8. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0, 0x1000000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_waits_in_irr_then_write_eoi(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - cover-then: cover second_ipi_waits_in_irr holds, then write_eoi"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x800000000000, 0),
+        }),
+        # 8. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      kicked[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'isr': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_update5(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - update: write_eoi: the update `v_irq'[c] = false` changes what it assigns
+    - pair: vmrun taking the then branch of if #3, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 8. write_eoi(c=0)
+        #      isr[0] = {}
+        #      v_irq[0] = false
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'isr': (0,) * 2,
+         'v_irq': (False,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary21(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=1)
+        #      v_tpr[1] = 1
+        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      tpr[1] = 0x10
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'tpr': (0, 16),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 5. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
+        }),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 7. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1800000000000),
+        }),
+        # 8. vmrun(c=1)
+        #      v_irq[1] = true
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'v_irq': (False, True),
+         'eventinj': ((False, 0), (True, 47)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (False, True),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if1_then_then_vmexit(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #1, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1800000000000),
+        }),
+        # 6. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+        }),
+        # 7. vmrun(c=1)
+        #      v_irq[1] = true
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'v_irq': (False, True),
+         'eventinj': ((False, 0), (True, 47)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (False, True),
+        }),
+        # 8. vmexit(c=1)
+        #      v_irq[1] = false
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_write_eoi(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then write_eoi (write_eoi reads in_guest, kicked, shadow, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 7. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 8. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if2_then_then_ack(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #2, then ack (ack reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -7551,196 +8305,30 @@ def test_vmexit_if0_then_then_deliver_event(implementation):
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
         }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0x1000000000000),
-        }),
-        # 5. vmrun(c=1)
+        # 3. vmrun(c=1)
         #      irr[1] = {}
         #      isr[1] = {0x30}
         #      eventinj[1] = {valid: true, vector: 0x30}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
-         'irr': (0x800000000000, 0),
+         'irr': (0,) * 2,
          'isr': (0, 0x1000000000000),
          'eventinj': ((False, 0), (True, 48)),
          'in_guest': (False, True),
-        }),
-        # 6. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0x1000000000000),
-         'eventinj': ((True, 47), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 7. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((True, 47), (False, 0)),
-         'exitintinfo': ((False, 0), (True, 48)),
-         'in_guest': (True, False),
-        }),
-        # 8. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0, 0x1000000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary12(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=1)
-        #      v_tpr[0] = 1
-        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      tpr[0] = 0x10
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'tpr': (16, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
         }),
         # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 5. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 6. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 7. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 8. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f, 0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1800000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if3_then_then_deliver_event(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #3, then deliver_event (deliver_event reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x2f)
+        # 5. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 5. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
         #      in_guest[0] = false
-        #      kicked[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0x800000000000, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
          'owed': (0x800000000000, 0x1000000000000),
         }),
-        # 6. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0x800000000000, 0),
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 7. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True,) * 2}),
-        # 8. deliver_event(c=1)
+        # 6. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
         #      rflags_if[1] = false
         #      stage[1] = Running
@@ -7748,11 +8336,25 @@ def test_vmrun_if3_then_then_deliver_event(implementation):
         #      owed[1] = {}
         ('deliver_event', {'c': 1}, {
          'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False,) * 2,
+         'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
          'handler_vector': (0, 48),
          'owed': (0x800000000000, 0),
         }),
+        # 7. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0x1000000000000),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 8. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
     ]
     last = _replay(steps, implementation)
 
@@ -7763,14 +8365,14 @@ def test_window_for_shadow_then_ack(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
@@ -7812,10 +8414,9 @@ def test_window_for_shadow_then_ack(implementation):
         #      v_irq[1] = true
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-        # 7. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
+        # 7. mov_ss(c=1)
         #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
         # 8. ack(c=1)
         #      shadow[1] = false
         #      stage[1] = Acked
@@ -7824,88 +8425,20 @@ def test_window_for_shadow_then_ack(implementation):
     last = _replay(steps, implementation)
 
 
-def test_write_eoi_then_send_ipi(implementation):
+def test_vmrun_if1_then_then_deliver_event(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then send_ipi (send_ipi reads in_guest, kicked, shadow, tpr, v_irq)"""
+    - pair: vmrun taking the then branch of if #1, then deliver_event (deliver_event reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. vmrun(c=0)
+        # 1. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 7. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
-        # 8. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_update2(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - update: write_eoi: the update `kicked'[c] = false` changes what it assigns
-    - pair: send_ipi, then write_eoi (write_eoi reads in_guest, kicked, shadow, tpr, v_irq)
-    - pair: send_ipi taking the then branch of if #0, then write_eoi (write_eoi reads in_guest, kicked, shadow, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
@@ -7924,43 +8457,51 @@ def test_write_eoi_update2(implementation):
         # 4. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. deliver_event(c=1)
+        # 5. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1800000000000),
+        }),
+        # 6. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+        }),
+        # 7. vmrun(c=1)
+        #      v_irq[1] = true
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'v_irq': (False, True),
+         'eventinj': ((False, 0), (True, 47)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (False, True),
+        }),
+        # 8. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
         #      rflags_if[1] = false
         #      stage[1] = Running
         #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
+        #      owed[1] = {0x30}
         ('deliver_event', {'c': 1}, {
          'eventinj': ((False, 0),) * 2,
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
          'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
          'owed': (0, 0x1000000000000),
-        }),
-        # 8. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
         }),
     ]
     last = _replay(steps, implementation)
@@ -8049,200 +8590,12 @@ def test_set_if_refused(implementation):
         }),
     ]
     last = _replay(steps, implementation)
-    refuse(model, last, 'set_if', {'c': 0, 'enabled': True}, implementation, 8)
+    refuse(model, last, 'set_if', {'c': 0, 'enabled': False}, implementation, 8)
 
 
-def test_write_eoi_then_vmexit(implementation):
+def test_write_eoi_then_send_ipi(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 7. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
-        # 8. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_tpr_mmio, then write_eoi (write_eoi reads in_guest, kicked, shadow, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
-        # 8. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_else_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then write_eoi (write_eoi reads in_guest, kicked, shadow, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 7. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 8. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmexit, then write_eoi (write_eoi reads eventinj, in_guest, kicked, tpr, v_irq)
-    - pair: vmexit taking the else branch of if #0, then write_eoi (write_eoi reads eventinj, in_guest, kicked, tpr, v_irq)"""
+    - pair: write_eoi, then send_ipi (send_ipi reads in_guest, kicked, shadow, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -8288,169 +8641,19 @@ def test_vmexit_then_write_eoi(implementation):
         # 6. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 7. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 8. write_eoi(c=0)
+        # 7. write_eoi(c=0)
         #      isr[0] = {}
         #      in_guest[0] = false
         #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if1_then_then_deliver_event(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then deliver_event (deliver_event reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=0, v=0x30)
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
+        # 8. send_ipi(src=1, dst=0, v=0x30)
         #      irr[0] = {0x30}
         #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x2f, 0x30}
+        #      owed[0] = {0x30}
         ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1800000000000, 0),
-        }),
-        # 6. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
          'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-        }),
-        # 7. vmrun(c=0)
-        #      v_irq[0] = true
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'v_irq': (True, False),
-         'eventinj': ((True, 47), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True, False),
-        }),
-        # 8. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {0x30}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
          'owed': (0x1000000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_waits_in_irr_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then write_eoi"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 8. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
         }),
     ]
     last = _replay(steps, implementation)
@@ -8462,155 +8665,14 @@ def test_write_eoi_then_mov_ss(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
+        # 1. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
         #      in_guest[1] = false
         #      owed[1] = {0x2f}
         ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
-        # 8. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if1_then_then_vmexit(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x2f, 0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1800000000000, 0),
-        }),
-        # 6. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-        }),
-        # 7. vmrun(c=0)
-        #      v_irq[0] = true
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'v_irq': (True, False),
-         'eventinj': ((True, 47), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True, False),
-        }),
-        # 8. vmexit(c=0)
-        #      v_irq[0] = false
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_update5(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - update: write_eoi: the update `v_irq'[c] = false` changes what it assigns
-    - pair: vmrun taking the then branch of if #3, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
@@ -8639,108 +8701,27 @@ def test_write_eoi_update5(implementation):
          'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-        # 8. write_eoi(c=1)
-        #      isr[1] = {}
-        #      v_irq[1] = false
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0,) * 2,
-         'v_irq': (False,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if1_then_then_vmrun(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, irr, isr, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (False,) * 2,
-        }),
         # 5. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 6. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1800000000000),
-        }),
-        # 7. vmrun(c=1)
-        #      v_irq[1] = true
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'v_irq': (False, True),
-         'eventinj': ((False, 0), (True, 47)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (False, True),
-        }),
-        # 8. vmrun(c=0)
-        #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
+        # 8. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_delivery_cut_short_then_ack(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - cover-then: cover delivery_cut_short holds, then ack"""
+def test_write_eoi_then_set_if(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then set_if (set_if reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -8750,91 +8731,6 @@ def test_delivery_cut_short_then_ack(implementation):
         # 2. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0x800000000000,) * 2,
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'owed': (0x800000000000,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0x800000000000, 0),
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 6. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (False,) * 2,
-        }),
-        # 7. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000,) * 2,
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 8. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0, 0x800000000000),
-        }),
-        # 9. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_if0_then_then_ack(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then ack (ack reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
         # 3. send_ipi(src=0, dst=0, v=0x30)
         #      irr[0] = {0x30}
         #      in_guest[0] = false
@@ -8855,16 +8751,7 @@ def test_vmexit_if0_then_then_ack(implementation):
          'eventinj': ((True, 48), (False, 0)),
          'in_guest': (True,) * 2,
         }),
-        # 5. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0x1000000000000,) * 2,
-        }),
-        # 6. deliver_event(c=0)
+        # 5. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -8875,137 +8762,129 @@ def test_vmexit_if0_then_then_ack(implementation):
          'rflags_if': (False, True),
          'stage': ('Running', 'Idle'),
          'handler_vector': (48, 0),
-         'owed': (0, 0x1000000000000),
+         'owed': (0,) * 2,
         }),
-        # 7. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000,) * 2,
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 8. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 48)),
-         'in_guest': (True, False),
-        }),
-        # 9. ack(c=0)
+        # 6. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
+        # 8. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if2_then_then_write_eoi(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)"""
+def test_deliver_event_then_deliver_event(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: deliver_event, then deliver_event (deliver_event reads eventinj, handler_vector, outer, owed, rflags_if, shadow, stage)
+    - pair: deliver_event taking the else branch of if #0, then deliver_event (deliver_event reads eventinj, handler_vector, outer, owed, rflags_if, shadow, stage)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
         #      in_guest[0] = false
         #      owed[0] = {0x2f}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+         'irr': (0x800000000000,) * 2,
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0x800000000000, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0x1000000000000),
+         'owed': (0x800000000000,) * 2,
         }),
         # 5. vmrun(c=1)
         #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
          'irr': (0x800000000000, 0),
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
          'in_guest': (False, True),
         }),
-        # 6. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0x800000000000, 0),
-        }),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 8. vmrun(c=0)
+        # 6. vmrun(c=0)
         #      irr[0] = {}
         #      isr[0] = {0x2f}
         #      eventinj[0] = {valid: true, vector: 0x2f}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x800000000000, 0x1000000000000),
-         'eventinj': ((True, 47), (False, 0)),
+         'isr': (0x800000000000,) * 2,
+         'eventinj': ((True, 47),) * 2,
          'in_guest': (True,) * 2,
         }),
-        # 9. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'stage': ('Idle', 'EoiSent'),
+        # 7. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0), (True, 47)),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0, 0x800000000000),
+        }),
+        # 8. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running',) * 2,
+         'handler_vector': (47,) * 2,
+         'owed': (0,) * 2,
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_ack_then_deliver_event(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: ack, then deliver_event (deliver_event reads shadow, stage)"""
+def test_vmrun_boundary12(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        # 2. write_cr8(c=1, value=1)
+        #      v_tpr[1] = 1
+        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
+        #      tpr[1] = 0x10
         #      in_guest[1] = false
         #      owed[1] = {0x2f}
         ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
+         'tpr': (0, 16),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
         }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
         # 4. vmrun(c=1)
         #      irr[1] = {}
         #      isr[1] = {0x2f}
@@ -9015,18 +8894,9 @@ def test_ack_then_deliver_event(implementation):
          'irr': (0,) * 2,
          'isr': (0, 0x800000000000),
          'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
          'in_guest': (False, True),
-         'owed': (0x1000000000000, 0x800000000000),
         }),
-        # 6. deliver_event(c=1)
+        # 5. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
         #      rflags_if[1] = false
         #      stage[1] = Running
@@ -9037,42 +8907,42 @@ def test_ack_then_deliver_event(implementation):
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
          'handler_vector': (0, 47),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0x800000000000),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 8. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 9. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running', 'Acked'),
-         'handler_vector': (48, 47),
          'owed': (0,) * 2,
+        }),
+        # 6. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 7. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 8. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f, 0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1800000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if1_then_then_write_tpr_mmio(implementation):
+def test_deliver_event_if0_then_then_mov_ss(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)"""
+    - pair: deliver_event taking the then branch of if #0, then mov_ss (mov_ss reads eventinj, shadow)
+    - cover-then: cover nested_handlers holds, then mov_ss"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -9099,871 +8969,61 @@ def test_vmrun_if1_then_then_write_tpr_mmio(implementation):
          'eventinj': ((True, 47), (False, 0)),
          'in_guest': (True, False),
         }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False, True),
-        }),
-        # 6. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f, 0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1800000000000, 0),
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. vmrun(c=0)
-        #      v_irq[0] = true
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'v_irq': (True, False),
-         'eventinj': ((True, 47), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 9. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_update2(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - update: iret: the update `shadow'[c] = false` changes what it assigns
-    - pair: set_if, then iret (iret reads rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
         # 4. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x30
+        #      handler_vector[0] = 0x2f
         #      owed[0] = {}
         ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
          'rflags_if': (False, True),
          'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
+         'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. set_if(c=0, enabled=true)
+        # 5. set_if(c=0, enabled=true)
         #      rflags_if[0] = true
         #      shadow[0] = true
         ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 9. iret(c=0)
-        #      shadow[0] = false
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if1_then_then_mov_ss(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then mov_ss (mov_ss reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1800000000000),
-        }),
-        # 6. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
+        #      shadow[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0x1000000000000, 0),
         }),
         # 7. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f, 0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. vmrun(c=1)
-        #      v_irq[1] = true
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'v_irq': (False, True),
-         'eventinj': ((False, 0), (True, 47)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1800000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 8. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      handler_vector[0] = 0x30
+        #      outer[0] = {stage: Running, vector: 0x2f}
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'handler_vector': (48, 0),
+         'outer': (('Running', 47), ('Idle', 0)),
+         'owed': (0,) * 2,
         }),
         # 9. mov_ss(c=0)
         #      shadow[0] = true
         ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_deliver_event(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then deliver_event"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 7. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0x1000000000000),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0x1000000000000),
-        }),
-        # 8. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0, 0x1000000000000),
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 9. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0, 0x1000000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if1_then_then_set_if(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then set_if (set_if reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False, True),
-        }),
-        # 6. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f, 0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1800000000000, 0),
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. vmrun(c=0)
-        #      v_irq[0] = true
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'v_irq': (True, False),
-         'eventinj': ((True, 47), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 9. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if1_then_then_send_ipi(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then send_ipi (send_ipi reads eventinj, in_guest, irr, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x2f, 0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1800000000000, 0),
-        }),
-        # 6. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 7. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False, True),
-         'kicked': (False,) * 2,
-        }),
-        # 8. vmrun(c=0)
-        #      v_irq[0] = true
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'v_irq': (True, False),
-         'eventinj': ((True, 47), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 9. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0x1000000000000,) * 2,
-         'in_guest': (True, False),
-         'owed': (0x1800000000000, 0x1000000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_deliver_event_if0_then_then_write_cr8(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: deliver_event taking the then branch of if #0, then write_cr8 (write_cr8 reads eventinj, shadow)
-    - cover-then: cover nested_handlers holds, then write_cr8"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f, 0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1800000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 8. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      handler_vector[0] = 0x30
-        #      outer[0] = {stage: Running, vector: 0x2f}
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'handler_vector': (48, 0),
-         'outer': (('Running', 47), ('Idle', 0)),
-         'owed': (0,) * 2,
-        }),
-        # 9. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if1_then_then_write_cr8(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1800000000000),
-        }),
-        # 6. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. vmrun(c=1)
-        #      v_irq[1] = true
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'v_irq': (False, True),
-         'eventinj': ((False, 0), (True, 47)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 9. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_deliver_event_if0_then_then_vmrun(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: deliver_event taking the then branch of if #0, then vmrun (vmrun reads eventinj, rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f, 0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1800000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 8. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      handler_vector[0] = 0x30
-        #      outer[0] = {stage: Running, vector: 0x2f}
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'handler_vector': (48, 0),
-         'outer': (('Running', 47), ('Idle', 0)),
-         'owed': (0,) * 2,
-        }),
-        # 9. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_then_mov_ss(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then mov_ss (mov_ss reads shadow)
-    - pair: iret taking the else branch of if #0, then mov_ss (mov_ss reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_write_eoi(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then write_eoi"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 6. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 7. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 8. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 9. write_eoi(c=0)
-        #      isr[0] = {}
-        #      v_irq[0] = false
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'isr': (0,) * 2,
-         'v_irq': (False,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then write_tpr_mmio (write_tpr_mmio reads shadow)
-    - pair: iret taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. iret(c=0)
-        #      rflags_if[0] = true
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -10058,76 +9118,473 @@ def test_deliver_event_if0_then_then_write_tpr_mmio(implementation):
     last = _replay(steps, implementation)
 
 
-def test_iret_then_vmrun(implementation):
+def test_window_for_shadow_then_deliver_event(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then vmrun (vmrun reads rflags_if, shadow)
-    - pair: iret taking the else branch of if #0, then vmrun (vmrun reads rflags_if, shadow)"""
+    - cover-then: cover window_for_shadow holds, then deliver_event"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 7. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0x800000000000,) * 2,
+         'in_guest': (True, False),
+         'owed': (0x800000000000,) * 2,
+        }),
+        # 8. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0x800000000000, 0),
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 9. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0x800000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_write_eoi(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then write_eoi"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
         }),
         # 3. vmrun(c=1)
         #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
          'in_guest': (False, True),
         }),
         # 4. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
         #      rflags_if[1] = false
         #      stage[1] = Running
-        #      handler_vector[1] = 0x30
+        #      handler_vector[1] = 0x2f
         #      owed[1] = {}
         ('deliver_event', {'c': 1}, {
          'eventinj': ((False, 0),) * 2,
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=1)
+        # 5. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 6. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+        # 7. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. iret(c=1)
+        # 8. set_if(c=1, enabled=true)
         #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 9. write_eoi(c=1)
+        #      isr[1] = {}
+        #      v_irq[1] = false
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'isr': (0,) * 2,
+         'v_irq': (False,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_iret_then_write_cr8(implementation):
+def test_vmrun_if1_then_then_mov_ss(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then write_cr8 (write_cr8 reads shadow)
-    - pair: iret taking the else branch of if #0, then write_cr8 (write_cr8 reads shadow)"""
+    - pair: vmrun taking the then branch of if #1, then mov_ss (mov_ss reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 6. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1800000000000),
+        }),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. vmrun(c=1)
+        #      v_irq[1] = true
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'v_irq': (False, True),
+         'eventinj': ((False, 0), (True, 47)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 9. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if1_then_then_send_ipi(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #1, then send_ipi (send_ipi reads eventinj, in_guest, irr, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1800000000000),
+        }),
+        # 6. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+        }),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. vmrun(c=1)
+        #      v_irq[1] = true
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'v_irq': (False, True),
+         'eventinj': ((False, 0), (True, 47)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 9. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000,) * 2,
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0x1800000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_then_then_ack(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then ack (ack reads eventinj, in_guest)
+    - cover-then: cover delivery_cut_short holds, then ack"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0x800000000000, 0),
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 6. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0x800000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000,) * 2,
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 8. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False, True),
+        }),
+        # 9. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if2_then_then_write_eoi(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #2, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 8. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000,) * 2,
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 9. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'isr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Idle'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_set_if(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then set_if (set_if reads outer, rflags_if, shadow)
+    - pair: iret taking the else branch of if #0, then set_if (set_if reads outer, rflags_if, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -10183,9 +9640,402 @@ def test_iret_then_write_cr8(implementation):
         #      stage[0] = Idle
         #      handler_vector[0] = 0x00
         ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_send_ipi(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then send_ipi (send_ipi reads shadow)
+    - pair: iret taking the else branch of if #0, then send_ipi (send_ipi reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_deliver_event(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: ack, then deliver_event (deliver_event reads shadow, stage)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'owed': (0x800000000000, 0x1000000000000),
+        }),
+        # 5. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 6. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 8. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 9. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Acked', 'Running'),
+         'handler_vector': (47, 48),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_deliver_event_if0_then_then_send_ipi(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: deliver_event taking the then branch of if #0, then send_ipi (send_ipi reads eventinj, owed, shadow)
+    - cover-then: cover nested_handlers holds, then send_ipi"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f, 0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1800000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 8. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      handler_vector[0] = 0x30
+        #      outer[0] = {stage: Running, vector: 0x2f}
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'handler_vector': (48, 0),
+         'outer': (('Running', 47), ('Idle', 0)),
+         'owed': (0,) * 2,
+        }),
+        # 9. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if1_then_then_write_cr8(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #1, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 6. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1800000000000),
+        }),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. vmrun(c=1)
+        #      v_irq[1] = true
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'v_irq': (False, True),
+         'eventinj': ((False, 0), (True, 47)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
         # 9. write_cr8(c=0, value=0)
         #      (nothing changes)
         ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_write_cr8(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then write_cr8 (write_cr8 reads shadow)
+    - pair: iret taking the else branch of if #0, then write_cr8 (write_cr8 reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -10279,73 +10129,73 @@ def test_deliver_event_if0_then_then_vmexit(implementation):
     last = _replay(steps, implementation)
 
 
-def test_mov_ss_then_iret(implementation):
+def test_vmrun_if1_then_then_set_if(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: mov_ss, then iret (iret reads shadow)"""
+    - pair: vmrun taking the then branch of if #1, then set_if (set_if reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
         #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0, 0x800000000000),
         }),
         # 3. vmrun(c=1)
         #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
          'in_guest': (False, True),
         }),
-        # 4. deliver_event(c=1)
+        # 4. vmexit(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      isr[1] = {}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
         #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 9. iret(c=1)
-        #      rflags_if[1] = true
-        #      shadow[1] = false
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {
-         'rflags_if': (True,) * 2,
-         'shadow': (False,) * 2,
-         'stage': ('Idle',) * 2,
-         'handler_vector': (0,) * 2,
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
         }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 6. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1800000000000),
+        }),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. vmrun(c=1)
+        #      v_irq[1] = true
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'v_irq': (False, True),
+         'eventinj': ((False, 0), (True, 47)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 9. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -10415,10 +10265,372 @@ def test_write_cr8_then_iret(implementation):
     last = _replay(steps, implementation)
 
 
-def test_deliver_event_if0_then_then_mov_ss(implementation):
+def test_deliver_event_if0_then_then_write_cr8(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: deliver_event taking the then branch of if #0, then mov_ss (mov_ss reads eventinj, shadow)
-    - cover-then: cover nested_handlers holds, then mov_ss"""
+    - pair: deliver_event taking the then branch of if #0, then write_cr8 (write_cr8 reads eventinj, shadow)
+    - cover-then: cover nested_handlers holds, then write_cr8"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f, 0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1800000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 8. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      handler_vector[1] = 0x30
+        #      outer[1] = {stage: Running, vector: 0x2f}
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'handler_vector': (0, 48),
+         'outer': (('Idle', 0), ('Running', 47)),
+         'owed': (0,) * 2,
+        }),
+        # 9. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_vmrun(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then vmrun (vmrun reads rflags_if, shadow)
+    - pair: iret taking the else branch of if #0, then vmrun (vmrun reads rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_iret(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: set_if, then iret (iret reads rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. set_if(c=1, enabled=false)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': False}, {}),
+        # 9. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then write_tpr_mmio (write_tpr_mmio reads shadow)
+    - pair: iret taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if1_then_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #1, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x2f, 0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1800000000000, 0),
+        }),
+        # 6. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        #      kicked[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. vmrun(c=0)
+        #      v_irq[0] = true
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'v_irq': (True, False),
+         'eventinj': ((True, 47), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 9. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_deliver_event_if0_then_then_vmrun(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: deliver_event taking the then branch of if #0, then vmrun (vmrun reads eventinj, rflags_if, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -10497,54 +10709,54 @@ def test_deliver_event_if0_then_then_mov_ss(implementation):
          'outer': (('Running', 47), ('Idle', 0)),
          'owed': (0,) * 2,
         }),
-        # 9. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 9. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_iret_then_set_if(implementation):
+def test_iret_update2(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then set_if (set_if reads outer, rflags_if, shadow)
-    - pair: iret taking the else branch of if #0, then set_if (set_if reads outer, rflags_if, shadow)"""
+    - update: iret: the update `shadow'[c] = false` changes what it assigns
+    - pair: mov_ss, then iret (iret reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
+         'owed': (0x800000000000, 0),
         }),
         # 3. vmrun(c=0)
         #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
          'in_guest': (True, False),
         }),
         # 4. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x30
+        #      handler_vector[0] = 0x2f
         #      owed[0] = {}
         ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
          'rflags_if': (False, True),
          'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
+         'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
         # 5. ack(c=0)
@@ -10558,33 +10770,39 @@ def test_iret_then_set_if(implementation):
         # 7. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. iret(c=0)
+        # 8. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 9. iret(c=0)
         #      rflags_if[0] = true
+        #      shadow[0] = false
         #      stage[0] = Idle
         #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        ('iret', {'c': 0}, {
+         'rflags_if': (True,) * 2,
+         'shadow': (False,) * 2,
+         'stage': ('Idle',) * 2,
+         'handler_vector': (0,) * 2,
+        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_iret_then_send_ipi(implementation):
+def test_iret_then_mov_ss(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then send_ipi (send_ipi reads shadow)
-    - pair: iret taking the else branch of if #0, then send_ipi (send_ipi reads shadow)"""
+    - pair: iret, then mov_ss (mov_ss reads shadow)
+    - pair: iret taking the else branch of if #0, then mov_ss (mov_ss reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
         #      irr[1] = {0x30}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
@@ -10629,39 +10847,36 @@ def test_iret_then_send_ipi(implementation):
         #      stage[1] = Idle
         #      handler_vector[1] = 0x00
         ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
+        # 9. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_deliver_event_if0_then_then_send_ipi(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: deliver_event taking the then branch of if #0, then send_ipi (send_ipi reads eventinj, owed, shadow)
-    - cover-then: cover nested_handlers holds, then send_ipi"""
+def test_vmexit_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: vmexit, then iret (iret reads eventinj, in_guest)
+    - pair: vmexit taking the else branch of if #0, then iret (iret reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
         #      in_guest[0] = false
         #      owed[0] = {0x2f}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
+         'in_guest': (False, True),
          'owed': (0x800000000000, 0),
         }),
-        # 3. vmrun(c=0)
+        # 4. vmrun(c=0)
         #      irr[0] = {}
         #      isr[0] = {0x2f}
         #      eventinj[0] = {valid: true, vector: 0x2f}
@@ -10670,9 +10885,9 @@ def test_deliver_event_if0_then_then_send_ipi(implementation):
          'irr': (0,) * 2,
          'isr': (0x800000000000, 0),
          'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
+         'in_guest': (True,) * 2,
         }),
-        # 4. deliver_event(c=0)
+        # 5. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -10685,153 +10900,33 @@ def test_deliver_event_if0_then_then_send_ipi(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_eoi(c=0)
+        #      isr[0] = {}
         #      in_guest[0] = false
-        #      shadow[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f, 0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1800000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 8. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      handler_vector[0] = 0x30
-        #      outer[0] = {stage: Running, vector: 0x2f}
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'handler_vector': (48, 0),
-         'outer': (('Running', 47), ('Idle', 0)),
-         'owed': (0,) * 2,
-        }),
-        # 9. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_deliver_event_if0_then_then_set_if(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: deliver_event taking the then branch of if #0, then set_if (set_if reads eventinj, outer, rflags_if, shadow)
-    - cover-then: cover nested_handlers holds, then set_if"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=0)
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
+        # 8. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 7. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 9. vmexit(c=1)
         #      in_guest[1] = false
-        #      shadow[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'shadow': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 8. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f, 0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1800000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 9. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      handler_vector[1] = 0x30
-        #      outer[1] = {stage: Running, vector: 0x2f}
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'handler_vector': (0, 48),
-         'outer': (('Idle', 0), ('Running', 47)),
-         'owed': (0,) * 2,
-        }),
-        # 10. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 10. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_delivery_cut_short_then_write_eoi(implementation):
+def test_deliver_event_then_write_eoi(implementation):
     """Coverage targets met by this run (10 steps, the shortest for each):
-    - cover-then: cover delivery_cut_short holds, then write_eoi"""
+    - pair: deliver_event, then write_eoi (write_eoi reads eventinj, shadow, stage)
+    - pair: deliver_event taking the else branch of if #0, then write_eoi (write_eoi reads eventinj, shadow, stage)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -10861,78 +10956,174 @@ def test_delivery_cut_short_then_write_eoi(implementation):
          'eventinj': ((False, 0), (True, 48)),
          'in_guest': (True,) * 2,
         }),
-        # 5. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 5. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False, True),
-         'owed': (0x1000000000000,) * 2,
+         'owed': (0x800000000000, 0x1000000000000),
         }),
-        # 6. vmexit(c=1)
+        # 6. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
          'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 48)),
-         'in_guest': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0x800000000000, 0),
         }),
-        # 7. vmrun(c=0)
+        # 7. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 8. vmrun(c=0)
         #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x1000000000000,) * 2,
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
+         'isr': (0x800000000000, 0x1000000000000),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
         }),
-        # 8. deliver_event(c=0)
+        # 9. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x30
+        #      handler_vector[0] = 0x2f
         #      owed[0] = {}
         ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0, 0x1000000000000),
+         'rflags_if': (False,) * 2,
+         'stage': ('Running', 'Acked'),
+         'handler_vector': (47, 48),
+         'owed': (0,) * 2,
         }),
-        # 9. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 10. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'isr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
+        # 10. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'isr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'stage': ('Running', 'EoiSent'),
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmexit_if0_then_then_write_eoi(implementation):
+def test_deliver_event_if0_then_then_set_if(implementation):
     """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then write_eoi (write_eoi reads eventinj, in_guest, kicked, tpr, v_irq)"""
+    - pair: deliver_event taking the then branch of if #0, then set_if (set_if reads eventinj, outer, rflags_if, shadow)
+    - cover-then: cover nested_handlers holds, then set_if"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[0] = false
+        #      in_guest[1] = false
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 7. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'shadow': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 8. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f, 0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1800000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 9. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      handler_vector[0] = 0x30
+        #      outer[0] = {stage: Running, vector: 0x2f}
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'handler_vector': (48, 0),
+         'outer': (('Running', 47), ('Idle', 0)),
+         'owed': (0,) * 2,
+        }),
+        # 10. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_refused_2(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: iret refused: `not pending_event.valid` false, the rest of the guard true"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
@@ -10961,52 +11152,50 @@ def test_vmexit_if0_then_then_write_eoi(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 7. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 8. ack(c=0)
+        # 5. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 9. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 48)),
-         'in_guest': (True, False),
-        }),
-        # 10. write_eoi(c=0)
+        # 6. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 7. write_eoi(c=0)
         #      isr[0] = {}
         #      in_guest[0] = false
+        #      shadow[0] = false
         #      stage[0] = EoiSent
         ('write_eoi', {'c': 0}, {
-         'isr': (0, 0x1000000000000),
+         'isr': (0,) * 2,
          'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
          'stage': ('EoiSent', 'Idle'),
+        }),
+        # 8. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 9. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 10. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
         }),
     ]
     last = _replay(steps, implementation)
+    refuse(model, last, 'iret', {'c': 0}, implementation, 10)
 
 
 def test_write_tpr_mmio_then_iret(implementation):
@@ -11015,14 +11204,14 @@ def test_write_tpr_mmio_then_iret(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
         #      irr[0] = {0x30}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
@@ -11078,9 +11267,696 @@ def test_write_tpr_mmio_then_iret(implementation):
     last = _replay(steps, implementation)
 
 
+def test_vmrun_if0_then_then_ack(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then ack (ack reads eventinj, in_guest)
+    - pair: vmrun taking the else branch of if #1, then ack (ack reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 48), (False, 0)),
+         'in_guest': (False, True),
+        }),
+        # 6. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0x800000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 8. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 9. vmrun(c=0)
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'eventinj': ((True, 48), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 10. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: send_ipi, then iret (iret reads in_guest, shadow)
+    - pair: send_ipi taking the else branch of if #0, then iret (iret reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
+        # 8. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 9. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 10. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_delivery_cut_short_then_write_eoi(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - cover-then: cover delivery_cut_short holds, then write_eoi"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 6. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 7. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 48)),
+         'in_guest': (False,) * 2,
+        }),
+        # 8. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 9. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 10. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'isr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_then_then_write_eoi(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then write_eoi (write_eoi reads eventinj, in_guest, kicked, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0x1000000000000, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0x800000000000),
+        }),
+        # 5. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0x1000000000000, 0),
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 6. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0x800000000000),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 8. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 9. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 48), (False, 0)),
+         'in_guest': (False, True),
+        }),
+        # 10. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'isr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_ack(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: ack, then ack (ack reads shadow, stage)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000,) * 2,
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'owed': (0x800000000000,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0, 0x800000000000),
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 6. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000,) * 2,
+         'eventinj': ((True, 47),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 7. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((True, 47), (False, 0)),
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0x800000000000, 0),
+        }),
+        # 8. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running',) * 2,
+         'handler_vector': (47,) * 2,
+         'owed': (0,) * 2,
+        }),
+        # 9. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Running', 'Acked')}),
+        # 10. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked',) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
 def test_write_eoi_then_deliver_event(implementation):
     """Coverage targets met by this run (10 steps, the shortest for each):
     - pair: write_eoi, then deliver_event (deliver_event reads in_guest, shadow, stage)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0x1000000000000, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0x800000000000),
+        }),
+        # 5. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0, 0x800000000000),
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 6. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0, 0x800000000000),
+        }),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 8. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 9. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'isr': (0, 0x800000000000),
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Idle'),
+        }),
+        # 10. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('EoiSent', 'Running'),
+         'handler_vector': (48, 47),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if3_then_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #3, then iret (iret reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f, 0x30}
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x1800000000000),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'owed': (0, 0x1800000000000),
+        }),
+        # 5. vmrun(c=1)
+        #      irr[1] = {0x2f}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0, 0x800000000000),
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 6. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {0x2f}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0, 0x800000000000),
+        }),
+        # 7. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 8. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        # 9. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+        # 10. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_then_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: send_ipi taking the then branch of if #0, then iret (iret reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
+        # 8. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 9. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 10. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_ack(implementation):
+    """Coverage targets met by this run (11 steps, the shortest for each):
+    - pair: write_eoi, then ack (ack reads in_guest, shadow, stage)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -11123,23 +11999,7 @@ def test_write_eoi_then_deliver_event(implementation):
          'eventinj': ((False, 0), (True, 48)),
          'in_guest': (False, True),
         }),
-        # 6. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0x800000000000, 0),
-        }),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 8. vmrun(c=0)
+        # 6. vmrun(c=0)
         #      irr[0] = {}
         #      isr[0] = {0x2f}
         #      eventinj[0] = {valid: true, vector: 0x2f}
@@ -11147,1053 +12007,50 @@ def test_write_eoi_then_deliver_event(implementation):
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
          'isr': (0x800000000000, 0x1000000000000),
+         'eventinj': ((True, 47), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 7. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
          'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 9. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 10. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running', 'EoiSent'),
-         'handler_vector': (47, 48),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_ack(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then ack (ack reads eventinj, in_guest)
-    - pair: vmrun taking the else branch of if #1, then ack (ack reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000,) * 2,
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 8. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 48)),
-         'in_guest': (True, False),
-        }),
-        # 9. vmrun(c=1)
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'eventinj': ((False, 0), (True, 48)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 10. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_deliver_event_then_write_eoi(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: deliver_event, then write_eoi (write_eoi reads eventinj, shadow, stage)
-    - pair: deliver_event taking the else branch of if #0, then write_eoi (write_eoi reads eventinj, shadow, stage)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0x800000000000),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 8. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 9. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running', 'Acked'),
-         'handler_vector': (48, 47),
-         'owed': (0,) * 2,
-        }),
-        # 10. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'stage': ('Running', 'EoiSent'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_ack(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: ack, then ack (ack reads shadow, stage)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0x800000000000),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
+         'handler_vector': (0, 48),
+         'owed': (0x800000000000, 0),
         }),
         # 8. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x30
+        #      handler_vector[0] = 0x2f
         #      owed[0] = {}
         ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
          'rflags_if': (False,) * 2,
          'stage': ('Running',) * 2,
-         'handler_vector': (48, 47),
+         'handler_vector': (47, 48),
          'owed': (0,) * 2,
         }),
         # 9. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Running')}),
-        # 10. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Acked',) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_refused_2(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: iret refused: `not pending_event.valid` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 10. write_eoi(c=0)
+        #      isr[0] = {}
         #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
          'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
          'in_guest': (False, True),
+         'stage': ('EoiSent', 'Running'),
         }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1800000000000),
-        }),
-        # 6. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {0x2f}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0, 0x800000000000),
-        }),
-        # 7. ack(c=1)
+        # 11. ack(c=1)
         #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 8. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 9. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      kicked[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'kicked': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 10. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'iret', {'c': 1}, implementation, 10)
-
-
-def test_vmrun_if3_then_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #3, then iret (iret reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 6. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 8. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 9. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-        # 10. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: vmexit, then iret (iret reads eventinj, in_guest)
-    - pair: vmexit taking the else branch of if #0, then iret (iret reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 9. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 10. iret(c=0)
-        #      rflags_if[0] = true
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: send_ipi, then iret (iret reads in_guest, shadow)
-    - pair: send_ipi taking the else branch of if #0, then iret (iret reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 9. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 10. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_then_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then iret (iret reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 9. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 10. iret(c=0)
-        #      rflags_if[0] = true
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_iret(implementation):
-    """Coverage targets met by this run (11 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then iret"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 9. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 10. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 11. iret(c=0)
-        #      shadow[0] = false
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if2_then_then_iret(implementation):
-    """Coverage targets met by this run (11 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then iret (iret reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 7. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 8. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 9. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 10. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 11. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_ack(implementation):
-    """Coverage targets met by this run (11 steps, the shortest for each):
-    - pair: write_eoi, then ack (ack reads in_guest, shadow, stage)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0x800000000000),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 8. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 9. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running', 'Acked'),
-         'handler_vector': (48, 47),
-         'owed': (0,) * 2,
-        }),
-        # 10. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'stage': ('Running', 'EoiSent'),
-        }),
-        # 11. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'EoiSent')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_write_eoi(implementation):
-    """Coverage targets met by this run (11 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)
-    - pair: vmrun taking the else branch of if #1, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0x800000000000,) * 2,
-        }),
-        # 6. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False,) * 2,
-        }),
-        # 7. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000,) * 2,
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 8. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0x800000000000, 0),
-        }),
-        # 9. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 10. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 47), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 11. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'stage': ('Idle', 'EoiSent'),
-        }),
+        ('ack', {'c': 1}, {'stage': ('EoiSent', 'Acked')}),
     ]
     last = _replay(steps, implementation)
 
@@ -12316,9 +12173,273 @@ def test_nested_handlers_then_deliver_event(implementation):
     last = _replay(steps, implementation)
 
 
-def test_deliver_event_if0_then_then_deliver_event(implementation):
+def test_window_for_shadow_then_iret(implementation):
+    """Coverage targets met by this run (11 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then iret"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
+        # 8. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 9. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 10. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 11. iret(c=0)
+        #      shadow[0] = false
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_write_eoi(implementation):
+    """Coverage targets met by this run (11 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)
+    - pair: vmrun taking the else branch of if #1, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0x1000000000000),
+        }),
+        # 5. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0x800000000000, 0),
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 6. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0x1000000000000),
+         'eventinj': ((True, 47), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 7. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((True, 47), (False, 0)),
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0x800000000000, 0),
+        }),
+        # 8. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False, True),
+        }),
+        # 9. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 10. vmrun(c=0)
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'eventinj': ((True, 47), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 11. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'isr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'stage': ('Idle', 'EoiSent'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if2_then_then_iret(implementation):
+    """Coverage targets met by this run (11 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #2, then iret (iret reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 9. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 10. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 11. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_write_eoi(implementation):
     """Coverage targets met by this run (12 steps, the shortest for each):
-    - pair: deliver_event taking the then branch of if #0, then deliver_event (deliver_event reads eventinj, handler_vector, outer, owed, rflags_if, shadow, stage)"""
+    - pair: write_eoi, then write_eoi (write_eoi reads in_guest, isr, kicked, shadow, stage, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -12358,69 +12479,216 @@ def test_deliver_event_if0_then_then_deliver_event(implementation):
          'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 5. vmrun(c=0)
+        # 5. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 6. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 7. send_ipi(src=1, dst=1, v=0x30)
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0x800000000000),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 8. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 9. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running', 'Acked'),
+         'handler_vector': (48, 47),
+         'owed': (0,) * 2,
+        }),
+        # 10. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked',) * 2}),
+        # 11. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'isr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'stage': ('Acked', 'EoiSent'),
+        }),
+        # 12. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent',) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_deliver_event(implementation):
+    """Coverage targets met by this run (12 steps, the shortest for each):
+    - pair: iret, then deliver_event (deliver_event reads handler_vector, outer, rflags_if, shadow, stage)
+    - pair: iret taking the else branch of if #0, then deliver_event (deliver_event reads handler_vector, outer, rflags_if, shadow, stage)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      in_guest[1] = false
-        #      shadow[1] = false
         #      owed[1] = {0x30}
         ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'shadow': (False,) * 2,
+         'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
         }),
-        # 8. vmrun(c=1)
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 6. vmrun(c=1)
         #      irr[1] = {}
-        #      isr[1] = {0x2f, 0x30}
+        #      isr[1] = {0x30}
         #      eventinj[1] = {valid: true, vector: 0x30}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x1800000000000),
-         'eventinj': ((False, 0), (True, 48)),
+         'isr': (0x1000000000000,) * 2,
+         'eventinj': ((True, 48),) * 2,
          'in_guest': (True,) * 2,
         }),
-        # 9. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
+        # 7. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0), (True, 48)),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 8. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 9. write_eoi(c=0)
+        #      isr[0] = {}
         #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'isr': (0, 0x1000000000000),
          'in_guest': (False, True),
-         'owed': (0x800000000000, 0x1000000000000),
+         'stage': ('EoiSent', 'Idle'),
         }),
         # 10. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 11. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 12. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_then_then_iret(implementation):
+    """Coverage targets met by this run (12 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then iret (iret reads eventinj, in_guest)
+    - cover-then: cover delivery_cut_short holds, then iret"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000,) * 2,
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'owed': (0x800000000000,) * 2,
+        }),
+        # 5. vmrun(c=0)
         #      irr[0] = {}
         #      isr[0] = {0x2f}
         #      eventinj[0] = {valid: true, vector: 0x2f}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0x1800000000000),
-         'eventinj': ((True, 47), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 11. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      handler_vector[1] = 0x30
-        #      outer[1] = {stage: Running, vector: 0x2f}
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
+         'irr': (0, 0x800000000000),
+         'isr': (0x800000000000, 0),
          'eventinj': ((True, 47), (False, 0)),
-         'rflags_if': (True, False),
-         'handler_vector': (0, 48),
-         'outer': (('Idle', 0), ('Running', 47)),
-         'owed': (0x800000000000, 0),
+         'in_guest': (True, False),
         }),
-        # 12. deliver_event(c=0)
+        # 6. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -12428,11 +12696,51 @@ def test_deliver_event_if0_then_then_deliver_event(implementation):
         #      owed[0] = {}
         ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running',) * 2,
-         'handler_vector': (47, 48),
-         'owed': (0,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0, 0x800000000000),
         }),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 8. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000,) * 2,
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 9. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'isr': (0, 0x800000000000),
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Idle'),
+        }),
+        # 10. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 11. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (True, False),
+        }),
+        # 12. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -12470,16 +12778,7 @@ def test_deliver_event_then_iret(implementation):
         # 4. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0x800000000000),
-        }),
-        # 6. deliver_event(c=1)
+        # 5. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
         #      rflags_if[1] = false
         #      stage[1] = Running
@@ -12490,28 +12789,37 @@ def test_deliver_event_then_iret(implementation):
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
          'handler_vector': (0, 47),
-         'owed': (0x1000000000000, 0),
+         'owed': (0,) * 2,
         }),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 8. vmrun(c=0)
+        # 6. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 7. vmrun(c=0)
         #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0x800000000000),
-         'eventinj': ((True, 48), (False, 0)),
+         'isr': (0x800000000000,) * 2,
+         'eventinj': ((True, 47), (False, 0)),
          'in_guest': (True,) * 2,
         }),
+        # 8. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
         # 9. write_eoi(c=1)
         #      isr[1] = {}
         #      in_guest[1] = false
         #      stage[1] = EoiSent
         ('write_eoi', {'c': 1}, {
-         'isr': (0x1000000000000, 0),
+         'isr': (0x800000000000, 0),
          'in_guest': (True, False),
          'stage': ('Idle', 'EoiSent'),
         }),
@@ -12522,28 +12830,27 @@ def test_deliver_event_then_iret(implementation):
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x30
+        #      handler_vector[0] = 0x2f
         #      owed[0] = {}
         ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
          'rflags_if': (False,) * 2,
          'stage': ('Running', 'EoiSent'),
-         'handler_vector': (48, 47),
+         'handler_vector': (47,) * 2,
          'owed': (0,) * 2,
         }),
         # 12. iret(c=1)
         #      rflags_if[1] = true
         #      stage[1] = Idle
         #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (False, True), 'stage': ('Running', 'Idle'), 'handler_vector': (48, 0)}),
+        ('iret', {'c': 1}, {'rflags_if': (False, True), 'stage': ('Running', 'Idle'), 'handler_vector': (47, 0)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_iret_then_deliver_event(implementation):
+def test_vmrun_if1_then_then_ack(implementation):
     """Coverage targets met by this run (12 steps, the shortest for each):
-    - pair: iret, then deliver_event (deliver_event reads handler_vector, outer, rflags_if, shadow, stage)
-    - pair: iret taking the else branch of if #0, then deliver_event (deliver_event reads handler_vector, outer, rflags_if, shadow, stage)"""
+    - pair: vmrun taking the then branch of if #1, then ack (ack reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -12555,6 +12862,110 @@ def test_iret_then_deliver_event(implementation):
         #      in_guest[0] = false
         #      owed[0] = {0x2f}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False, True),
+        }),
+        # 6. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f, 0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1800000000000, 0),
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0x1000000000000,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x1800000000000, 0x1000000000000),
+        }),
+        # 9. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0x1000000000000, 0),
+         'isr': (0x800000000000, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 10. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0x1800000000000, 0),
+        }),
+        # 11. vmrun(c=0)
+        #      v_irq[0] = true
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'v_irq': (True, False),
+         'eventinj': ((True, 47), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 12. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_deliver_event_if0_then_then_deliver_event(implementation):
+    """Coverage targets met by this run (12 steps, the shortest for each):
+    - pair: deliver_event taking the then branch of if #0, then deliver_event (deliver_event reads eventinj, handler_vector, outer, owed, rflags_if, shadow, stage)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
@@ -12583,190 +12994,69 @@ def test_iret_then_deliver_event(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-        # 9. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 10. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 11. iret(c=0)
+        # 5. set_if(c=0, enabled=true)
         #      rflags_if[0] = true
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 12. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_delivery_cut_short_then_iret(implementation):
-    """Coverage targets met by this run (12 steps, the shortest for each):
-    - cover-then: cover delivery_cut_short holds, then iret"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
         #      irr[0] = {0x30}
         #      in_guest[0] = false
+        #      shadow[0] = false
         #      owed[0] = {0x30}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
          'owed': (0x1000000000000, 0),
         }),
-        # 4. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0x1000000000000, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0x800000000000),
-        }),
-        # 5. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
+        # 7. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 6. vmrun(c=0)
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. vmrun(c=0)
         #      irr[0] = {}
-        #      isr[0] = {0x30}
+        #      isr[0] = {0x2f, 0x30}
         #      eventinj[0] = {valid: true, vector: 0x30}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0x800000000000),
-         'eventinj': ((True, 48), (True, 47)),
+         'isr': (0x1800000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
          'in_guest': (True,) * 2,
         }),
-        # 7. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((True, 48), (False, 0)),
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 8. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 9. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 10. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False,) * 2,
-        }),
-        # 11. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 12. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_if0_then_then_iret(implementation):
-    """Coverage targets met by this run (12 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then iret (iret reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
+        # 9. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      in_guest[1] = false
         #      owed[1] = {0x30}
         ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0x1000000000000,) * 2,
         }),
-        # 3. vmrun(c=1)
+        # 10. vmrun(c=1)
         #      irr[1] = {}
         #      isr[1] = {0x30}
         #      eventinj[1] = {valid: true, vector: 0x30}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
+         'isr': (0x1800000000000, 0x1000000000000),
+         'eventinj': ((True, 48),) * 2,
+         'in_guest': (True,) * 2,
         }),
-        # 4. deliver_event(c=1)
+        # 11. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      handler_vector[0] = 0x30
+        #      outer[0] = {stage: Running, vector: 0x2f}
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0), (True, 48)),
+         'rflags_if': (False, True),
+         'handler_vector': (48, 0),
+         'outer': (('Running', 47), ('Idle', 0)),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 12. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
         #      rflags_if[1] = false
         #      stage[1] = Running
@@ -12774,264 +13064,10 @@ def test_vmexit_if0_then_then_iret(implementation):
         #      owed[1] = {}
         ('deliver_event', {'c': 1}, {
          'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
-        # 8. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 9. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 10. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 11. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False, True),
-        }),
-        # 12. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if1_then_then_ack(implementation):
-    """Coverage targets met by this run (12 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then ack (ack reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0, 0x800000000000),
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 6. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000,) * 2,
-         'eventinj': ((True, 47),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 7. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((True, 47), (False, 0)),
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (True, False),
-        }),
-        # 8. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0, 0x800000000000),
-        }),
-        # 9. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1800000000000),
-        }),
-        # 10. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 11. vmrun(c=1)
-        #      v_irq[1] = true
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'v_irq': (False, True),
-         'eventinj': ((False, 0), (True, 47)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 12. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_write_eoi(implementation):
-    """Coverage targets met by this run (12 steps, the shortest for each):
-    - pair: write_eoi, then write_eoi (write_eoi reads in_guest, isr, kicked, shadow, stage, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0x800000000000,) * 2,
-        }),
-        # 6. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000,) * 2,
-         'eventinj': ((True, 47),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 7. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((True, 47), (False, 0)),
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0x800000000000, 0),
-        }),
-        # 8. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
          'rflags_if': (False,) * 2,
          'stage': ('Running',) * 2,
-         'handler_vector': (47,) * 2,
+         'handler_vector': (48,) * 2,
          'owed': (0,) * 2,
         }),
-        # 9. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Running')}),
-        # 10. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Acked',) * 2}),
-        # 11. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'isr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'stage': ('EoiSent', 'Acked'),
-        }),
-        # 12. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent',) * 2}),
     ]
     last = _replay(steps, implementation)

@@ -710,23 +710,10 @@ def test_send_ipi_refused(implementation):
     refuse(model, last, 'mov_ss', {'c': 0}, implementation, 0)
 
 
-def test_vmrun_refused(implementation):
-    """Coverage targets met by this run (1 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: vmrun refused: `not in_guest[c]` false"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'vmrun', {'c': 1}, implementation, 1)
-
-
 def test_write_eoi_refused(implementation):
     """Coverage targets met by this run (1 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: write_eoi refused: `stage[c] == Acked` false, the rest of the guard true"""
+    - refusal: write_eoi refused: `stage[c] == Acked` false, the rest of the guard true
+    - refusal: iret refused: `stage[c] == EoiSent` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -736,25 +723,13 @@ def test_write_eoi_refused(implementation):
     ]
     last = _replay(steps, implementation)
     refuse(model, last, 'write_eoi', {'c': 1}, implementation, 1)
+    refuse(model, last, 'iret', {'c': 1}, implementation, 1)
 
 
-def test_ack_refused(implementation):
+def test_vmrun_refused(implementation):
     """Coverage targets met by this run (1 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: vmrun refused: `not in_guest[c]` false
     - refusal: ack refused: `stage[c] == Running` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'ack', {'c': 1}, implementation, 1)
-
-
-def test_iret_refused(implementation):
-    """Coverage targets met by this run (1 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: iret refused: `stage[c] == EoiSent` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -763,7 +738,8 @@ def test_iret_refused(implementation):
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
     ]
     last = _replay(steps, implementation)
-    refuse(model, last, 'iret', {'c': 0}, implementation, 1)
+    refuse(model, last, 'vmrun', {'c': 0}, implementation, 1)
+    refuse(model, last, 'ack', {'c': 0}, implementation, 1)
 
 
 def test_set_if_decision2(implementation):
@@ -798,6 +774,69 @@ def test_write_cr8_update1(implementation):
     last = _replay(steps, implementation)
 
 
+def test_write_cr8_then_write_cr8(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then write_cr8 (write_cr8 reads shadow, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        # 3. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_send_ipi(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then send_ipi (send_ipi reads shadow, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_set_if(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then set_if (set_if reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+        # 3. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
 def test_mov_ss_then_send_ipi(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
     - pair: mov_ss, then send_ipi (send_ipi reads shadow)"""
@@ -810,86 +849,17 @@ def test_mov_ss_then_send_ipi(implementation):
         # 2. mov_ss(c=0)
         #      shadow[0] = true
         ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 3. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
         #      in_guest[0] = false
         #      shadow[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
          'shadow': (False,) * 2,
-         'owed': (0x1000000000000, 0),
+         'owed': (0, 0x800000000000),
         }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=1)
-        #      v_tpr[1] = 1
-        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
-        # 3. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_update4(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: send_ipi: the update `tpr'[src] = tpr_from_cr8(v_tpr[src])` changes what it assigns
-    - pair: write_cr8, then send_ipi (send_ipi reads shadow, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=13)
-        #      v_tpr[0] = 13
-        ('write_cr8', {'c': 0, 'value': 13}, {'v_tpr': (13, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      tpr[0] = 0xd0
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'tpr': (208, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_update3(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: vmexit: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns
-    - pair: write_cr8, then vmexit (vmexit reads v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=7)
-        #      v_tpr[0] = 7
-        ('write_cr8', {'c': 0, 'value': 7}, {'v_tpr': (7, 0)}),
-        # 3. vmexit(c=0)
-        #      tpr[0] = 0x70
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'tpr': (112, 0), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -900,232 +870,16 @@ def test_write_tpr_mmio_then_vmrun(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_write_cr8(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then write_cr8 (write_cr8 reads shadow, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=14)
-        #      v_tpr[0] = 14
-        ('write_cr8', {'c': 0, 'value': 14}, {'v_tpr': (14, 0)}),
-        # 3. write_cr8(c=0, value=14)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 14}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_mov_ss(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then mov_ss (mov_ss reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=3)
-        #      v_tpr[0] = 3
-        ('write_cr8', {'c': 0, 'value': 3}, {'v_tpr': (3, 0)}),
-        # 3. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-        # 3. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
+        # 2. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
         #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_vmrun(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: vmexit, then vmrun (vmrun reads in_guest, irr, isr, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
         # 3. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_mov_ss_then_set_if(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: mov_ss, then set_if (set_if reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 3. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        #      shadow[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False), 'shadow': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_update5(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: vmrun: the update `v_tpr'[c] = cr8_from_tpr(tpr[c])` changes what it assigns"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
-        # 3. vmrun(c=0)
-        #      v_tpr[0] = 2
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_tpr': (2, 0), 'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_update3(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: write_tpr_mmio: the update `shadow'[c] = false` changes what it assigns
-    - pair: mov_ss, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 3. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2, 'shadow': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_mov_ss_then_mov_ss(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: mov_ss, then mov_ss (mov_ss reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 3. mov_ss(c=0)
-        #      (nothing changes)
-        ('mov_ss', {'c': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_set_if(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then set_if (set_if reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=11)
-        #      v_tpr[0] = 11
-        ('write_cr8', {'c': 0, 'value': 11}, {'v_tpr': (11, 0)}),
-        # 3. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_vmrun(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then vmrun (vmrun reads v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_mov_ss(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then mov_ss (mov_ss reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-        # 3. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
     ]
     last = _replay(steps, implementation)
 
@@ -1149,21 +903,24 @@ def test_set_if_then_set_if(implementation):
     last = _replay(steps, implementation)
 
 
-def test_set_if_then_write_cr8(implementation):
+def test_write_tpr_mmio_update3(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then write_cr8 (write_cr8 reads shadow)"""
+    - update: write_tpr_mmio: the update `shadow'[c] = false` changes what it assigns
+    - pair: mov_ss, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-        # 3. write_cr8(c=1, value=5)
-        #      v_tpr[1] = 5
-        ('write_cr8', {'c': 1, 'value': 5}, {'v_tpr': (0, 5)}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 3. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2, 'shadow': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -1181,205 +938,271 @@ def test_write_cr8_update2(implementation):
         # 2. mov_ss(c=0)
         #      shadow[0] = true
         ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 3. write_cr8(c=0, value=6)
-        #      v_tpr[0] = 6
+        # 3. write_cr8(c=0, value=0)
         #      shadow[0] = false
-        ('write_cr8', {'c': 0, 'value': 6}, {'v_tpr': (6, 0), 'shadow': (False,) * 2}),
+        ('write_cr8', {'c': 0, 'value': 0}, {'shadow': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if0_then_then_mov_ss(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then mov_ss (mov_ss reads in_guest)"""
+def test_send_ipi_update4(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - update: send_ipi: the update `tpr'[src] = tpr_from_cr8(v_tpr[src])` changes what it assigns"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
+        # 2. write_cr8(c=1, value=1)
+        #      v_tpr[1] = 1
+        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
+        # 3. send_ipi(src=1, dst=0, v=0x30)
         #      irr[0] = {0x30}
+        #      tpr[1] = 0x10
         #      in_guest[1] = false
         #      owed[0] = {0x30}
         ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
+         'tpr': (0, 16),
          'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
         }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_take_virq_refused(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: take_virq refused: `in_guest[c]` false, the rest of the guard true
-    - decision: write_tpr_mmio, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
-    - pair: vmrun taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, v_intr_vector, v_irq)"""
+def test_vmrun_update5(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - update: vmrun: the update `v_tpr'[c] = cr8_from_tpr(tpr[c])` changes what it assigns"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
+        # 3. vmrun(c=1)
+        #      v_tpr[1] = 2
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_tpr': (0, 2), 'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_mov_ss(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: set_if, then mov_ss (mov_ss reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        # 2. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
+        # 3. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_mov_ss_then_set_if(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: mov_ss, then set_if (set_if reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 3. set_if(c=0, enabled=true)
+        #      shadow[0] = false
+        ('set_if', {'c': 0, 'enabled': True}, {'shadow': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_vmrun(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: vmexit, then vmrun (vmrun reads in_guest, irr, isr, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmexit(c=0)
         #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
         # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. write_tpr_mmio(c=1, value=48)
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_mov_ss_then_mov_ss(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: mov_ss, then mov_ss (mov_ss reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 3. mov_ss(c=1)
+        #      (nothing changes)
+        ('mov_ss', {'c': 1}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_update3(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - update: vmexit: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns
+    - pair: write_cr8, then vmexit (vmexit reads v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=12)
+        #      v_tpr[0] = 12
+        ('write_cr8', {'c': 0, 'value': 12}, {'v_tpr': (12, 0)}),
+        # 3. vmexit(c=0)
+        #      tpr[0] = 0xc0
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'tpr': (192, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_write_cr8(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: set_if, then write_cr8 (write_cr8 reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: set_if, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
+        # 3. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+        # 3. write_tpr_mmio(c=1, value=48)
         #      tpr[1] = 0x30
         #      in_guest[1] = false
         ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
-    refuse(model, last, 'take_virq', {'c': 1}, implementation, 4)
 
 
-def test_vmexit_then_send_ipi(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 4. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_set_if(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then set_if (set_if reads in_guest)"""
+def test_write_cr8_then_mov_ss(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then mov_ss (mov_ss reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
+        # 2. write_cr8(c=0, value=2)
+        #      v_tpr[0] = 2
+        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
+        # 3. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_take_virq_refused_2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: take_virq refused: `rflags_if[c]` false, the rest of the guard true"""
+def test_write_cr8_then_vmrun(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then vmrun (vmrun reads v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=2)
+        #      v_tpr[1] = 2
+        ('write_cr8', {'c': 1, 'value': 2}, {'v_tpr': (0, 2)}),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_decision2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - decision: send_ipi, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
+    - decision: send_ipi, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
+    - pair: vmrun taking the then branch of if #0, then send_ipi (send_ipi reads in_guest, v_intr_vector, v_irq, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'take_virq', {'c': 1}, implementation, 4)
-
-
-def test_write_tpr_mmio_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
-        # 4. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (48,) * 2, 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_refused_3(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: take_virq refused: `not shadow[c]` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
+        # 2. send_ipi(src=0, dst=0, v=0x30)
         #      irr[0] = {0x30}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
@@ -1389,110 +1212,9 @@ def test_take_virq_refused_3(implementation):
         #      v_intr_vector[0] = 0x30
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'take_virq', {'c': 0}, implementation, 4)
-
-
-def test_vmrun_boundary2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_intr_vector)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=1)
-        #      v_tpr[0] = 1
-        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      tpr[0] = 0x10
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'tpr': (16, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_update2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - update: vmexit: the update `kicked'[c] = false` changes what it assigns
-    - pair: send_ipi, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)
-    - pair: send_ipi taking the then branch of if #0, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmexit(c=0)
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_else_then_send_ipi(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, owed, shadow, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
         # 4. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
         #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0x800000000000),
-        }),
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -1519,284 +1241,62 @@ def test_vmexit_then_mov_ss(implementation):
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_then_mov_ss(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then mov_ss (mov_ss reads in_guest, shadow)
-    - pair: send_ipi taking the then branch of if #0, then mov_ss (mov_ss reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_write_cr8(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then write_cr8 (write_cr8 reads in_guest, shadow)
-    - pair: send_ipi taking the else branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. write_cr8(c=0, value=2)
-        #      v_tpr[0] = 2
-        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_update2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - update: write_tpr_mmio: the update `kicked'[c] = false` changes what it assigns
-    - pair: send_ipi, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)
-    - pair: send_ipi taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_set_if(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then set_if (set_if reads in_guest, shadow)
-    - pair: send_ipi taking the else branch of if #0, then set_if (set_if reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_decision2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - decision: send_ipi, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
-    - decision: send_ipi, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
-    - pair: vmrun taking the then branch of if #0, then send_ipi (send_ipi reads in_guest, v_intr_vector, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x2f, 0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1800000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_then_then_write_cr8(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_decision2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - decision: vmexit, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
-    - pair: vmrun taking the then branch of if #0, then vmexit (vmexit reads in_guest, v_intr_vector, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
 def test_vmexit_then_write_tpr_mmio(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
     - pair: vmexit, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
+        # 1. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 4. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=0)
         #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
+        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
+        # 4. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_if0_then_then_set_if(implementation):
+def test_vmrun_if0_then_then_vmrun(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then set_if (set_if reads in_guest, shadow)"""
+    - pair: vmrun taking the then branch of if #0, then vmrun (vmrun reads in_guest, v_intr_vector, v_irq, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1000000000000, 0),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
         }),
-        # 4. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if0_then_then_write_cr8(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then write_cr8 (write_cr8 reads in_guest, v_tpr)"""
+def test_take_virq_refused(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: take_virq refused: `in_guest[c]` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -1817,16 +1317,47 @@ def test_vmrun_if0_then_then_write_cr8(implementation):
         #      v_intr_vector[1] = 0x2f
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. write_cr8(c=1, value=6)
-        #      v_tpr[1] = 6
-        ('write_cr8', {'c': 1, 'value': 6}, {'v_tpr': (0, 6)}),
+        # 4. send_ipi(src=1, dst=1, v=0x2f)
+        #      in_guest[1] = false
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'take_virq', {'c': 1}, implementation, 4)
+
+
+def test_vmexit_then_send_ipi(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_boundary5(implementation):
+def test_vmrun_boundary2(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
     - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one above the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_intr_vector)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
     - boundary: vmrun, def pending_vector (called in update of v_intr_vector): the left side of '>' line 24 one above the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
     steps = [
         # 0. the initial state
@@ -1869,24 +1400,269 @@ def test_write_tpr_mmio_then_send_ipi(implementation):
         # 2. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
+        # 3. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
         #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
-        # 4. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
+        # 4. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
         #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+         'owed': (0, 0x800000000000),
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_take_virq_refused_4(implementation):
+def test_send_ipi_if0_else_then_send_ipi(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, owed, shadow, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0x800000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        # 4. write_cr8(c=0, value=8)
+        #      v_tpr[0] = 8
+        ('write_cr8', {'c': 0, 'value': 8}, {'v_tpr': (8, 0)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_update2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - update: write_tpr_mmio: the update `kicked'[c] = false` changes what it assigns
+    - pair: send_ipi, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)
+    - pair: send_ipi taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_refused_2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: take_virq refused: `rflags_if[c]` false, the rest of the guard true"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'take_virq', {'c': 1}, implementation, 4)
+
+
+def test_vmexit_decision2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - decision: vmexit, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
+    - pair: vmrun taking the then branch of if #0, then vmexit (vmexit reads in_guest, v_intr_vector, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then write_cr8 (write_cr8 reads in_guest, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. write_cr8(c=0, value=7)
+        #      v_tpr[0] = 7
+        ('write_cr8', {'c': 0, 'value': 7}, {'v_tpr': (7, 0)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi, then set_if (set_if reads in_guest, shadow)
+    - pair: send_ipi taking the then branch of if #0, then set_if (set_if reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_mov_ss(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi, then mov_ss (mov_ss reads in_guest, shadow)
+    - pair: send_ipi taking the then branch of if #0, then mov_ss (mov_ss reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_refused_3(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
     - refusal: take_virq refused: `prio(v_intr_vector[c]) > v_tpr[c]` false, the rest of the guard true"""
     steps = [
@@ -1895,115 +1671,311 @@ def test_take_virq_refused_4(implementation):
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
         #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+         'owed': (0, 0x1000000000000),
         }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. write_cr8(c=0, value=2)
-        #      v_tpr[0] = 2
-        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. write_cr8(c=1, value=11)
+        #      v_tpr[1] = 11
+        ('write_cr8', {'c': 1, 'value': 11}, {'v_tpr': (0, 11)}),
     ]
     last = _replay(steps, implementation)
-    refuse(model, last, 'take_virq', {'c': 0}, implementation, 4)
+    refuse(model, last, 'take_virq', {'c': 1}, implementation, 4)
 
 
-def test_vmrun_if0_then_then_vmrun(implementation):
+def test_vmexit_then_vmexit(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then vmrun (vmrun reads in_guest, v_intr_vector, v_irq, v_tpr)"""
+    - pair: vmexit, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
+        # 2. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
+        # 4. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then set_if (set_if reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
+        # 4. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_mov_ss(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then mov_ss (mov_ss reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        # 4. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then set_if (set_if reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
     ]
     last = _replay(steps, implementation)
 
 
 def test_vmrun_decision2(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - decision: vmrun, def pending_vector (called in update of v_irq): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    - decision: vmrun, def pending_vector (called in update of v_irq): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=3)
-        #      v_tpr[1] = 3
-        ('write_cr8', {'c': 1, 'value': 3}, {'v_tpr': (0, 3)}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'tpr': (0, 48),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=10)
+        #      v_tpr[0] = 10
+        ('write_cr8', {'c': 0, 'value': 10}, {'v_tpr': (10, 0)}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      tpr[0] = 0xa0
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'tpr': (160, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0x800000000000, 0),
         }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_boundary6(implementation):
+def test_write_tpr_mmio_then_write_tpr_mmio(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one below the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    - pair: write_tpr_mmio, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=4)
-        #      v_tpr[1] = 4
-        ('write_cr8', {'c': 1, 'value': 4}, {'v_tpr': (0, 4)}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      tpr[1] = 0x40
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
         #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'tpr': (0, 64),
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
+        # 4. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 48), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then set_if (set_if reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0x800000000000, 0),
         }),
-        # 4. vmrun(c=1)
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_decision2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - decision: write_tpr_mmio, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
+    - pair: vmrun taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary4(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=2)
+        #      v_tpr[0] = 2
+        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      tpr[0] = 0x20
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'tpr': (32, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_vmexit(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
+        # 4. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then set_if (set_if reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -2029,17 +2001,17 @@ def test_send_ipi_if0_else_then_write_tpr_mmio(implementation):
          'in_guest': (True, False),
          'owed': (0, 0x1000000000000),
         }),
-        # 4. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
+        # 4. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
         #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_if0_else_then_vmexit(implementation):
+def test_vmexit_then_write_cr8(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
+    - pair: vmexit, then write_cr8 (write_cr8 reads in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2049,41 +2021,42 @@ def test_send_ipi_if0_else_then_vmexit(implementation):
         # 2. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 3. vmexit(c=1)
         #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary6(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one below the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=4)
+        #      v_tpr[0] = 4
+        ('write_cr8', {'c': 0, 'value': 4}, {'v_tpr': (4, 0)}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      tpr[0] = 0x40
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'tpr': (64, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
         }),
-        # 4. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_vmexit(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
+        # 4. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
-        # 4. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -2091,6 +2064,70 @@ def test_write_tpr_mmio_then_vmexit(implementation):
 def test_send_ipi_if0_then_then_vmrun(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
     - pair: send_ipi taking the then branch of if #0, then vmrun (vmrun reads in_guest, irr, isr, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_refused_4(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: take_virq refused: `not shadow[c]` false, the rest of the guard true
+    - pair: vmrun taking the then branch of if #0, then mov_ss (mov_ss reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'take_virq', {'c': 1}, implementation, 4)
+
+
+def test_vmexit_update2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - update: vmexit: the update `kicked'[c] = false` changes what it assigns
+    - pair: send_ipi, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)
+    - pair: send_ipi taking the then branch of if #0, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2111,16 +2148,18 @@ def test_send_ipi_if0_then_then_vmrun(implementation):
          'kicked': (False, True),
          'owed': (0, 0x1000000000000),
         }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 4. vmexit(c=1)
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_tpr_mmio_then_write_cr8(implementation):
+def test_send_ipi_then_write_cr8(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    - pair: send_ipi, then write_cr8 (write_cr8 reads in_guest, shadow)
+    - pair: send_ipi taking the then branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2130,58 +2169,20 @@ def test_write_tpr_mmio_then_write_cr8(implementation):
         # 2. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
+        # 3. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
-        # 4. write_cr8(c=0, value=2)
-        #      v_tpr[0] = 2
-        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_mov_ss(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then mov_ss (mov_ss reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
-        # 4. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_vmexit(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 4. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+        #      kicked[0] = true
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. write_cr8(c=0, value=6)
+        #      v_tpr[0] = 6
+        ('write_cr8', {'c': 0, 'value': 6}, {'v_tpr': (6, 0)}),
     ]
     last = _replay(steps, implementation)
 
@@ -2189,6 +2190,62 @@ def test_vmexit_then_vmexit(implementation):
 def test_send_ipi_if0_else_then_mov_ss(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
     - pair: send_ipi taking the else branch of if #0, then mov_ss (mov_ss reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. write_cr8(c=0, value=15)
+        #      v_tpr[0] = 15
+        ('write_cr8', {'c': 0, 'value': 15}, {'v_tpr': (15, 0)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_vmexit(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2207,119 +2264,9 @@ def test_send_ipi_if0_else_then_mov_ss(implementation):
          'in_guest': (False, True),
          'owed': (0x1000000000000, 0),
         }),
-        # 4. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_write_cr8(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then write_cr8 (write_cr8 reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 4. write_cr8(c=1, value=5)
-        #      v_tpr[1] = 5
-        ('write_cr8', {'c': 1, 'value': 5}, {'v_tpr': (0, 5)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_set_if(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then set_if (set_if reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
+        # 4. vmexit(c=1)
         #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
-        # 4. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_set_if(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then set_if (set_if reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 4. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_update3(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - update: vmrun: the update `v_irq'[c] = false` changes what it assigns
-    - update: vmrun: the update `v_intr_vector'[c] = 0` changes what it assigns"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
-        # 5. vmrun(c=1)
-        #      v_irq[1] = false
-        #      v_intr_vector[1] = 0x00
-        #      v_tpr[1] = 3
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'v_tpr': (0, 3),
-         'in_guest': (False, True),
-        }),
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -2327,113 +2274,6 @@ def test_vmrun_update3(implementation):
 def test_set_if_then_take_virq(implementation):
     """Coverage targets met by this run (5 steps, the shortest for each):
     - pair: set_if, then take_virq (take_virq reads rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_then_send_ipi(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: take_virq, then send_ipi (send_ipi reads owed, v_irq)
-    - pair: take_virq taking the else branch of if #0, then send_ipi (send_ipi reads owed, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0, 0x1000000000000),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_decision1(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - decision: write_tpr_mmio, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, true (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
-    - decision: write_tpr_mmio, def exit_irr (called in update of irr): the condition of the if-expression at line 77 true (`if virq_taken(v_irq, vector) then accept_irr(irr, vector) else irr`)
-    - decision: write_tpr_mmio, def exit_isr (called in update of isr): the condition of the if-expression at line 81 true (`if virq_taken(v_irq, vector) then accept_isr(isr, vector) else isr`)
-    - decision: write_tpr_mmio, def exit_vector (called in update of v_intr_vector): the condition of the if-expression at line 84 true (`def exit_vector(v_irq: bool, vector: Vector): Vector = if virq_taken(v_irq, vector) then 0 else vector`)
-    - update: write_tpr_mmio: the update `irr'[c] = exit_irr(irr[c], v_irq[c], v_intr_vector[c])` changes what it assigns
-    - update: write_tpr_mmio: the update `isr'[c] = exit_isr(isr[c], v_irq[c], v_intr_vector[c])` changes what it assigns
-    - update: write_tpr_mmio: the update `v_intr_vector'[c] = exit_vector(v_irq[c], v_intr_vector[c])` changes what it assigns
-    - pair: take_virq, then write_tpr_mmio (write_tpr_mmio reads v_irq)
-    - pair: take_virq taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads v_irq)
-    - cover-then: cover stale_irr_while_handling holds, then write_tpr_mmio"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2454,7 +2294,10 @@ def test_write_tpr_mmio_decision1(implementation):
         #      v_intr_vector[0] = 0x30
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
+        # 4. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
+        # 5. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -2467,52 +2310,44 @@ def test_write_tpr_mmio_decision1(implementation):
          'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 5. write_tpr_mmio(c=0, value=48)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      tpr[0] = 0x30
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'tpr': (48, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_take_virq_boundary2(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - boundary: take_virq, guard: the left side of '>' line 132 one above the right (`requires prio(v_intr_vector[c]) > v_tpr[c]`)"""
+def test_ack_refused(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: ack refused: `in_guest[c]` false, the rest of the guard true
+    - decision: write_tpr_mmio, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, true (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
+    - decision: write_tpr_mmio, def exit_irr (called in update of irr): the condition of the if-expression at line 77 true (`if virq_taken(v_irq, vector) then accept_irr(irr, vector) else irr`)
+    - decision: write_tpr_mmio, def exit_isr (called in update of isr): the condition of the if-expression at line 81 true (`if virq_taken(v_irq, vector) then accept_isr(isr, vector) else isr`)
+    - decision: write_tpr_mmio, def exit_vector (called in update of v_intr_vector): the condition of the if-expression at line 84 true (`def exit_vector(v_irq: bool, vector: Vector): Vector = if virq_taken(v_irq, vector) then 0 else vector`)
+    - update: write_tpr_mmio: the update `irr'[c] = exit_irr(irr[c], v_irq[c], v_intr_vector[c])` changes what it assigns
+    - update: write_tpr_mmio: the update `isr'[c] = exit_isr(isr[c], v_irq[c], v_intr_vector[c])` changes what it assigns
+    - update: write_tpr_mmio: the update `v_intr_vector'[c] = exit_vector(v_irq[c], v_intr_vector[c])` changes what it assigns
+    - pair: take_virq, then write_tpr_mmio (write_tpr_mmio reads v_irq)
+    - pair: take_virq taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads v_irq)
+    - cover-then: cover stale_irr_while_handling holds, then write_tpr_mmio"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=1)
-        #      v_tpr[0] = 1
-        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      tpr[0] = 0x10
         #      in_guest[0] = false
         #      owed[0] = {0x2f}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
-         'tpr': (16, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
         }),
-        # 4. vmrun(c=0)
+        # 3. vmrun(c=0)
         #      v_irq[0] = true
         #      v_intr_vector[0] = 0x2f
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 5. take_virq(c=0)
+        # 4. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -2525,252 +2360,22 @@ def test_take_virq_boundary2(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_take_virq(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: write_cr8, then take_virq (take_virq reads shadow, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. write_cr8(c=1, value=1)
-        #      v_tpr[1] = 1
-        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_refused_2(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: ack refused: `in_guest[c]` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0, 0x800000000000),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'ack', {'c': 1}, implementation, 5)
-
-
-def test_vmrun_if0_else_then_take_virq(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the else branch of if #0, then take_virq (take_virq reads in_guest, v_intr_vector, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 5. write_tpr_mmio(c=0, value=48)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      tpr[0] = 0x30
+        #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_decision1(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - decision: vmexit, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, true (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
-    - decision: vmexit, def exit_irr (called in update of irr): the condition of the if-expression at line 77 true (`if virq_taken(v_irq, vector) then accept_irr(irr, vector) else irr`)
-    - decision: vmexit, def exit_isr (called in update of isr): the condition of the if-expression at line 81 true (`if virq_taken(v_irq, vector) then accept_isr(isr, vector) else isr`)
-    - decision: vmexit, def exit_vector (called in update of v_intr_vector): the condition of the if-expression at line 84 true (`def exit_vector(v_irq: bool, vector: Vector): Vector = if virq_taken(v_irq, vector) then 0 else vector`)
-    - update: vmexit: the update `irr'[c] = exit_irr(irr[c], v_irq[c], v_intr_vector[c])` changes what it assigns
-    - update: vmexit: the update `isr'[c] = exit_isr(isr[c], v_irq[c], v_intr_vector[c])` changes what it assigns
-    - update: vmexit: the update `v_intr_vector'[c] = exit_vector(v_irq[c], v_intr_vector[c])` changes what it assigns
-    - pair: take_virq, then vmexit (vmexit reads v_irq)
-    - pair: take_virq taking the else branch of if #0, then vmexit (vmexit reads v_irq)
-    - cover-then: cover stale_irr_while_handling holds, then vmexit"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmexit(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
+         'isr': (0x800000000000, 0),
+         'tpr': (48, 0),
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
         }),
     ]
     last = _replay(steps, implementation)
-
-
-def test_stale_irr_while_handling_then_write_cr8(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - cover-then: cover stale_irr_while_handling holds, then write_cr8"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. write_cr8(c=1, value=2)
-        #      v_tpr[1] = 2
-        ('write_cr8', {'c': 1, 'value': 2}, {'v_tpr': (0, 2)}),
-    ]
-    last = _replay(steps, implementation)
+    refuse(model, last, 'ack', {'c': 0}, implementation, 5)
 
 
 def test_stale_irr_while_handling_then_mov_ss(implementation):
@@ -2816,6 +2421,336 @@ def test_stale_irr_while_handling_then_mov_ss(implementation):
     last = _replay(steps, implementation)
 
 
+def test_take_virq_then_send_ipi(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: take_virq, then send_ipi (send_ipi reads owed, v_irq)
+    - pair: take_virq taking the else branch of if #0, then send_ipi (send_ipi reads owed, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[0] = {}
+        #      irr[1] = {0x30}
+        #      isr[0] = {0x2f}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0x800000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_take_virq(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: write_cr8, then take_virq (take_virq reads shadow, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_stale_irr_while_handling_then_write_cr8(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - cover-then: cover stale_irr_while_handling holds, then write_cr8"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. write_cr8(c=1, value=12)
+        #      v_tpr[1] = 12
+        ('write_cr8', {'c': 1, 'value': 12}, {'v_tpr': (0, 12)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_boundary2(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - boundary: take_virq, guard: the left side of '>' line 132 one above the right (`requires prio(v_intr_vector[c]) > v_tpr[c]`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. write_cr8(c=0, value=2)
+        #      v_tpr[0] = 2
+        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_else_then_take_virq(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: vmrun taking the else branch of if #0, then take_virq (take_virq reads in_guest, v_intr_vector, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_update3(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - update: vmrun: the update `v_irq'[c] = false` changes what it assigns
+    - update: vmrun: the update `v_intr_vector'[c] = 0` changes what it assigns"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
+        # 5. vmrun(c=1)
+        #      v_irq[1] = false
+        #      v_intr_vector[1] = 0x00
+        #      v_tpr[1] = 3
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'v_tpr': (0, 3),
+         'in_guest': (False, True),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_decision1(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - decision: vmexit, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, true (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
+    - decision: vmexit, def exit_irr (called in update of irr): the condition of the if-expression at line 77 true (`if virq_taken(v_irq, vector) then accept_irr(irr, vector) else irr`)
+    - decision: vmexit, def exit_isr (called in update of isr): the condition of the if-expression at line 81 true (`if virq_taken(v_irq, vector) then accept_isr(isr, vector) else isr`)
+    - decision: vmexit, def exit_vector (called in update of v_intr_vector): the condition of the if-expression at line 84 true (`def exit_vector(v_irq: bool, vector: Vector): Vector = if virq_taken(v_irq, vector) then 0 else vector`)
+    - update: vmexit: the update `irr'[c] = exit_irr(irr[c], v_irq[c], v_intr_vector[c])` changes what it assigns
+    - update: vmexit: the update `isr'[c] = exit_isr(isr[c], v_irq[c], v_intr_vector[c])` changes what it assigns
+    - update: vmexit: the update `v_intr_vector'[c] = exit_vector(v_irq[c], v_intr_vector[c])` changes what it assigns
+    - pair: take_virq, then vmexit (vmexit reads v_irq)
+    - pair: take_virq taking the else branch of if #0, then vmexit (vmexit reads v_irq)
+    - cover-then: cover stale_irr_while_handling holds, then vmexit"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmexit(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
 def test_take_virq_refused_5(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
     - refusal: take_virq refused: `v_irq[c]` false, the rest of the guard true"""
@@ -2856,16 +2791,164 @@ def test_take_virq_refused_5(implementation):
         #      rflags_if[0] = true
         #      shadow[0] = true
         ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. write_cr8(c=0, value=1)
-        #      v_tpr[0] = 1
+        # 6. write_cr8(c=0, value=0)
         #      shadow[0] = false
-        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0), 'shadow': (False,) * 2}),
+        ('write_cr8', {'c': 0, 'value': 0}, {'shadow': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
     refuse(model, last, 'take_virq', {'c': 0}, implementation, 6)
 
 
-def test_iret_refused_2(implementation):
+def test_send_ipi_then_take_virq(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: send_ipi, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector)
+    - pair: send_ipi taking the then branch of if #0, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=1, dst=0, v=0x30)
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {'in_guest': (True, False), 'kicked': (True, False)}),
+        # 6. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary7(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=0, v=0x30)
+        #      isr[0] = {0x30}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'isr': (0x1000000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_take_virq(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: write_tpr_mmio, then take_virq (take_virq reads in_guest, shadow, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True,) * 2}),
+        # 5. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        # 6. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_refused(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
     - refusal: iret refused: `in_guest[c]` false, the rest of the guard true"""
     steps = [
@@ -2920,55 +3003,10 @@ def test_iret_refused_2(implementation):
     refuse(model, last, 'iret', {'c': 0}, implementation, 6)
 
 
-def test_write_cr8_then_ack(implementation):
+def test_ack_update2(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: write_cr8, then ack (ack reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. write_cr8(c=0, value=8)
-        #      v_tpr[0] = 8
-        ('write_cr8', {'c': 0, 'value': 8}, {'v_tpr': (8, 0)}),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_send_ipi(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then send_ipi (send_ipi reads shadow)"""
+    - update: ack: the update `shadow'[c] = false` changes what it assigns
+    - pair: set_if, then ack (ack reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -3002,72 +3040,153 @@ def test_ack_then_send_ipi(implementation):
          'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=0)
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. ack(c=0)
+        #      shadow[0] = false
         #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[0] = {}
-        #      irr[1] = {0x30}
-        #      isr[0] = {0x30}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'isr': (0x1000000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
+        ('ack', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Acked', 'Idle')}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_ack_update2(implementation):
+def test_vmrun_then_ack(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - update: ack: the update `shadow'[c] = false` changes what it assigns
-    - pair: set_if, then ack (ack reads shadow)"""
+    - pair: vmrun, then ack (ack reads in_guest)
+    - pair: vmrun taking the else branch of if #0, then ack (ack reads in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_mov_ss_then_take_virq(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: mov_ss, then take_virq (take_virq reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
         }),
         # 3. vmrun(c=1)
         #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
+        #      v_intr_vector[1] = 0x2f
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 6. take_virq(c=1)
         #      v_irq[1] = false
         #      rflags_if[1] = false
         #      stage[1] = Running
-        #      handler_vector[1] = 0x30
+        #      handler_vector[1] = 0x2f
         #      owed[1] = {}
         ('take_virq', {'c': 1}, {
          'v_irq': (False,) * 2,
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. ack(c=1)
-        #      shadow[1] = false
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'shadow': (False,) * 2, 'stage': ('Idle', 'Acked')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_set_if(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then set_if (set_if reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. set_if(c=0, enabled=false)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': False}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -3128,56 +3247,8 @@ def test_vmrun_boundary9(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmrun_then_ack(implementation):
+def test_send_ipi_if0_else_then_take_virq(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmrun, then ack (ack reads in_guest)
-    - pair: vmrun taking the else branch of if #0, then ack (ack reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_take_virq(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: send_ipi, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector)
     - pair: send_ipi taking the else branch of if #0, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector)"""
     steps = [
         # 0. the initial state
@@ -3185,20 +3256,20 @@ def test_send_ipi_then_take_virq(implementation):
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+         'owed': (0x1000000000000, 0),
         }),
         # 3. vmrun(c=0)
         #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
+        #      v_intr_vector[0] = 0x30
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
         # 4. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
@@ -3207,30 +3278,30 @@ def test_send_ipi_then_take_virq(implementation):
         #      in_guest[1] = false
         #      owed[1] = {0x2f}
         ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0x800000000000,) * 2,
+         'irr': (0x1000000000000, 0x800000000000),
          'in_guest': (True, False),
-         'owed': (0x800000000000,) * 2,
+         'owed': (0x1000000000000, 0x800000000000),
         }),
         # 6. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
+        #      handler_vector[0] = 0x30
         #      owed[0] = {}
         ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
          'rflags_if': (False, True),
          'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
+         'handler_vector': (48, 0),
          'owed': (0, 0x800000000000),
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_eoi_refused_2(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: write_eoi refused: `in_guest[c]` false, the rest of the guard true"""
+def test_ack_then_send_ipi(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then send_ipi (send_ipi reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -3267,27 +3338,128 @@ def test_write_eoi_refused_2(implementation):
         # 5. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        # 6. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      irr[1] = {}
         #      isr[1] = {0x30}
         #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'isr': (0, 0x1000000000000),
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_refused_2(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: write_eoi refused: `in_guest[c]` false, the rest of the guard true"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. vmexit(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
         }),
     ]
     last = _replay(steps, implementation)
     refuse(model, last, 'write_eoi', {'c': 1}, implementation, 6)
 
 
-def test_mov_ss_then_ack(implementation):
+def test_ack_then_write_cr8(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: mov_ss, then ack (ack reads shadow)"""
+    - pair: ack, then write_cr8 (write_cr8 reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -3321,105 +3493,21 @@ def test_mov_ss_then_ack(implementation):
          'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 5. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 6. ack(c=0)
-        #      shadow[0] = false
+        # 5. ack(c=0)
         #      stage[0] = Acked
-        ('ack', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_write_cr8(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then write_cr8 (write_cr8 reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_tpr_mmio(c=0, value=47)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      tpr[0] = 0x2f
+        #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'tpr': (47, 0),
+         'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_then_then_take_virq(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=0, dst=1, v=0x30)
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {'in_guest': (False, True), 'kicked': (False, True)}),
-        # 6. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
         }),
     ]
     last = _replay(steps, implementation)
@@ -3431,131 +3519,24 @@ def test_ack_then_mov_ss(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary7(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=1, v=0x30)
-        #      isr[1] = {0x30}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'isr': (0, 0x1000000000000),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 6. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_take_virq(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: write_tpr_mmio, then take_virq (take_virq reads in_guest, shadow, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
         }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
+        # 3. vmrun(c=0)
         #      v_irq[0] = true
         #      v_intr_vector[0] = 0x2f
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True,) * 2}),
-        # 5. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
-        # 6. take_virq(c=0)
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -3568,13 +3549,19 @@ def test_write_tpr_mmio_then_take_virq(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_ack_then_set_if(implementation):
+def test_mov_ss_then_ack(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then set_if (set_if reads shadow)"""
+    - pair: mov_ss, then ack (ack reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -3608,66 +3595,20 @@ def test_ack_then_set_if(implementation):
          'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_mov_ss_then_take_virq(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: mov_ss, then take_virq (take_virq reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True,) * 2}),
         # 5. mov_ss(c=1)
         #      shadow[1] = true
         ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 6. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
+        # 6. ack(c=1)
+        #      shadow[1] = false
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'shadow': (False,) * 2, 'stage': ('Idle', 'Acked')}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_ack_then_write_tpr_mmio(implementation):
+def test_write_cr8_then_ack(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+    - pair: write_cr8, then ack (ack reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -3701,22 +3642,12 @@ def test_ack_then_write_tpr_mmio(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=0)
+        # 5. write_cr8(c=0, value=2)
+        #      v_tpr[0] = 2
+        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
+        # 6. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_tpr_mmio(c=0, value=47)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      tpr[0] = 0x2f
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'tpr': (47, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-        }),
     ]
     last = _replay(steps, implementation)
 
@@ -3724,6 +3655,272 @@ def test_ack_then_write_tpr_mmio(implementation):
 def test_vmexit_then_take_virq(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
     - pair: vmexit, then take_virq (take_virq reads in_guest, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 6. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary3(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_intr_vector)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. write_cr8(c=0, value=1)
+        #      v_tpr[0] = 1
+        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      isr[0] = {0x2f}
+        #      tpr[0] = 0x10
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'isr': (0x800000000000, 0),
+         'tpr': (16, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: write_tpr_mmio, then ack (ack reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True,) * 2}),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: vmexit, then ack (ack reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
+        # 7. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_write_eoi(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: set_if, then write_eoi (write_eoi reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. set_if(c=1, enabled=false)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': False}, {}),
+        # 7. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_write_eoi(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: write_cr8, then write_eoi (write_eoi reads shadow, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -3739,18 +3936,12 @@ def test_vmexit_then_take_virq(implementation):
          'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
         }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
+        # 3. vmrun(c=0)
         #      v_irq[0] = true
         #      v_intr_vector[0] = 0x30
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True,) * 2}),
-        # 5. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 6. take_virq(c=0)
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -3762,6 +3953,82 @@ def test_vmexit_then_take_virq(implementation):
          'stage': ('Running', 'Idle'),
          'handler_vector': (48, 0),
          'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        # 7. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_update4(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - update: write_eoi: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. write_cr8(c=0, value=1)
+        #      v_tpr[0] = 1
+        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_eoi(c=0)
+        #      irr[0] = {}
+        #      tpr[0] = 0x10
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'tpr': (16, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
         }),
     ]
     last = _replay(steps, implementation)
@@ -3777,11 +4044,69 @@ def test_vmrun_then_write_eoi(implementation):
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 7. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Idle'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_update3(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - update: write_eoi: the update `shadow'[c] = false` changes what it assigns
+    - pair: mov_ss, then write_eoi (write_eoi reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
         #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
@@ -3807,141 +4132,22 @@ def test_vmrun_then_write_eoi(implementation):
         # 5. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
         # 7. write_eoi(c=1)
         #      irr[1] = {}
         #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
+        #      shadow[1] = false
         #      stage[1] = EoiSent
         ('write_eoi', {'c': 1}, {
          'irr': (0,) * 2,
          'v_intr_vector': (0,) * 2,
-         'in_guest': (True, False),
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
          'stage': ('Idle', 'EoiSent'),
         }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_update4(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - update: write_eoi: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns
-    - pair: write_cr8, then write_eoi (write_eoi reads shadow, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_cr8(c=0, value=1)
-        #      v_tpr[0] = 1
-        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
-        # 7. write_eoi(c=0)
-        #      irr[0] = {}
-        #      tpr[0] = 0x10
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'tpr': (16, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary3(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. write_cr8(c=1, value=2)
-        #      v_tpr[1] = 2
-        ('write_cr8', {'c': 1, 'value': 2}, {'v_tpr': (0, 2)}),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      isr[1] = {0x30}
-        #      tpr[1] = 0x20
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'isr': (0, 0x1000000000000),
-         'tpr': (0, 32),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
     ]
     last = _replay(steps, implementation)
 
@@ -3956,44 +4162,44 @@ def test_send_ipi_then_ack(implementation):
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
         #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
+         'owed': (0, 0x1000000000000),
         }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
+        # 3. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (True,) * 2}),
         # 5. take_virq(c=1)
         #      v_irq[1] = false
         #      rflags_if[1] = false
         #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
+        #      handler_vector[1] = 0x30
         #      owed[1] = {}
         ('take_virq', {'c': 1}, {
          'v_irq': (False,) * 2,
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
+         'handler_vector': (0, 48),
          'owed': (0,) * 2,
         }),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 6. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0x800000000000),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0x1000000000000),
          'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
+         'owed': (0x800000000000, 0),
         }),
         # 7. ack(c=1)
         #      stage[1] = Acked
@@ -4063,469 +4269,9 @@ def test_vmrun_if0_then_then_ack(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmrun_boundary12(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_intr_vector)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=1)
-        #      v_tpr[1] = 1
-        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      tpr[1] = 0x10
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'tpr': (0, 16),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      isr[1] = {0x2f}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'isr': (0, 0x800000000000),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_update3(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - update: write_eoi: the update `shadow'[c] = false` changes what it assigns
-    - pair: mov_ss, then write_eoi (write_eoi reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 7. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_write_eoi(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: set_if, then write_eoi (write_eoi reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 7. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: write_tpr_mmio, then ack (ack reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
-        # 7. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmexit, then ack (ack reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
 def test_send_ipi_if0_then_then_ack(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
     - pair: send_ipi taking the then branch of if #0, then ack (ack reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (True,) * 2}),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x2f, 0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_tpr_mmio, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
-        # 8. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_vmexit(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False, True),
-         'stage': ('EoiSent', 'Idle'),
-        }),
-        # 8. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_mov_ss(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then mov_ss (mov_ss reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -4541,14 +4287,14 @@ def test_write_eoi_then_mov_ss(implementation):
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
         }),
-        # 3. vmrun(c=1)
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
         #      v_irq[1] = true
         #      v_intr_vector[1] = 0x30
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (True,) * 2}),
         # 5. take_virq(c=1)
         #      v_irq[1] = false
         #      rflags_if[1] = false
@@ -4562,358 +4308,18 @@ def test_write_eoi_then_mov_ss(implementation):
          'handler_vector': (0, 48),
          'owed': (0,) * 2,
         }),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (True, False),
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 8. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_update2(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - update: write_eoi: the update `kicked'[c] = false` changes what it assigns"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x2f, 0x30}
+        # 6. send_ipi(src=0, dst=1, v=0x30)
         #      in_guest[0] = false
         #      kicked[1] = true
-        #      owed[1] = {0x2f, 0x30}
+        #      owed[1] = {0x30}
         ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1800000000000),
          'in_guest': (False, True),
          'kicked': (False, True),
-         'owed': (0, 0x1800000000000),
-        }),
-        # 6. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {0x30}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
          'owed': (0, 0x1000000000000),
         }),
         # 7. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 8. write_eoi(c=1)
-        #      irr[1] = {0x30}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0, 0x1000000000000),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_decision4(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - decision: write_eoi, def exit_irr (called in update of irr): the condition of the if-expression at line 77 false (`if virq_taken(v_irq, vector) then accept_irr(irr, vector) else irr`)
-    - decision: write_eoi, def exit_isr (called in update of isr): the condition of the if-expression at line 81 false (`if virq_taken(v_irq, vector) then accept_isr(isr, vector) else isr`)
-    - decision: write_eoi, def exit_vector (called in update of v_intr_vector): the condition of the if-expression at line 84 false (`def exit_vector(v_irq: bool, vector: Vector): Vector = if virq_taken(v_irq, vector) then 0 else vector`)
-    - update: write_eoi: the update `isr'[c] = eoi_isr(exit_isr(isr[c], v_irq[c], v_intr_vector[c]))` changes what it assigns"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[0] = {}
-        #      irr[1] = {0x2f}
-        #      isr[0] = {0x2f}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'isr': (0x800000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: send_ipi, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)
-    - pair: send_ipi taking the else branch of if #0, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 7. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0x1000000000000),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 8. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0x800000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_stale_irr_while_handling_then_take_virq(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - cover-then: cover stale_irr_while_handling holds, then take_virq"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True,) * 2}),
-        # 5. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0x1000000000000,) * 2,
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (48,) * 2, 'in_guest': (True,) * 2}),
-        # 8. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running',) * 2,
-         'handler_vector': (48,) * 2,
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmexit, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 8. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
     ]
     last = _replay(steps, implementation)
 
@@ -4924,14 +4330,14 @@ def test_set_if_refused(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[0] = false
+        #      in_guest[1] = false
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
@@ -4996,9 +4402,209 @@ def test_set_if_refused(implementation):
     refuse(model, last, 'set_if', {'c': 0, 'enabled': False}, implementation, 8)
 
 
+def test_take_virq_then_take_virq(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: take_virq, then take_virq (take_virq reads handler_vector, outer, owed, rflags_if, stage, v_irq)
+    - pair: take_virq taking the else branch of if #0, then take_virq (take_virq reads handler_vector, outer, owed, rflags_if, stage, v_irq)
+    - cover-then: cover stale_irr_while_handling holds, then take_virq"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000,) * 2,
+         'in_guest': (False, True),
+         'owed': (0x1000000000000,) * 2,
+        }),
+        # 6. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True,) * 2, 'v_intr_vector': (48,) * 2, 'in_guest': (True,) * 2}),
+        # 7. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (True, False),
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 8. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running',) * 2,
+         'handler_vector': (48,) * 2,
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_update2(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - update: write_eoi: the update `kicked'[c] = false` changes what it assigns"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (True,) * 2}),
+        # 5. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 6. send_ipi(src=0, dst=1, v=0x30)
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 8. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
 def test_write_eoi_then_set_if(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
     - pair: write_eoi, then set_if (set_if reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 7. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Idle'),
+        }),
+        # 8. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_mov_ss(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then mov_ss (mov_ss reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -5019,10 +4625,7 @@ def test_write_eoi_then_set_if(implementation):
         #      v_intr_vector[1] = 0x2f
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. take_virq(c=1)
+        # 4. take_virq(c=1)
         #      v_irq[1] = false
         #      rflags_if[1] = false
         #      stage[1] = Running
@@ -5035,6 +4638,9 @@ def test_write_eoi_then_set_if(implementation):
          'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
         # 6. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
@@ -5049,27 +4655,153 @@ def test_write_eoi_then_set_if(implementation):
          'in_guest': (True, False),
          'stage': ('Idle', 'EoiSent'),
         }),
-        # 8. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False,) * 2}),
+        # 8. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_if0_then_then_write_eoi(implementation):
+def test_write_tpr_mmio_then_write_eoi(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
+    - pair: write_tpr_mmio, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
+        # 8. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_decision4(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - decision: write_eoi, def exit_irr (called in update of irr): the condition of the if-expression at line 77 false (`if virq_taken(v_irq, vector) then accept_irr(irr, vector) else irr`)
+    - decision: write_eoi, def exit_isr (called in update of isr): the condition of the if-expression at line 81 false (`if virq_taken(v_irq, vector) then accept_isr(isr, vector) else isr`)
+    - decision: write_eoi, def exit_vector (called in update of v_intr_vector): the condition of the if-expression at line 84 false (`def exit_vector(v_irq: bool, vector: Vector): Vector = if virq_taken(v_irq, vector) then 0 else vector`)
+    - update: write_eoi: the update `isr'[c] = eoi_isr(exit_isr(isr[c], v_irq[c], v_intr_vector[c]))` changes what it assigns"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. send_ipi(src=0, dst=0, v=0x2f)
+        #      isr[0] = {0x2f}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'isr': (0x800000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_write_eoi(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: vmexit, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
         #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
@@ -5098,225 +4830,19 @@ def test_send_ipi_if0_then_then_write_eoi(implementation):
         # 6. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. send_ipi(src=1, dst=0, v=0x30)
+        # 7. vmexit(c=1)
         #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1000000000000, 0),
-        }),
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
         # 8. write_eoi(c=0)
         #      irr[0] = {}
         #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
-        #      kicked[0] = false
         #      stage[0] = EoiSent
         ('write_eoi', {'c': 0}, {
          'irr': (0,) * 2,
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
          'stage': ('EoiSent', 'Idle'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_then_take_virq(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: take_virq, then take_virq (take_virq reads handler_vector, outer, owed, rflags_if, stage, v_irq)
-    - pair: take_virq taking the else branch of if #0, then take_virq (take_virq reads handler_vector, outer, owed, rflags_if, stage, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000,) * 2,
-         'in_guest': (False, True),
-         'owed': (0x800000000000,) * 2,
-        }),
-        # 6. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True,) * 2, 'v_intr_vector': (47,) * 2, 'in_guest': (True,) * 2}),
-        # 7. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (True, False),
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0x800000000000, 0),
-        }),
-        # 8. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running',) * 2,
-         'handler_vector': (47,) * 2,
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 7. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (True, False),
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 8. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_send_ipi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 7. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (True, False),
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 8. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
         }),
     ]
     last = _replay(steps, implementation)
@@ -5324,72 +4850,7 @@ def test_write_eoi_then_send_ipi(implementation):
 
 def test_write_eoi_decision2(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - decision: write_eoi, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      isr[1] = {0x2f}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'isr': (0, 0x800000000000),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 6. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 8. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
+    - decision: write_eoi, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
     - pair: vmrun taking the then branch of if #0, then write_eoi (write_eoi reads in_guest, v_intr_vector, v_irq, v_tpr)"""
     steps = [
         # 0. the initial state
@@ -5454,9 +4915,196 @@ def test_vmrun_if0_then_then_write_eoi(implementation):
     last = _replay(steps, implementation)
 
 
+def test_send_ipi_then_write_eoi(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: send_ipi, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)
+    - pair: send_ipi taking the else branch of if #0, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True,) * 2}),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0x1000000000000, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 8. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
 def test_write_eoi_then_write_cr8(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
     - pair: write_eoi, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Idle'),
+        }),
+        # 8. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_vmexit(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (True,) * 2}),
+        # 5. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (True, False),
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 8. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_send_ipi(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -5507,108 +5155,22 @@ def test_write_eoi_then_write_cr8(implementation):
          'in_guest': (False, True),
          'stage': ('EoiSent', 'Idle'),
         }),
-        # 8. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_if0_then_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: take_virq taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads v_irq)
-    - cover-then: cover nested_handlers holds, then write_tpr_mmio"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
+        # 8. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
         #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      isr[0] = {0x2f}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0x800000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 8. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      handler_vector[0] = 0x30
-        #      outer[0] = {stage: Running, vector: 0x2f}
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'handler_vector': (48, 0),
-         'outer': (('Running', 47), ('Idle', 0)),
-         'owed': (0,) * 2,
-        }),
-        # 9. write_tpr_mmio(c=0, value=48)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f, 0x30}
-        #      tpr[0] = 0x30
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {
-         'irr': (0,) * 2,
-         'isr': (0x1800000000000, 0),
-         'tpr': (48, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_take_virq_if0_then_then_vmrun(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: take_virq taking the then branch of if #0, then vmrun (vmrun reads v_irq)
-    - cover-then: cover nested_handlers holds, then vmrun"""
+def test_send_ipi_if0_then_then_write_eoi(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: send_ipi taking the then branch of if #0, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -5620,6 +5182,136 @@ def test_take_virq_if0_then_then_vmrun(implementation):
         #      in_guest[0] = false
         #      owed[1] = {0x2f}
         ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. send_ipi(src=0, dst=1, v=0x2f)
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x800000000000),
+        }),
+        # 8. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (True, False),
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 8. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_if0_then_then_vmrun(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: take_virq taking the then branch of if #0, then vmrun (vmrun reads v_irq)
+    - cover-then: cover nested_handlers holds, then vmrun"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
@@ -5686,82 +5378,10 @@ def test_take_virq_if0_then_then_vmrun(implementation):
     last = _replay(steps, implementation)
 
 
-def test_iret_then_send_ipi(implementation):
+def test_iret_update2(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then send_ipi (send_ipi reads shadow)
-    - pair: iret taking the else branch of if #0, then send_ipi (send_ipi reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. iret(c=0)
-        #      rflags_if[0] = true
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then write_tpr_mmio (write_tpr_mmio reads shadow)
-    - pair: iret taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+    - update: iret: the update `shadow'[c] = false` changes what it assigns
+    - pair: mov_ss, then iret (iret reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -5812,15 +5432,20 @@ def test_iret_then_write_tpr_mmio(implementation):
         # 7. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. iret(c=0)
+        # 8. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 9. iret(c=0)
         #      rflags_if[0] = true
+        #      shadow[0] = false
         #      stage[0] = Idle
         #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
+        ('iret', {'c': 0}, {
+         'rflags_if': (True,) * 2,
+         'shadow': (False,) * 2,
+         'stage': ('Idle',) * 2,
+         'handler_vector': (0,) * 2,
+        }),
     ]
     last = _replay(steps, implementation)
 
@@ -5831,14 +5456,87 @@ def test_ack_then_take_virq(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. send_ipi(src=0, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0x1000000000000, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0x800000000000),
+        }),
+        # 5. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (True,) * 2, 'v_intr_vector': (48, 47), 'in_guest': (False, True)}),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 7. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False, True),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0, 0x800000000000),
+        }),
+        # 8. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 9. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Acked', 'Running'),
+         'handler_vector': (48, 47),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_iret(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: write_cr8, then iret (iret reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
@@ -5861,52 +5559,178 @@ def test_ack_then_take_virq(implementation):
          'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 5. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0, 0x800000000000),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 6. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 7. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True,) * 2}),
-        # 8. ack(c=1)
+        # 5. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 9. take_virq(c=0)
+        # 6. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+        # 9. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_send_ipi(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then send_ipi (send_ipi reads shadow)
+    - pair: iret taking the else branch of if #0, then send_ipi (send_ipi reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x30
+        #      handler_vector[0] = 0x2f
         #      owed[0] = {}
         ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running', 'Acked'),
-         'handler_vector': (48, 47),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
          'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
+        }),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_take_virq_if0_then_then_ack(implementation):
+def test_iret_then_write_tpr_mmio(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: take_virq taking the then branch of if #0, then ack (ack reads stage)
-    - cover-then: cover nested_handlers holds, then ack"""
+    - pair: iret, then write_tpr_mmio (write_tpr_mmio reads shadow)
+    - pair: iret taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_mov_ss(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then mov_ss (mov_ss reads shadow)
+    - pair: iret taking the else branch of if #0, then mov_ss (mov_ss reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -5940,126 +5764,31 @@ def test_take_virq_if0_then_then_ack(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      isr[0] = {0x2f}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0x800000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 8. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      handler_vector[0] = 0x30
-        #      outer[0] = {stage: Running, vector: 0x2f}
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'handler_vector': (48, 0),
-         'outer': (('Running', 47), ('Idle', 0)),
-         'owed': (0,) * 2,
-        }),
-        # 9. ack(c=0)
+        # 5. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_nested_handlers_then_mov_ss(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - cover-then: cover nested_handlers holds, then mov_ss"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      isr[1] = {0x2f}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'isr': (0, 0x800000000000),
+        # 6. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'stage': ('EoiSent', 'Idle'),
         }),
-        # 7. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 8. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      handler_vector[1] = 0x30
-        #      outer[1] = {stage: Running, vector: 0x2f}
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'handler_vector': (0, 48),
-         'outer': (('Idle', 0), ('Running', 47)),
-         'owed': (0,) * 2,
-        }),
-        # 9. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
@@ -6138,28 +5867,394 @@ def test_take_virq_if0_then_then_send_ipi(implementation):
          'outer': (('Running', 47), ('Idle', 0)),
          'owed': (0,) * 2,
         }),
-        # 9. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[0] = {}
-        #      irr[1] = {0x30}
+        # 9. send_ipi(src=0, dst=0, v=0x30)
         #      isr[0] = {0x2f, 0x30}
         #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
          'isr': (0x1800000000000, 0),
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0x1000000000000, 0),
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_take_virq_if0_then_then_vmexit(implementation):
+def test_take_virq_if0_then_then_write_tpr_mmio(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: take_virq taking the then branch of if #0, then vmexit (vmexit reads v_irq)
-    - cover-then: cover nested_handlers holds, then vmexit"""
+    - pair: take_virq taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads v_irq)
+    - cover-then: cover nested_handlers holds, then write_tpr_mmio"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      isr[0] = {0x2f}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'isr': (0x800000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 8. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      handler_vector[0] = 0x30
+        #      outer[0] = {stage: Running, vector: 0x2f}
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'handler_vector': (48, 0),
+         'outer': (('Running', 47), ('Idle', 0)),
+         'owed': (0,) * 2,
+        }),
+        # 9. write_tpr_mmio(c=0, value=47)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f, 0x30}
+        #      tpr[0] = 0x2f
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {
+         'irr': (0,) * 2,
+         'isr': (0x1800000000000, 0),
+         'tpr': (47, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_iret(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: set_if, then iret (iret reads rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 9. iret(c=1)
+        #      shadow[1] = false
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'shadow': (False,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_set_if(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then set_if (set_if reads outer, rflags_if, shadow)
+    - pair: iret taking the else branch of if #0, then set_if (set_if reads outer, rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_write_cr8(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then write_cr8 (write_cr8 reads shadow)
+    - pair: iret taking the else branch of if #0, then write_cr8 (write_cr8 reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_nested_handlers_then_mov_ss(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - cover-then: cover nested_handlers holds, then mov_ss"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      isr[0] = {0x2f}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'isr': (0x800000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 8. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      handler_vector[0] = 0x30
+        #      outer[0] = {stage: Running, vector: 0x2f}
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'handler_vector': (48, 0),
+         'outer': (('Running', 47), ('Idle', 0)),
+         'owed': (0,) * 2,
+        }),
+        # 9. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_if0_then_then_ack(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: take_virq taking the then branch of if #0, then ack (ack reads stage)
+    - cover-then: cover nested_handlers holds, then ack"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -6230,351 +6325,9 @@ def test_take_virq_if0_then_then_vmexit(implementation):
          'outer': (('Idle', 0), ('Running', 47)),
          'owed': (0,) * 2,
         }),
-        # 9. vmexit(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f, 0x30}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1800000000000),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_iret(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: write_cr8, then iret (iret reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. write_cr8(c=0, value=2)
-        #      v_tpr[0] = 2
-        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
-        # 9. iret(c=0)
-        #      rflags_if[0] = true
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_update2(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - update: iret: the update `shadow'[c] = false` changes what it assigns
-    - pair: mov_ss, then iret (iret reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
+        # 9. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 9. iret(c=1)
-        #      rflags_if[1] = true
-        #      shadow[1] = false
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {
-         'rflags_if': (True,) * 2,
-         'shadow': (False,) * 2,
-         'stage': ('Idle',) * 2,
-         'handler_vector': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_iret(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: set_if, then iret (iret reads rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. set_if(c=1, enabled=false)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': False}, {}),
-        # 9. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_then_set_if(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then set_if (set_if reads outer, rflags_if, shadow)
-    - pair: iret taking the else branch of if #0, then set_if (set_if reads outer, rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. iret(c=0)
-        #      rflags_if[0] = true
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_then_write_cr8(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then write_cr8 (write_cr8 reads shadow)
-    - pair: iret taking the else branch of if #0, then write_cr8 (write_cr8 reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -6659,162 +6412,21 @@ def test_nested_handlers_then_write_cr8(implementation):
     last = _replay(steps, implementation)
 
 
-def test_iret_then_mov_ss(implementation):
+def test_take_virq_if0_then_then_vmexit(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then mov_ss (mov_ss reads shadow)
-    - pair: iret taking the else branch of if #0, then mov_ss (mov_ss reads shadow)"""
+    - pair: take_virq taking the then branch of if #0, then vmexit (vmexit reads v_irq)
+    - cover-then: cover nested_handlers holds, then vmexit"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_ack(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: ack, then ack (ack reads shadow, stage)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0x800000000000),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0x800000000000),
-        }),
-        # 6. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True,) * 2, 'v_intr_vector': (48, 47), 'in_guest': (True,) * 2}),
-        # 7. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False, True),
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0, 0x800000000000),
-        }),
-        # 8. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running',) * 2,
-         'handler_vector': (48, 47),
-         'owed': (0,) * 2,
-        }),
-        # 9. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Running', 'Acked')}),
-        # 10. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked',) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_nested_handlers_then_set_if(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - cover-then: cover nested_handlers holds, then set_if"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
@@ -6874,12 +6486,730 @@ def test_nested_handlers_then_set_if(implementation):
          'outer': (('Running', 47), ('Idle', 0)),
          'owed': (0,) * 2,
         }),
-        # 9. vmrun(c=1)
+        # 9. vmexit(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f, 0x30}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1800000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_nested_handlers_then_set_if(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - cover-then: cover nested_handlers holds, then set_if"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 8. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      handler_vector[1] = 0x30
+        #      outer[1] = {stage: Running, vector: 0x2f}
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'handler_vector': (0, 48),
+         'outer': (('Idle', 0), ('Running', 47)),
+         'owed': (0,) * 2,
+        }),
+        # 9. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 10. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: write_tpr_mmio, then iret (iret reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (True, False),
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 8. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 10. set_if(c=1, enabled=false)
+        # 9. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
+        # 10. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: send_ipi, then iret (iret reads in_guest, shadow)
+    - pair: send_ipi taking the else branch of if #0, then iret (iret reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Idle'),
+        }),
+        # 8. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 9. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 10. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_take_virq(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: write_eoi, then take_virq (take_virq reads in_guest, shadow, stage, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. take_virq(c=1)
+        #      v_irq[1] = false
         #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (False,) * 2}),
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 6. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000,) * 2,
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47,) * 2, 'in_guest': (True,) * 2}),
+        # 8. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 9. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0x800000000000, 0),
+         'v_intr_vector': (47, 0),
+         'in_guest': (True, False),
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 10. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running', 'EoiSent'),
+         'handler_vector': (47,) * 2,
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_if0_then_then_set_if(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: take_virq taking the then branch of if #0, then set_if (set_if reads outer, rflags_if)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      isr[0] = {0x2f}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'isr': (0x800000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 8. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 9. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      handler_vector[0] = 0x30
+        #      outer[0] = {stage: Running, vector: 0x2f}
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'handler_vector': (48, 0),
+         'outer': (('Running', 47), ('Idle', 0)),
+         'owed': (0,) * 2,
+        }),
+        # 10. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then iret (iret reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      isr[1] = {0x30}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'isr': (0, 0x1000000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        # 9. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 10. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_stale_irr_while_handling_then_write_eoi(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - cover-then: cover stale_irr_while_handling holds, then write_eoi"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0x800000000000),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0x800000000000),
+        }),
+        # 6. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 47), 'in_guest': (True,) * 2}),
+        # 8. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running',) * 2,
+         'handler_vector': (48, 47),
+         'owed': (0,) * 2,
+        }),
+        # 9. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Running', 'Acked')}),
+        # 10. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0x1000000000000, 0),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
+         'stage': ('Running', 'EoiSent'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_ack(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: ack, then ack (ack reads shadow, stage)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 6. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0x1000000000000),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 48), 'in_guest': (True,) * 2}),
+        # 8. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running',) * 2,
+         'handler_vector': (47, 48),
+         'owed': (0,) * 2,
+        }),
+        # 9. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Running', 'Acked')}),
+        # 10. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked',) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_then_write_eoi(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: take_virq, then write_eoi (write_eoi reads stage, v_irq)
+    - pair: take_virq taking the else branch of if #0, then write_eoi (write_eoi reads stage, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0x800000000000,) * 2,
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 8. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (47,) * 2, 'in_guest': (True,) * 2}),
+        # 9. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Acked', 'Running'),
+         'handler_vector': (47,) * 2,
+         'owed': (0,) * 2,
+        }),
+        # 10. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0, 0x800000000000),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Running'),
+        }),
     ]
     last = _replay(steps, implementation)
 
@@ -6975,187 +7305,20 @@ def test_nested_handlers_then_write_eoi(implementation):
     last = _replay(steps, implementation)
 
 
-def test_take_virq_if0_then_then_set_if(implementation):
+def test_vmexit_then_iret(implementation):
     """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: take_virq taking the then branch of if #0, then set_if (set_if reads outer, rflags_if)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True,) * 2}),
-        # 5. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 6. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 7. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      isr[0] = {0x2f}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0x800000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False, True),
-         'shadow': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 8. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True,) * 2}),
-        # 9. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      handler_vector[0] = 0x30
-        #      outer[0] = {stage: Running, vector: 0x2f}
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'handler_vector': (48, 0),
-         'outer': (('Running', 47), ('Idle', 0)),
-         'owed': (0,) * 2,
-        }),
-        # 10. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_take_virq(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: write_eoi, then take_virq (take_virq reads in_guest, shadow, stage, v_intr_vector)"""
+    - pair: vmexit, then iret (iret reads in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (True,) * 2}),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0x1000000000000),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 8. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 48), 'in_guest': (True,) * 2}),
-        # 9. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0x800000000000, 0),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True, False),
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 10. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running', 'EoiSent'),
-         'handler_vector': (47, 48),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_stale_irr_while_handling_then_write_eoi(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - cover-then: cover stale_irr_while_handling holds, then write_eoi"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
-        #      in_guest[0] = false
+        #      in_guest[1] = false
         #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
@@ -7168,177 +7331,7 @@ def test_stale_irr_while_handling_then_write_eoi(implementation):
         #      v_intr_vector[1] = 0x2f
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000,) * 2,
-         'in_guest': (False, True),
-         'owed': (0x800000000000,) * 2,
-        }),
-        # 6. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0x800000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47,) * 2, 'in_guest': (True,) * 2}),
-        # 8. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running',) * 2,
-         'handler_vector': (47,) * 2,
-         'owed': (0,) * 2,
-        }),
-        # 9. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Running')}),
-        # 10. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0, 0x800000000000),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-         'stage': ('EoiSent', 'Running'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_then_write_eoi(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: take_virq, then write_eoi (write_eoi reads stage, v_irq)
-    - pair: take_virq taking the else branch of if #0, then write_eoi (write_eoi reads stage, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0x1000000000000, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'owed': (0x1000000000000, 0x800000000000),
-        }),
-        # 5. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 6. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (True,) * 2, 'v_intr_vector': (48, 47), 'in_guest': (True,) * 2}),
-        # 7. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False, True),
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0, 0x800000000000),
-        }),
-        # 8. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 9. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Acked', 'Running'),
-         'handler_vector': (48, 47),
-         'owed': (0,) * 2,
-        }),
-        # 10. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0, 0x800000000000),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-         'stage': ('EoiSent', 'Running'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: write_tpr_mmio, then iret (iret reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
+        # 5. take_virq(c=1)
         #      v_irq[1] = false
         #      rflags_if[1] = false
         #      stage[1] = Running
@@ -7351,10 +7344,10 @@ def test_write_tpr_mmio_then_iret(implementation):
          'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=1)
+        # 6. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
+        # 7. write_eoi(c=1)
         #      irr[1] = {}
         #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
@@ -7362,19 +7355,15 @@ def test_write_tpr_mmio_then_iret(implementation):
         ('write_eoi', {'c': 1}, {
          'irr': (0,) * 2,
          'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
+         'in_guest': (True, False),
          'stage': ('Idle', 'EoiSent'),
         }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
         # 8. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 9. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
+        # 9. vmexit(c=0)
         #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
+        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
         # 10. iret(c=1)
         #      rflags_if[1] = true
         #      stage[1] = Idle
@@ -7384,84 +7373,9 @@ def test_write_tpr_mmio_then_iret(implementation):
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_then_iret(implementation):
+def test_send_ipi_if0_then_then_iret(implementation):
     """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: send_ipi, then iret (iret reads in_guest, shadow)
-    - pair: send_ipi taking the else branch of if #0, then iret (iret reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 9. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 10. iret(c=0)
-        #      rflags_if[0] = true
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then iret (iret reads in_guest)"""
+    - pair: send_ipi taking the then branch of if #0, then iret (iret reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -7498,186 +7412,38 @@ def test_vmrun_if0_then_then_iret(implementation):
         # 5. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f, 0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x1800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x800000000000, 0),
-        }),
-        # 7. ack(c=0)
+        # 6. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 8. write_eoi(c=0)
-        #      irr[0] = {0x2f}
+        # 7. write_eoi(c=0)
+        #      irr[0] = {}
         #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
-        #      kicked[0] = false
         #      stage[0] = EoiSent
         ('write_eoi', {'c': 0}, {
-         'irr': (0x800000000000, 0),
+         'irr': (0,) * 2,
          'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
+         'in_guest': (False, True),
          'stage': ('EoiSent', 'Idle'),
         }),
-        # 9. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
+        # 8. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 9. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1000000000000, 0),
+        }),
         # 10. iret(c=0)
         #      rflags_if[0] = true
         #      stage[0] = Idle
         #      handler_vector[0] = 0x00
         ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_then_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then iret (iret reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 9. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x800000000000),
-        }),
-        # 10. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: vmexit, then iret (iret reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 9. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 10. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
     ]
     last = _replay(steps, implementation)

@@ -779,6 +779,22 @@ def test_vmrun_refused(implementation):
     refuse(model, last, 'write_eoi', {'c': 0}, implementation, 1)
 
 
+def test_write_cr8_update1(implementation):
+    """Coverage targets met by this run (2 steps, the shortest for each):
+    - update: write_cr8: the update `v_tpr'[c] = value` changes what it assigns"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=8)
+        #      v_tpr[0] = 8
+        ('write_cr8', {'c': 0, 'value': 8}, {'v_tpr': (8, 0)}),
+    ]
+    last = _replay(steps, implementation)
+
+
 def test_set_if_decision2(implementation):
     """Coverage targets met by this run (2 steps, the shortest for each):
     - decision: set_if, update of shadow: the right operand of 'and' line 227 decides, false (`shadow'[c] = enabled and not rflags_if[c]`)"""
@@ -795,83 +811,63 @@ def test_set_if_decision2(implementation):
     last = _replay(steps, implementation)
 
 
-def test_write_cr8_update1(implementation):
-    """Coverage targets met by this run (2 steps, the shortest for each):
-    - update: write_cr8: the update `v_tpr'[c] = value` changes what it assigns"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=4)
-        #      v_tpr[0] = 4
-        ('write_cr8', {'c': 0, 'value': 4}, {'v_tpr': (4, 0)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_write_cr8(implementation):
+def test_vmrun_update4(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then write_cr8 (write_cr8 reads shadow, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-        # 3. write_cr8(c=0, value=2)
-        #      v_tpr[0] = 2
-        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_vmexit(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then vmexit (vmexit reads v_tpr)"""
+    - update: vmrun: the update `v_tpr'[c] = cr8_from_tpr(tpr[c])` changes what it assigns
+    - pair: write_tpr_mmio, then vmrun (vmrun reads in_guest, irr, isr, tpr, v_intr_vector, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-        # 3. vmexit(c=1)
+        # 2. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
         #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
+        # 3. vmrun(c=1)
+        #      v_tpr[1] = 3
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_tpr': (0, 3), 'in_guest': (False, True)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_mov_ss_then_send_ipi(implementation):
+def test_set_if_then_write_tpr_mmio(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: mov_ss, then send_ipi (send_ipi reads shadow)"""
+    - pair: set_if, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
         #      in_guest[0] = false
-        #      shadow[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_write_cr8(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: set_if, then write_cr8 (write_cr8 reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. write_cr8(c=0, value=14)
+        #      v_tpr[0] = 14
+        ('write_cr8', {'c': 0, 'value': 14}, {'v_tpr': (14, 0)}),
     ]
     last = _replay(steps, implementation)
 
@@ -895,75 +891,6 @@ def test_set_if_then_mov_ss(implementation):
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_update4(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: send_ipi: the update `tpr'[src] = tpr_from_cr8(v_tpr[src])` changes what it assigns
-    - pair: write_cr8, then send_ipi (send_ipi reads shadow, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=13)
-        #      v_tpr[0] = 13
-        ('write_cr8', {'c': 0, 'value': 13}, {'v_tpr': (13, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      tpr[0] = 0xd0
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'tpr': (208, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_vmrun(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then vmrun (vmrun reads v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=2)
-        #      v_tpr[1] = 2
-        ('write_cr8', {'c': 1, 'value': 2}, {'v_tpr': (0, 2)}),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_update4(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: vmrun: the update `v_tpr'[c] = cr8_from_tpr(tpr[c])` changes what it assigns
-    - pair: write_tpr_mmio, then vmrun (vmrun reads in_guest, irr, isr, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
-        # 3. vmrun(c=0)
-        #      v_tpr[0] = 2
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_tpr': (2, 0), 'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
 def test_set_if_then_set_if(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
     - pair: set_if, then set_if (set_if reads rflags_if, shadow)"""
@@ -976,48 +903,9 @@ def test_set_if_then_set_if(implementation):
         # 2. set_if(c=0, enabled=true)
         #      (nothing changes)
         ('set_if', {'c': 0, 'enabled': True}, {}),
-        # 3. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_vmrun(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: vmexit, then vmrun (vmrun reads in_guest, irr, isr, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=8)
-        #      v_tpr[0] = 8
-        ('write_cr8', {'c': 0, 'value': 8}, {'v_tpr': (8, 0)}),
-        # 3. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
+        # 3. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
     ]
     last = _replay(steps, implementation)
 
@@ -1029,56 +917,63 @@ def test_write_tpr_mmio_update3(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 3. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2, 'shadow': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_mov_ss_then_send_ipi(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: mov_ss, then send_ipi (send_ipi reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
         # 2. mov_ss(c=0)
         #      shadow[0] = true
         ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 3. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
+        # 3. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
         #      in_guest[0] = false
         #      shadow[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2, 'shadow': (False,) * 2}),
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_set_if_then_write_tpr_mmio(implementation):
+def test_write_cr8_then_vmexit(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+    - pair: write_cr8, then vmexit (vmexit reads v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_write_cr8(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then write_cr8 (write_cr8 reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=true)
+        # 2. write_cr8(c=1, value=0)
         #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-        # 3. write_cr8(c=1, value=4)
-        #      v_tpr[1] = 4
-        ('write_cr8', {'c': 1, 'value': 4}, {'v_tpr': (0, 4)}),
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -1096,47 +991,76 @@ def test_write_cr8_update2(implementation):
         # 2. mov_ss(c=0)
         #      shadow[0] = true
         ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 3. write_cr8(c=0, value=0)
+        # 3. write_cr8(c=0, value=14)
+        #      v_tpr[0] = 14
         #      shadow[0] = false
-        ('write_cr8', {'c': 0, 'value': 0}, {'shadow': (False,) * 2}),
+        ('write_cr8', {'c': 0, 'value': 14}, {'v_tpr': (14, 0), 'shadow': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_cr8_then_set_if(implementation):
+def test_send_ipi_update4(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then set_if (set_if reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=11)
-        #      v_tpr[0] = 11
-        ('write_cr8', {'c': 0, 'value': 11}, {'v_tpr': (11, 0)}),
-        # 3. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_mov_ss_then_set_if(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: mov_ss, then set_if (set_if reads shadow)"""
+    - update: send_ipi: the update `tpr'[src] = tpr_from_cr8(v_tpr[src])` changes what it assigns
+    - pair: write_cr8, then send_ipi (send_ipi reads shadow, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 3. set_if(c=1, enabled=true)
-        #      shadow[1] = false
-        ('set_if', {'c': 1, 'enabled': True}, {'shadow': (False,) * 2}),
+        # 2. write_cr8(c=1, value=13)
+        #      v_tpr[1] = 13
+        ('write_cr8', {'c': 1, 'value': 13}, {'v_tpr': (0, 13)}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      tpr[1] = 0xd0
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'tpr': (0, 208),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_write_cr8(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then write_cr8 (write_cr8 reads shadow, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=9)
+        #      v_tpr[0] = 9
+        ('write_cr8', {'c': 0, 'value': 9}, {'v_tpr': (9, 0)}),
+        # 3. write_cr8(c=0, value=0)
+        #      v_tpr[0] = 0
+        ('write_cr8', {'c': 0, 'value': 0}, {'v_tpr': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_vmrun(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: vmexit, then vmrun (vmrun reads in_guest, irr, isr, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
@@ -1160,21 +1084,41 @@ def test_mov_ss_then_mov_ss(implementation):
     last = _replay(steps, implementation)
 
 
-def test_write_cr8_then_mov_ss(implementation):
+def test_write_cr8_then_write_tpr_mmio(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then mov_ss (mov_ss reads shadow)"""
+    - pair: write_cr8, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=5)
-        #      v_tpr[0] = 5
-        ('write_cr8', {'c': 0, 'value': 5}, {'v_tpr': (5, 0)}),
-        # 3. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 2. write_cr8(c=0, value=2)
+        #      v_tpr[0] = 2
+        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
+        # 3. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_vmrun(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then vmrun (vmrun reads v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=11)
+        #      v_tpr[0] = 11
+        ('write_cr8', {'c': 0, 'value': 11}, {'v_tpr': (11, 0)}),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -1188,13 +1132,267 @@ def test_vmexit_update3(implementation):
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=1)
-        #      v_tpr[0] = 1
-        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
+        # 2. write_cr8(c=0, value=6)
+        #      v_tpr[0] = 6
+        ('write_cr8', {'c': 0, 'value': 6}, {'v_tpr': (6, 0)}),
         # 3. vmexit(c=0)
-        #      tpr[0] = 0x10
+        #      tpr[0] = 0x60
         #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'tpr': (16, 0), 'in_guest': (False,) * 2}),
+        ('vmexit', {'c': 0}, {'tpr': (96, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_set_if(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then set_if (set_if reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=4)
+        #      v_tpr[0] = 4
+        ('write_cr8', {'c': 0, 'value': 4}, {'v_tpr': (4, 0)}),
+        # 3. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_mov_ss_then_set_if(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: mov_ss, then set_if (set_if reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 3. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        #      shadow[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True), 'shadow': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_mov_ss(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then mov_ss (mov_ss reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        # 3. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_decision1(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - decision: send_ipi, def exit_irr (called in update of irr): the right operand of 'and' line 79 decides, true (`if vector != 0 and v_irq then irr | bit(vector) else irr`)
+    - decision: send_ipi, def exit_irr (called in update of irr): the condition of the if-expression at line 79 true (`if vector != 0 and v_irq then irr | bit(vector) else irr`)
+    - decision: send_ipi, def virq_taken (called in def exit_isr (called in update of isr)): the right operand of 'and' line 74 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
+    - update: send_ipi: the update `irr'[src] = sender_irr` changes what it assigns
+    - update: send_ipi: the update `v_irq'[src] = false` changes what it assigns
+    - pair: vmrun taking the then branch of if #0, then send_ipi (send_ipi reads in_guest, irr, v_intr_vector, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (47, 0),
+         'in_guest': (True, False),
+        }),
+        # 4. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      irr[1] = {0x2f}
+        #      v_irq[0] = false
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0x800000000000,) * 2,
+         'v_irq': (False,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then set_if (set_if reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        # 4. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then set_if (set_if reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary5(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of irr): the left side of '>' line 24 one above the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
+    - boundary: vmrun, def pending_vector (called in update of irr): the left side of '>' line 24 one above the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=2)
+        #      v_tpr[0] = 2
+        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      tpr[0] = 0x20
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'tpr': (32, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi, then set_if (set_if reads in_guest, shadow)
+    - pair: send_ipi taking the then branch of if #0, then set_if (set_if reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_send_ipi(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
+        # 4. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
     ]
     last = _replay(steps, implementation)
 
@@ -1212,14 +1410,14 @@ def test_send_ipi_then_mov_ss(implementation):
         # 2. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
+         'owed': (0x1000000000000, 0),
         }),
         # 4. mov_ss(c=1)
         #      shadow[1] = true
@@ -1228,27 +1426,173 @@ def test_send_ipi_then_mov_ss(implementation):
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_decision1(implementation):
+def test_take_virq_refused(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: take_virq refused: `not shadow[c]` false, the rest of the guard true
+    - pair: vmrun taking the then branch of if #0, then mov_ss (mov_ss reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'take_virq', {'c': 1}, implementation, 4)
+
+
+def test_write_tpr_mmio_then_mov_ss(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - decision: send_ipi, def exit_irr (called in update of irr): the right operand of 'and' line 79 decides, true (`if vector != 0 and v_irq then irr | bit(vector) else irr`)
-    - decision: send_ipi, def exit_irr (called in update of irr): the condition of the if-expression at line 79 true (`if vector != 0 and v_irq then irr | bit(vector) else irr`)
-    - decision: send_ipi, def exit_irr (called in update of irr): the right operand of 'and' line 79 decides, true (`if vector != 0 and v_irq then irr | bit(vector) else irr`)
-    - decision: send_ipi, def exit_irr (called in update of irr): the condition of the if-expression at line 79 true (`if vector != 0 and v_irq then irr | bit(vector) else irr`)
-    - decision: send_ipi, def virq_taken (called in def exit_isr (called in update of isr)): the right operand of 'and' line 74 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
-    - update: send_ipi: the update `irr'[src] = sender_irr` changes what it assigns
-    - update: send_ipi: the update `v_irq'[src] = false` changes what it assigns
-    - pair: vmrun taking the then branch of if #0, then send_ipi (send_ipi reads in_guest, irr, v_intr_vector, v_irq, v_tpr)"""
+    - pair: write_tpr_mmio, then mov_ss (mov_ss reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
         #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        # 4. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_update2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - update: write_tpr_mmio: the update `kicked'[c] = false` changes what it assigns
+    - pair: send_ipi, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)
+    - pair: send_ipi taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
         #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_send_ipi(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, owed, shadow, tpr, v_intr_vector, v_irq)
+    - pair: send_ipi taking the else branch of if #0, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, owed, shadow, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f, 0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f, 0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x1800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1800000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then write_cr8 (write_cr8 reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. write_cr8(c=0, value=2)
+        #      v_tpr[0] = 2
+        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_decision7(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - decision: send_ipi, def exit_irr (called in update of irr): the right operand of 'and' line 79 decides, true (`if vector != 0 and v_irq then irr | bit(vector) else irr`)
+    - decision: send_ipi, def exit_irr (called in update of irr): the condition of the if-expression at line 79 true (`if vector != 0 and v_irq then irr | bit(vector) else irr`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
@@ -1275,6 +1619,146 @@ def test_send_ipi_decision1(implementation):
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
         }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_decision1(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - decision: vmexit, def exit_irr (called in update of irr): the right operand of 'and' line 79 decides, true (`if vector != 0 and v_irq then irr | bit(vector) else irr`)
+    - decision: vmexit, def exit_irr (called in update of irr): the condition of the if-expression at line 79 true (`if vector != 0 and v_irq then irr | bit(vector) else irr`)
+    - decision: vmexit, def virq_taken (called in def exit_isr (called in update of isr)): the right operand of 'and' line 74 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
+    - update: vmexit: the update `irr'[c] = exit_irr(irr[c], v_irq[c], v_intr_vector[c])` changes what it assigns
+    - update: vmexit: the update `v_irq'[c] = false` changes what it assigns
+    - update: vmexit: the update `v_intr_vector'[c] = 0` changes what it assigns
+    - pair: vmrun taking the then branch of if #0, then vmexit (vmexit reads in_guest, irr, v_intr_vector, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (False, True),
+        }),
+        # 4. vmexit(c=1)
+        #      irr[1] = {0x30}
+        #      v_irq[1] = false
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'irr': (0, 0x1000000000000),
+         'v_irq': (False,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_update2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - update: send_ipi: the update `kicked'[src] = false` changes what it assigns
+    - pair: send_ipi taking the then branch of if #0, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, owed, shadow, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. send_ipi(src=1, dst=1, v=0x30)
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_mov_ss(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then mov_ss (mov_ss reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then set_if (set_if reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
@@ -1331,121 +1815,9 @@ def test_write_tpr_mmio_decision1(implementation):
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_then_set_if(implementation):
+def test_send_ipi_if0_then_then_mov_ss(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then set_if (set_if reads in_guest, shadow)
-    - pair: send_ipi taking the then branch of if #0, then set_if (set_if reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
-    - boundary: vmrun, def pending_vector (called in update of irr): the left side of '>' line 24 one above the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
-    - boundary: vmrun, def pending_vector (called in update of irr): the left side of '>' line 24 one above the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=1)
-        #      v_tpr[0] = 1
-        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      tpr[0] = 0x10
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'tpr': (16, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True, False),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_refused(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: take_virq refused: `rflags_if[c]` false, the rest of the guard true
-    - pair: vmrun taking the then branch of if #0, then set_if (set_if reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-        }),
-        # 4. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'take_virq', {'c': 1}, implementation, 4)
-
-
-def test_send_ipi_update2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - update: send_ipi: the update `kicked'[src] = false` changes what it assigns
-    - pair: send_ipi, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, owed, shadow, tpr, v_intr_vector, v_irq)
-    - pair: send_ipi taking the then branch of if #0, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, owed, shadow, tpr, v_intr_vector, v_irq)"""
+    - pair: send_ipi taking the then branch of if #0, then mov_ss (mov_ss reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -1455,88 +1827,20 @@ def test_send_ipi_update2(implementation):
         # 2. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 3. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[1] = false
-        #      kicked[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'owed': (0x1000000000000, 0x800000000000),
+        #      kicked[0] = true
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x800000000000, 0),
         }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
-        # 4. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (47,) * 2, 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_write_cr8(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then write_cr8 (write_cr8 reads in_guest, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 4. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
+        # 4. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
@@ -1577,301 +1881,35 @@ def test_vmrun_if0_then_then_vmrun(implementation):
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_if0_then_then_vmrun(implementation):
+def test_vmrun_if0_then_then_write_cr8(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then vmrun (vmrun reads in_guest, irr, isr, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_else_then_send_ipi(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, owed, shadow, tpr, v_intr_vector, v_irq)"""
+    - pair: vmrun taking the then branch of if #0, then write_cr8 (write_cr8 reads in_guest, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
+        # 2. send_ipi(src=1, dst=0, v=0x30)
         #      irr[0] = {0x30}
-        #      in_guest[0] = false
+        #      in_guest[1] = false
         #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
+         'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
-        }),
-        # 4. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0x1000000000000,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_then_then_mov_ss(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then mov_ss (mov_ss reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_send_ipi(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
-        # 4. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_write_cr8(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then write_cr8 (write_cr8 reads in_guest, shadow)
-    - pair: send_ipi taking the then branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_update2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - update: vmexit: the update `kicked'[c] = false` changes what it assigns
-    - pair: send_ipi, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)
-    - pair: send_ipi taking the then branch of if #0, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmexit(c=1)
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_refused_2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: take_virq refused: `prio(v_intr_vector[c]) > v_tpr[c]` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
         }),
         # 3. vmrun(c=0)
         #      irr[0] = {}
         #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
+        #      v_intr_vector[0] = 0x30
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
          'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
+         'v_intr_vector': (48, 0),
          'in_guest': (True, False),
         }),
-        # 4. write_cr8(c=0, value=3)
-        #      v_tpr[0] = 3
-        ('write_cr8', {'c': 0, 'value': 3}, {'v_tpr': (3, 0)}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'take_virq', {'c': 0}, implementation, 4)
-
-
-def test_send_ipi_if0_else_then_write_cr8(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. write_cr8(c=1, value=2)
-        #      v_tpr[1] = 2
-        ('write_cr8', {'c': 1, 'value': 2}, {'v_tpr': (0, 2)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_else_then_set_if(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then set_if (set_if reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_write_cr8(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then write_cr8 (write_cr8 reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
         # 4. write_cr8(c=0, value=0)
         #      (nothing changes)
         ('write_cr8', {'c': 0, 'value': 0}, {}),
@@ -1879,95 +1917,9 @@ def test_vmexit_then_write_cr8(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmexit_then_mov_ss(implementation):
+def test_write_tpr_mmio_then_write_tpr_mmio(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then mov_ss (mov_ss reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 4. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_send_ipi(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 4. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_mov_ss(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then mov_ss (mov_ss reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 4. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_set_if(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then set_if (set_if reads in_guest, shadow)"""
+    - pair: write_tpr_mmio, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -1981,303 +1933,40 @@ def test_write_tpr_mmio_then_set_if(implementation):
         #      tpr[0] = 0x30
         #      in_guest[0] = false
         ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
-        # 4. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_set_if(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then set_if (set_if reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=1)
+        # 4. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
         #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 4. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 4. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (48, 47), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
 def test_vmrun_decision2(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - decision: vmrun, def pending_vector (called in update of irr): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - boundary: vmrun, def pending_vector (called in update of irr): the two sides of '>' line 24 equal, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    - decision: vmrun, def pending_vector (called in update of irr): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=3)
-        #      v_tpr[1] = 3
-        ('write_cr8', {'c': 1, 'value': 3}, {'v_tpr': (0, 3)}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      tpr[1] = 0x30
+        # 2. write_cr8(c=1, value=8)
+        #      v_tpr[1] = 8
+        ('write_cr8', {'c': 1, 'value': 8}, {'v_tpr': (0, 8)}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      tpr[1] = 0x80
         #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'tpr': (0, 48),
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'tpr': (0, 128),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0, 0x800000000000),
         }),
         # 4. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)
-    - pair: send_ipi taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_vmexit(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
-        # 4. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_update2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - update: write_tpr_mmio: the update `kicked'[c] = false` changes what it assigns
-    - pair: send_ipi taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_decision1(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - decision: vmexit, def exit_irr (called in update of irr): the right operand of 'and' line 79 decides, true (`if vector != 0 and v_irq then irr | bit(vector) else irr`)
-    - decision: vmexit, def exit_irr (called in update of irr): the condition of the if-expression at line 79 true (`if vector != 0 and v_irq then irr | bit(vector) else irr`)
-    - decision: vmexit, def virq_taken (called in def exit_isr (called in update of isr)): the right operand of 'and' line 74 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
-    - update: vmexit: the update `irr'[c] = exit_irr(irr[c], v_irq[c], v_intr_vector[c])` changes what it assigns
-    - update: vmexit: the update `v_irq'[c] = false` changes what it assigns
-    - update: vmexit: the update `v_intr_vector'[c] = 0` changes what it assigns
-    - pair: vmrun taking the then branch of if #0, then vmexit (vmexit reads in_guest, irr, v_intr_vector, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. vmexit(c=0)
-        #      irr[0] = {0x30}
-        #      v_irq[0] = false
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'irr': (0x1000000000000, 0),
-         'v_irq': (False,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_write_cr8(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then write_cr8 (write_cr8 reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
-        # 4. write_cr8(c=0, value=7)
-        #      v_tpr[0] = 7
-        ('write_cr8', {'c': 0, 'value': 7}, {'v_tpr': (7, 0)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_refused_3(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: take_virq refused: `not shadow[c]` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'take_virq', {'c': 0}, implementation, 4)
-
-
-def test_vmexit_then_vmexit(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 4. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -2312,221 +2001,9 @@ def test_vmrun_boundary6(implementation):
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_if0_else_then_vmexit(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_mov_ss(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then mov_ss (mov_ss reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
-        # 4. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_refused_2(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: ack refused: `in_guest[c]` false, the rest of the guard true
-    - pair: take_virq, then send_ipi (send_ipi reads owed, v_irq)
-    - pair: take_virq taking the else branch of if #0, then send_ipi (send_ipi reads owed, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      isr[1] = {0x2f}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'isr': (0, 0x800000000000),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'ack', {'c': 1}, implementation, 5)
-
-
-def test_take_virq_then_vmrun(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: take_virq, then vmrun (vmrun reads v_irq)
-    - pair: take_virq taking the else branch of if #0, then vmrun (vmrun reads v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_take_virq(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: set_if, then take_virq (take_virq reads rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 4. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_take_virq(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: write_cr8, then take_virq (take_virq reads shadow, v_tpr)"""
+def test_take_virq_refused_2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: take_virq refused: `prio(v_intr_vector[c]) > v_tpr[c]` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2553,24 +2030,506 @@ def test_write_cr8_then_take_virq(implementation):
          'v_intr_vector': (48, 0),
          'in_guest': (True, False),
         }),
-        # 4. write_cr8(c=0, value=1)
-        #      v_tpr[0] = 1
-        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
-        # 5. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
+        # 4. write_cr8(c=0, value=3)
+        #      v_tpr[0] = 3
+        ('write_cr8', {'c': 0, 'value': 3}, {'v_tpr': (3, 0)}),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'take_virq', {'c': 0}, implementation, 4)
+
+
+def test_vmexit_then_send_ipi(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
         }),
     ]
     last = _replay(steps, implementation)
+
+
+def test_take_virq_refused_3(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: take_virq refused: `rflags_if[c]` false, the rest of the guard true"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
+        }),
+        # 4. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'take_virq', {'c': 0}, implementation, 4)
+
+
+def test_vmrun_boundary2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=1)
+        #      v_tpr[1] = 1
+        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      tpr[1] = 0x10
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'tpr': (0, 16),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (False, True),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary4(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of irr): the two sides of '>' line 24 equal, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=3)
+        #      v_tpr[1] = 3
+        ('write_cr8', {'c': 1, 'value': 3}, {'v_tpr': (0, 3)}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'tpr': (0, 48),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then set_if (set_if reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
+        # 4. write_cr8(c=0, value=5)
+        #      v_tpr[0] = 5
+        ('write_cr8', {'c': 0, 'value': 5}, {'v_tpr': (5, 0)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi, then write_cr8 (write_cr8 reads in_guest, shadow)
+    - pair: send_ipi taking the else branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. write_cr8(c=0, value=5)
+        #      v_tpr[0] = 5
+        ('write_cr8', {'c': 0, 'value': 5}, {'v_tpr': (5, 0)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_then_then_vmrun(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the then branch of if #0, then vmrun (vmrun reads in_guest, irr, isr, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_update2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - update: vmexit: the update `kicked'[c] = false` changes what it assigns
+    - pair: send_ipi, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)
+    - pair: send_ipi taking the then branch of if #0, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmexit(c=0)
+        #      in_guest[0] = false
+        #      kicked[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_vmexit(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
+        # 4. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_vmexit(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_then_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the then branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. write_cr8(c=0, value=2)
+        #      v_tpr[0] = 2
+        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_vmexit(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
+        # 4. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_refused_2(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: ack refused: `in_guest[c]` false, the rest of the guard true
+    - pair: take_virq, then send_ipi (send_ipi reads owed, v_irq)
+    - pair: take_virq taking the else branch of if #0, then send_ipi (send_ipi reads owed, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'ack', {'c': 1}, implementation, 5)
 
 
 def test_write_tpr_mmio_decision2(implementation):
@@ -2584,49 +2543,49 @@ def test_write_tpr_mmio_decision2(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0, 0x800000000000),
         }),
         # 3. vmrun(c=1)
         #      irr[1] = {}
         #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
+        #      v_intr_vector[1] = 0x2f
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
          'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
+         'v_intr_vector': (0, 47),
          'in_guest': (False, True),
         }),
         # 4. take_virq(c=1)
         #      v_irq[1] = false
         #      rflags_if[1] = false
         #      stage[1] = Running
-        #      handler_vector[1] = 0x30
+        #      handler_vector[1] = 0x2f
         #      owed[1] = {}
         ('take_virq', {'c': 1}, {
          'v_irq': (False,) * 2,
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
         # 5. write_tpr_mmio(c=1, value=47)
-        #      isr[1] = {0x30}
+        #      isr[1] = {0x2f}
         #      tpr[1] = 0x2f
         #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
         ('write_tpr_mmio', {'c': 1, 'value': 47}, {
-         'isr': (0, 0x1000000000000),
+         'isr': (0, 0x800000000000),
          'tpr': (0, 47),
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
@@ -2697,45 +2656,45 @@ def test_take_virq_boundary2(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=2)
-        #      v_tpr[0] = 2
-        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      tpr[0] = 0x20
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'tpr': (32, 0),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=2)
+        #      v_tpr[1] = 2
+        ('write_cr8', {'c': 1, 'value': 2}, {'v_tpr': (0, 2)}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      tpr[1] = 0x20
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'tpr': (0, 32),
          'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
+         'owed': (0, 0x1000000000000),
         }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True, False),
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (False, True),
         }),
-        # 5. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
+        # 5. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
          'owed': (0,) * 2,
         }),
     ]
@@ -2748,27 +2707,27 @@ def test_vmrun_if0_else_then_take_virq(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
+         'owed': (0, 0x1000000000000),
         }),
         # 3. vmrun(c=1)
         #      irr[1] = {}
         #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
+        #      v_intr_vector[1] = 0x30
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
          'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
+         'v_intr_vector': (0, 48),
          'in_guest': (False, True),
         }),
         # 4. vmrun(c=0)
@@ -2778,74 +2737,23 @@ def test_vmrun_if0_else_then_take_virq(implementation):
         #      v_irq[1] = false
         #      rflags_if[1] = false
         #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
+        #      handler_vector[1] = 0x30
         #      owed[1] = {}
         ('take_virq', {'c': 1}, {
          'v_irq': (False,) * 2,
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
+         'handler_vector': (0, 48),
          'owed': (0,) * 2,
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_ack_then_mov_ss(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then mov_ss (mov_ss reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_ack(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: set_if, then ack (ack reads shadow)"""
+def test_take_virq_then_vmrun(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: take_virq, then vmrun (vmrun reads v_irq)
+    - pair: take_virq taking the else branch of if #0, then vmrun (vmrun reads v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2885,12 +2793,674 @@ def test_set_if_then_ack(implementation):
          'handler_vector': (0, 48),
          'owed': (0,) * 2,
         }),
-        # 5. set_if(c=1, enabled=false)
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_take_virq(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: write_cr8, then take_virq (take_virq reads shadow, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (47, 0),
+         'in_guest': (True, False),
+        }),
+        # 4. write_cr8(c=0, value=0)
         #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': False}, {}),
-        # 6. ack(c=1)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_take_virq(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: set_if, then take_virq (take_virq reads rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+        # 5. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_refused(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: write_eoi refused: `in_guest[c]` false, the rest of the guard true
+    - pair: ack, then send_ipi (send_ipi reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
+        }),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      isr[0] = {0x30}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'isr': (0x1000000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'write_eoi', {'c': 0}, implementation, 6)
+
+
+def test_vmexit_then_take_virq(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmexit, then take_virq (take_virq reads in_guest, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 6. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_take_virq(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: send_ipi, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector, v_irq)
+    - pair: send_ipi taking the else branch of if #0, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0x800000000000),
+        }),
+        # 6. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0x1000000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_then_then_take_virq(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: send_ipi taking the then branch of if #0, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+        }),
+        # 6. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_refused_4(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: take_virq refused: `v_irq[c]` false, the rest of the guard true"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
+        }),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. write_cr8(c=0, value=1)
+        #      v_tpr[0] = 1
+        #      shadow[0] = false
+        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0), 'shadow': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'take_virq', {'c': 0}, implementation, 6)
+
+
+def test_vmrun_boundary7(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of irr): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 6. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (False, True),
+        }),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_tpr_mmio(c=1, value=47)
+        #      isr[1] = {0x30}
+        #      tpr[1] = 0x2f
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {
+         'isr': (0, 0x1000000000000),
+         'tpr': (0, 47),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_ack(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: write_cr8, then ack (ack reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
+        }),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. write_cr8(c=0, value=10)
+        #      v_tpr[0] = 10
+        ('write_cr8', {'c': 0, 'value': 10}, {'v_tpr': (10, 0)}),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_take_virq(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: write_tpr_mmio, then take_virq (take_virq reads in_guest, shadow, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
+        # 6. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_mov_ss_then_take_virq(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: mov_ss, then take_virq (take_virq reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 6. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
     ]
     last = _replay(steps, implementation)
 
@@ -2948,9 +3518,9 @@ def test_vmrun_then_ack(implementation):
     last = _replay(steps, implementation)
 
 
-def test_take_virq_refused_4(implementation):
+def test_iret_refused(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: take_virq refused: `v_irq[c]` false, the rest of the guard true"""
+    - refusal: iret refused: `in_guest[c]` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2990,529 +3560,17 @@ def test_take_virq_refused_4(implementation):
          'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. write_cr8(c=0, value=2)
-        #      v_tpr[0] = 2
-        #      shadow[0] = false
-        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0), 'shadow': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'take_virq', {'c': 0}, implementation, 6)
-
-
-def test_send_ipi_then_take_virq(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: send_ipi, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector, v_irq)
-    - pair: send_ipi taking the else branch of if #0, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0x800000000000,) * 2,
-        }),
-        # 6. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0, 0x800000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_take_virq(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmexit, then take_virq (take_virq reads in_guest, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 6. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_refused(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: write_eoi refused: `in_guest[c]` false, the rest of the guard true
-    - pair: ack, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_tpr_mmio(c=1, value=48)
-        #      isr[1] = {0x30}
-        #      tpr[1] = 0x30
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {
-         'isr': (0, 0x1000000000000),
-         'tpr': (0, 48),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'write_eoi', {'c': 1}, implementation, 6)
-
-
-def test_send_ipi_if0_then_then_take_virq(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-        }),
-        # 6. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary7(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of irr): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      isr[0] = {0x30}
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
         #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0x1000000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
     ]
     last = _replay(steps, implementation)
-
-
-def test_mov_ss_then_take_virq(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: mov_ss, then take_virq (take_virq reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 6. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_write_cr8(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then write_cr8 (write_cr8 reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_send_ipi(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then send_ipi (send_ipi reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      isr[1] = {0x30}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'isr': (0, 0x1000000000000),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_take_virq(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: write_tpr_mmio, then take_virq (take_virq reads in_guest, shadow, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
-        # 6. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
+    refuse(model, last, 'iret', {'c': 0}, implementation, 6)
 
 
 def test_vmrun_boundary9(implementation):
@@ -3577,61 +3635,10 @@ def test_vmrun_boundary9(implementation):
     last = _replay(steps, implementation)
 
 
-def test_write_cr8_then_ack(implementation):
+def test_ack_update2(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: write_cr8, then ack (ack reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_set_if(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then set_if (set_if reads shadow)"""
+    - update: ack: the update `shadow'[c] = false` changes what it assigns
+    - pair: mov_ss, then ack (ack reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -3671,441 +3678,72 @@ def test_ack_then_set_if(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
+        # 5. mov_ss(c=0)
         #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_update2(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - update: ack: the update `shadow'[c] = false` changes what it assigns"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. ack(c=1)
-        #      shadow[1] = false
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'shadow': (False,) * 2, 'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_refused(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: iret refused: `in_guest[c]` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'iret', {'c': 1}, implementation, 6)
-
-
-def test_mov_ss_then_ack(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: mov_ss, then ack (ack reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 6. ack(c=1)
-        #      shadow[1] = false
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'shadow': (False,) * 2, 'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_update3(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - update: write_eoi: the update `shadow'[c] = false` changes what it assigns
-    - pair: set_if, then write_eoi (write_eoi reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 7. write_eoi(c=0)
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_of_posted_vector_then_send_ipi(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_of_posted_vector holds, then send_ipi"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      isr[0] = {0x30}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0x1000000000000,) * 2,
-         'isr': (0x1000000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'owed': (0x1000000000000,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_update4(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - update: write_eoi: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. write_cr8(c=0, value=1)
-        #      v_tpr[0] = 1
-        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
-        # 5. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
         # 6. ack(c=0)
+        #      shadow[0] = false
         #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_eoi(c=0)
-        #      tpr[0] = 0x10
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'tpr': (16, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
+        ('ack', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Acked', 'Idle')}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_tpr_mmio_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: write_tpr_mmio, then ack (ack reads in_guest, shadow)"""
+def test_ack_then_set_if(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then set_if (set_if reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
         }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (True,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
         }),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 6. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. set_if(c=0, enabled=false)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': False}, {}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_second_ipi_of_posted_vector_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_of_posted_vector holds, then ack"""
+def test_ack_then_mov_ss(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then mov_ss (mov_ss reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -4132,19 +3770,7 @@ def test_second_ipi_of_posted_vector_then_ack(implementation):
          'v_intr_vector': (48, 0),
          'in_guest': (True, False),
         }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-        }),
-        # 6. take_virq(c=0)
+        # 4. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -4157,381 +3783,35 @@ def test_second_ipi_of_posted_vector_then_ack(implementation):
          'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 7. ack(c=0)
+        # 5. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmexit_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmexit, then ack (ack reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 6. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: send_ipi, then ack (ack reads in_guest, shadow)
-    - pair: send_ipi taking the then branch of if #0, then ack (ack reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x800000000000),
-        }),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_else_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then ack (ack reads in_guest, shadow)"""
+def test_ack_then_write_cr8(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then write_cr8 (write_cr8 reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_of_posted_vector_then_vmrun(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_of_posted_vector holds, then vmrun"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-        }),
-        # 6. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_of_posted_vector_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_of_posted_vector holds, then write_tpr_mmio"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-        }),
-        # 6. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 7. write_tpr_mmio(c=0, value=47)
-        #      isr[0] = {0x2f}
-        #      tpr[0] = 0x2f
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {
-         'isr': (0x800000000000, 0),
-         'tpr': (47, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then ack (ack reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=1, v=0x30)
+        # 2. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
-        #      isr[1] = {0x2f}
-        #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
         #      owed[1] = {0x30}
         ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
-         'isr': (0, 0x800000000000),
-         'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
         }),
-        # 6. vmrun(c=1)
+        # 3. vmrun(c=1)
         #      irr[1] = {}
         #      v_irq[1] = true
         #      v_intr_vector[1] = 0x30
@@ -4542,27 +3822,97 @@ def test_vmrun_if0_then_then_ack(implementation):
          'v_intr_vector': (0, 48),
          'in_guest': (False, True),
         }),
-        # 7. ack(c=1)
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_second_ipi_of_posted_vector_then_set_if(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_of_posted_vector holds, then set_if"""
+def test_set_if_then_ack(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: set_if, then ack (ack reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (47, 0),
+         'in_guest': (True, False),
+        }),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. ack(c=0)
+        #      shadow[0] = false
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: write_tpr_mmio, then ack (ack reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
         #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
@@ -4594,84 +3944,86 @@ def test_second_ipi_of_posted_vector_then_set_if(implementation):
         # 5. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 6. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
         #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
+        # 7. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_second_ipi_of_posted_vector_then_mov_ss(implementation):
+def test_vmrun_if0_then_then_ack(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_of_posted_vector holds, then mov_ss"""
+    - pair: vmrun taking the then branch of if #0, then ack (ack reads in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
+        # 1. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (47, 0),
+         'in_guest': (True, False),
+        }),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 6. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 5. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      isr[0] = {0x2f}
+        #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'isr': (0x800000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
         }),
-        # 7. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 6. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
+        }),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
     ]
     last = _replay(steps, implementation)
 
@@ -4734,139 +4086,73 @@ def test_vmrun_then_write_eoi(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmrun_boundary3(implementation):
+def test_second_ipi_of_posted_vector_then_send_ipi(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+    - cover-then: cover second_ipi_of_posted_vector holds, then send_ipi"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+         'owed': (0, 0x800000000000),
         }),
         # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. write_cr8(c=0, value=1)
-        #      v_tpr[0] = 1
-        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      isr[0] = {0x2f}
-        #      tpr[0] = 0x10
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0x800000000000, 0),
-         'tpr': (16, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True, False),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_of_posted_vector_then_write_cr8(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_of_posted_vector holds, then write_cr8"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
+        ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
          'in_guest': (True,) * 2,
         }),
-        # 5. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
+        # 5. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
         }),
-        # 6. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
+        # 6. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 7. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        # 7. send_ipi(src=1, dst=1, v=0x2f)
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
     ]
     last = _replay(steps, implementation)
 
@@ -4880,19 +4166,144 @@ def test_second_ipi_of_posted_vector_then_vmexit(implementation):
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
         #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 6. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x800000000000),
+        }),
+        # 7. vmexit(c=1)
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        ('vmexit', {'c': 1}, {
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_write_eoi(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: set_if, then write_eoi (write_eoi reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. set_if(c=1, enabled=false)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': False}, {}),
+        # 7. write_eoi(c=1)
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary3(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
         #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
         }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
+        # 3. vmrun(c=1)
         #      irr[1] = {}
         #      v_irq[1] = true
         #      v_intr_vector[1] = 0x30
@@ -4901,8 +4312,199 @@ def test_second_ipi_of_posted_vector_then_vmexit(implementation):
          'irr': (0,) * 2,
          'v_irq': (False, True),
          'v_intr_vector': (0, 48),
-         'in_guest': (True,) * 2,
+         'in_guest': (False, True),
         }),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. write_cr8(c=1, value=2)
+        #      v_tpr[1] = 2
+        ('write_cr8', {'c': 1, 'value': 2}, {'v_tpr': (0, 2)}),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      isr[1] = {0x30}
+        #      tpr[1] = 0x20
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0, 0x1000000000000),
+         'tpr': (0, 32),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_write_eoi(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: write_cr8, then write_eoi (write_eoi reads shadow, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+        # 7. write_eoi(c=1)
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_update3(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - update: write_eoi: the update `shadow'[c] = false` changes what it assigns"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (False, True),
+        }),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 7. write_eoi(c=1)
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_of_posted_vector_then_write_cr8(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - cover-then: cover second_ipi_of_posted_vector holds, then write_cr8"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
         # 5. send_ipi(src=0, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      in_guest[0] = false
@@ -4925,13 +4527,76 @@ def test_second_ipi_of_posted_vector_then_vmexit(implementation):
          'handler_vector': (0, 48),
          'owed': (0,) * 2,
         }),
-        # 7. vmexit(c=1)
-        #      isr[1] = {0x30}
-        #      v_intr_vector[1] = 0x00
+        # 7. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_of_posted_vector_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - cover-then: cover second_ipi_of_posted_vector holds, then write_tpr_mmio"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[1] = false
-        #      kicked[1] = false
-        ('vmexit', {'c': 1}, {
-         'isr': (0, 0x1000000000000),
+        #      kicked[0] = true
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+        }),
+        # 6. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 7. write_tpr_mmio(c=0, value=48)
+        #      isr[0] = {0x30}
+        #      tpr[0] = 0x30
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      kicked[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {
+         'isr': (0x1000000000000, 0),
+         'tpr': (48, 0),
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
          'kicked': (False,) * 2,
@@ -4940,9 +4605,134 @@ def test_second_ipi_of_posted_vector_then_vmexit(implementation):
     last = _replay(steps, implementation)
 
 
-def test_write_cr8_then_write_eoi(implementation):
+def test_second_ipi_of_posted_vector_then_mov_ss(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: write_cr8, then write_eoi (write_eoi reads shadow, v_tpr)"""
+    - cover-then: cover second_ipi_of_posted_vector holds, then mov_ss"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+        }),
+        # 6. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 7. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_of_posted_vector_then_set_if(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - cover-then: cover second_ipi_of_posted_vector holds, then set_if"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_update4(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - update: write_eoi: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -4969,7 +4759,10 @@ def test_write_cr8_then_write_eoi(implementation):
          'v_intr_vector': (47, 0),
          'in_guest': (True, False),
         }),
-        # 4. take_virq(c=0)
+        # 4. write_cr8(c=0, value=1)
+        #      v_tpr[0] = 1
+        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
+        # 5. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -4982,22 +4775,94 @@ def test_write_cr8_then_write_eoi(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=0)
+        # 6. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_cr8(c=0, value=2)
-        #      v_tpr[0] = 2
-        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
         # 7. write_eoi(c=0)
-        #      tpr[0] = 0x20
+        #      tpr[0] = 0x10
         #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
         #      stage[0] = EoiSent
         ('write_eoi', {'c': 0}, {
-         'tpr': (32, 0),
+         'tpr': (16, 0),
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
          'stage': ('EoiSent', 'Idle'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary12(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=1)
+        #      v_tpr[1] = 1
+        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      tpr[1] = 0x10
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'tpr': (0, 16),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 5. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (False, True),
         }),
     ]
     last = _replay(steps, implementation)
@@ -5009,14 +4874,14 @@ def test_mov_ss_then_write_eoi(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
-        #      in_guest[0] = false
+        #      in_guest[1] = false
         #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
@@ -5062,6 +4927,1017 @@ def test_mov_ss_then_write_eoi(implementation):
          'shadow': (False,) * 2,
          'stage': ('Idle', 'EoiSent'),
         }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_of_posted_vector_then_vmrun(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - cover-then: cover second_ipi_of_posted_vector holds, then vmrun"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 6. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: send_ipi, then ack (ack reads in_guest, shadow)
+    - pair: send_ipi taking the then branch of if #0, then ack (ack reads in_guest, shadow)
+    - cover-then: cover second_ipi_of_posted_vector holds, then ack"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
+        }),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: vmexit, then ack (ack reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (47, 0),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then ack (ack reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (47, 0),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 7. write_eoi(c=1)
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
+        # 8. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_then_take_virq(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: take_virq, then take_virq (take_virq reads handler_vector, outer, owed, rflags_if, stage, v_irq)
+    - pair: take_virq taking the else branch of if #0, then take_virq (take_virq reads handler_vector, outer, owed, rflags_if, stage, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
+        }),
+        # 4. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[0] = {0x30}
+        #      irr[1] = {0x2f}
+        #      v_irq[0] = false
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0x1000000000000, 0x800000000000),
+         'v_irq': (False,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0x800000000000),
+        }),
+        # 5. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0, 0x800000000000),
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
+        }),
+        # 6. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (True,) * 2,
+         'v_intr_vector': (48, 47),
+         'in_guest': (True,) * 2,
+        }),
+        # 7. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False, True),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0, 0x800000000000),
+        }),
+        # 8. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running',) * 2,
+         'handler_vector': (48, 47),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_update2(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - update: write_eoi: the update `kicked'[c] = false` changes what it assigns"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 6. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 8. write_eoi(c=1)
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_send_ipi(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. write_eoi(c=1)
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
+        # 8. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_write_eoi(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: vmexit, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 8. write_eoi(c=0)
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_write_eoi(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: send_ipi, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)
+    - pair: send_ipi taking the then branch of if #0, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 7. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x800000000000),
+        }),
+        # 8. write_eoi(c=1)
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_mov_ss(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then mov_ss (mov_ss reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. write_eoi(c=1)
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
+        # 8. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_vmexit(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (False, True),
+        }),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 7. write_eoi(c=1)
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
+        # 8. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_decision1(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - decision: write_eoi, def exit_irr (called in update of irr): the right operand of 'and' line 79 decides, true (`if vector != 0 and v_irq then irr | bit(vector) else irr`)
+    - decision: write_eoi, def exit_irr (called in update of irr): the condition of the if-expression at line 79 true (`if vector != 0 and v_irq then irr | bit(vector) else irr`)
+    - decision: write_eoi, def virq_taken (called in def exit_isr (called in update of isr)): the right operand of 'and' line 74 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
+    - decision: write_eoi, def exit_isr (called in update of isr): the condition of the if-expression at line 83 false (`if virq_taken(v_irq, vector) then accept_isr(isr, vector) else isr`)
+    - update: write_eoi: the update `irr'[c] = exit_irr(irr[c], v_irq[c], v_intr_vector[c])` changes what it assigns
+    - update: write_eoi: the update `isr'[c] = eoi_isr(exit_isr(isr[c], v_irq[c], v_intr_vector[c]))` changes what it assigns
+    - update: write_eoi: the update `v_irq'[c] = false` changes what it assigns
+    - pair: vmrun taking the then branch of if #0, then write_eoi (write_eoi reads in_guest, irr, v_intr_vector, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (47, 0),
+         'in_guest': (True, False),
+        }),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      isr[0] = {0x2f}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'isr': (0x800000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
+        }),
+        # 8. write_eoi(c=0)
+        #      irr[0] = {0x30}
+        #      isr[0] = {}
+        #      v_irq[0] = false
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0x1000000000000, 0),
+         'isr': (0,) * 2,
+         'v_irq': (False,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_set_if(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then set_if (set_if reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
+        }),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 7. write_eoi(c=0)
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'v_intr_vector': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
+        # 8. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_write_cr8(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. write_eoi(c=1)
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
+        # 8. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -5127,9 +6003,8 @@ def test_write_tpr_mmio_then_write_eoi(implementation):
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_then_write_eoi(implementation):
+def test_send_ipi_if0_else_then_write_eoi(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: send_ipi, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)
     - pair: send_ipi taking the else branch of if #0, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)"""
     steps = [
         # 0. the initial state
@@ -5137,46 +6012,10 @@ def test_send_ipi_then_write_eoi(implementation):
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. vmrun(c=1)
+        # 2. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 7. send_ipi(src=1, dst=1, v=0x30)
+        # 3. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      in_guest[1] = false
         #      owed[1] = {0x30}
@@ -5185,179 +6024,7 @@ def test_send_ipi_then_write_eoi(implementation):
          'in_guest': (True, False),
          'owed': (0, 0x1000000000000),
         }),
-        # 8. write_eoi(c=0)
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_then_take_virq(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: take_virq, then take_virq (take_virq reads handler_vector, outer, owed, rflags_if, stage, v_irq)
-    - pair: take_virq taking the else branch of if #0, then take_virq (take_virq reads handler_vector, outer, owed, rflags_if, stage, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0x1000000000000, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0x800000000000),
-        }),
-        # 5. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0x1000000000000, 0),
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-        }),
-        # 6. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True,) * 2,
-         'v_intr_vector': (48, 47),
-         'in_guest': (True,) * 2,
-        }),
-        # 7. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (True, False),
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 8. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running',) * 2,
-         'handler_vector': (48, 47),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 7. write_eoi(c=1)
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
-        # 8. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_update2(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - update: write_eoi: the update `kicked'[c] = false` changes what it assigns
-    - pair: send_ipi taking the then branch of if #0, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
+        # 4. vmrun(c=1)
         #      irr[1] = {}
         #      v_irq[1] = true
         #      v_intr_vector[1] = 0x30
@@ -5366,11 +6033,8 @@ def test_write_eoi_update2(implementation):
          'irr': (0,) * 2,
          'v_irq': (False, True),
          'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
+         'in_guest': (True,) * 2,
         }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
         # 5. take_virq(c=1)
         #      v_irq[1] = false
         #      rflags_if[1] = false
@@ -5387,28 +6051,20 @@ def test_write_eoi_update2(implementation):
         # 6. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        # 7. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x800000000000),
+         'owed': (0x800000000000, 0),
         }),
         # 8. write_eoi(c=1)
         #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
-        #      kicked[1] = false
         #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
+        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
     ]
     last = _replay(steps, implementation)
 
@@ -5500,73 +6156,12 @@ def test_set_if_refused(implementation):
         }),
     ]
     last = _replay(steps, implementation)
-    refuse(model, last, 'set_if', {'c': 0, 'enabled': False}, implementation, 8)
+    refuse(model, last, 'set_if', {'c': 0, 'enabled': True}, implementation, 8)
 
 
-def test_vmexit_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmexit, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 8. write_eoi(c=0)
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_decision8(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - decision: write_eoi, def exit_isr (called in update of isr): the condition of the if-expression at line 83 false (`if virq_taken(v_irq, vector) then accept_isr(isr, vector) else isr`)
-    - update: write_eoi: the update `isr'[c] = eoi_isr(exit_isr(isr[c], v_irq[c], v_intr_vector[c]))` changes what it assigns"""
+def test_ack_then_take_virq(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: ack, then take_virq (take_virq reads shadow, stage)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -5578,72 +6173,6 @@ def test_write_eoi_decision8(implementation):
         #      in_guest[0] = false
         #      owed[1] = {0x2f}
         ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. vmexit(c=1)
-        #      isr[1] = {0x2f}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'isr': (0, 0x800000000000), 'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_decision1(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - decision: write_eoi, def exit_irr (called in update of irr): the right operand of 'and' line 79 decides, true (`if vector != 0 and v_irq then irr | bit(vector) else irr`)
-    - decision: write_eoi, def exit_irr (called in update of irr): the condition of the if-expression at line 79 true (`if vector != 0 and v_irq then irr | bit(vector) else irr`)
-    - decision: write_eoi, def virq_taken (called in def exit_isr (called in update of isr)): the right operand of 'and' line 74 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
-    - update: write_eoi: the update `irr'[c] = exit_irr(irr[c], v_irq[c], v_intr_vector[c])` changes what it assigns
-    - update: write_eoi: the update `v_irq'[c] = false` changes what it assigns"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
@@ -5696,633 +6225,29 @@ def test_write_eoi_decision1(implementation):
          'v_intr_vector': (0, 48),
          'in_guest': (False, True),
         }),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 8. write_eoi(c=1)
-        #      irr[1] = {0x30}
-        #      isr[1] = {}
-        #      v_irq[1] = false
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0, 0x1000000000000),
-         'isr': (0,) * 2,
-         'v_irq': (False,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_send_ipi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 7. write_eoi(c=0)
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'v_intr_vector': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
-        # 8. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_write_cr8(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then write_cr8 (write_cr8 reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 7. write_eoi(c=1)
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
-        # 8. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_vmexit(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. write_eoi(c=1)
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
-        # 8. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_set_if(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then set_if (set_if reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_eoi(c=0)
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'v_intr_vector': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
-        # 8. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_mov_ss(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then mov_ss (mov_ss reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_eoi(c=0)
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'v_intr_vector': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
-        # 8. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then write_eoi (write_eoi reads in_guest, irr, v_intr_vector, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      isr[0] = {0x2f}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0x800000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True, False),
-        }),
-        # 8. write_eoi(c=0)
-        #      irr[0] = {0x30}
-        #      isr[0] = {}
-        #      v_irq[0] = false
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0,) * 2,
-         'v_irq': (False,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_iret(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: set_if, then iret (iret reads rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. set_if(c=1, enabled=false)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': False}, {}),
-        # 9. iret(c=1)
+        # 7. set_if(c=1, enabled=true)
         #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_take_virq(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: ack, then take_virq (take_virq reads shadow, stage)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0x1000000000000),
-        }),
-        # 5. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0, 0x1000000000000),
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True, False),
-        }),
-        # 6. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (47, 48),
-         'in_guest': (True,) * 2,
-        }),
-        # 8. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 8. ack(c=1)
+        #      shadow[1] = false
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'shadow': (False,) * 2, 'stage': ('Idle', 'Acked')}),
         # 9. take_virq(c=1)
         #      v_irq[1] = false
         #      rflags_if[1] = false
         #      stage[1] = Running
         #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Acked', 'Running'),
-         'handler_vector': (47, 48),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_iret(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: write_cr8, then iret (iret reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
+        #      outer[1] = {stage: Acked, vector: 0x2f}
         #      owed[1] = {}
         ('take_virq', {'c': 1}, {
          'v_irq': (False,) * 2,
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
          'handler_vector': (0, 48),
+         'outer': (('Idle', 0), ('Acked', 47)),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-        # 9. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -6337,71 +6262,72 @@ def test_iret_then_send_ipi(implementation):
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
+         'owed': (0x1000000000000, 0),
         }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
         }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0x800000000000, 0),
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_iret_update2(implementation):
+def test_iret_then_mov_ss(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - update: iret: the update `shadow'[c] = false` changes what it assigns"""
+    - pair: iret, then mov_ss (mov_ss reads shadow)
+    - pair: iret taking the else branch of if #0, then mov_ss (mov_ss reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -6452,153 +6378,37 @@ def test_iret_update2(implementation):
         # 7. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. set_if(c=0, enabled=true)
+        # 8. iret(c=0)
         #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 9. iret(c=0)
-        #      shadow[0] = false
         #      stage[0] = Idle
         #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_mov_ss_then_iret(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: mov_ss, then iret (iret reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. mov_ss(c=0)
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. mov_ss(c=0)
         #      shadow[0] = true
         ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 9. iret(c=0)
-        #      rflags_if[0] = true
-        #      shadow[0] = false
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {
-         'rflags_if': (True,) * 2,
-         'shadow': (False,) * 2,
-         'stage': ('Idle',) * 2,
-         'handler_vector': (0,) * 2,
-        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_take_virq_if0_then_then_vmexit(implementation):
+def test_write_cr8_then_iret(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: take_virq taking the then branch of if #0, then vmexit (vmexit reads v_irq)
-    - cover-then: cover nested_handlers holds, then vmexit"""
+    - pair: write_cr8, then iret (iret reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
+        # 1. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
-        #      isr[1] = {0x2f}
-        #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
-        #      shadow[1] = false
         #      owed[1] = {0x30}
         ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
-         'isr': (0, 0x800000000000),
-         'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
          'owed': (0, 0x1000000000000),
         }),
-        # 7. vmrun(c=1)
+        # 3. vmrun(c=1)
         #      irr[1] = {}
         #      v_irq[1] = true
         #      v_intr_vector[1] = 0x30
@@ -6609,24 +6419,38 @@ def test_take_virq_if0_then_then_vmexit(implementation):
          'v_intr_vector': (0, 48),
          'in_guest': (False, True),
         }),
-        # 8. take_virq(c=1)
+        # 4. take_virq(c=1)
         #      v_irq[1] = false
         #      rflags_if[1] = false
+        #      stage[1] = Running
         #      handler_vector[1] = 0x30
-        #      outer[1] = {stage: Running, vector: 0x2f}
         #      owed[1] = {}
         ('take_virq', {'c': 1}, {
          'v_irq': (False,) * 2,
          'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
          'handler_vector': (0, 48),
-         'outer': (('Idle', 0), ('Running', 47)),
          'owed': (0,) * 2,
         }),
-        # 9. vmexit(c=1)
-        #      isr[1] = {0x2f, 0x30}
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
         #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'isr': (0, 0x1800000000000), 'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2}),
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. write_cr8(c=1, value=2)
+        #      v_tpr[1] = 2
+        ('write_cr8', {'c': 1, 'value': 2}, {'v_tpr': (0, 2)}),
+        # 9. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -6638,14 +6462,14 @@ def test_iret_then_set_if(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
         #      irr[0] = {0x30}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
@@ -6704,14 +6528,147 @@ def test_iret_then_write_cr8(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then write_tpr_mmio (write_tpr_mmio reads shadow)
+    - pair: iret taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (47, 0),
+         'in_guest': (True, False),
+        }),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
+        # 7. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 8. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
         #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_update2(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - update: iret: the update `shadow'[c] = false` changes what it assigns
+    - pair: mov_ss, then iret (iret reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
         #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
@@ -6751,352 +6708,39 @@ def test_iret_then_write_cr8(implementation):
         # 7. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. iret(c=0)
+        # 8. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 9. iret(c=0)
         #      rflags_if[0] = true
+        #      shadow[0] = false
         #      stage[0] = Idle
         #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        ('iret', {'c': 0}, {
+         'rflags_if': (True,) * 2,
+         'shadow': (False,) * 2,
+         'stage': ('Idle',) * 2,
+         'handler_vector': (0,) * 2,
+        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_take_virq_if0_then_then_vmrun(implementation):
+def test_take_virq_if0_then_then_vmexit(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: take_virq taking the then branch of if #0, then vmrun (vmrun reads v_irq)
-    - cover-then: cover nested_handlers holds, then vmrun"""
+    - pair: take_virq taking the then branch of if #0, then vmexit (vmexit reads v_irq)
+    - cover-then: cover nested_handlers holds, then vmexit"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      isr[1] = {0x2f}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'isr': (0, 0x800000000000),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 8. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      handler_vector[1] = 0x30
-        #      outer[1] = {stage: Running, vector: 0x2f}
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'handler_vector': (0, 48),
-         'outer': (('Idle', 0), ('Running', 47)),
-         'owed': (0,) * 2,
-        }),
-        # 9. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_if0_then_then_ack(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: take_virq taking the then branch of if #0, then ack (ack reads stage)
-    - cover-then: cover nested_handlers holds, then ack"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      isr[1] = {0x2f}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'isr': (0, 0x800000000000),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 8. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      handler_vector[1] = 0x30
-        #      outer[1] = {stage: Running, vector: 0x2f}
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'handler_vector': (0, 48),
-         'outer': (('Idle', 0), ('Running', 47)),
-         'owed': (0,) * 2,
-        }),
-        # 9. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_then_mov_ss(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then mov_ss (mov_ss reads shadow)
-    - pair: iret taking the else branch of if #0, then mov_ss (mov_ss reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then write_tpr_mmio (write_tpr_mmio reads shadow)
-    - pair: iret taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_if0_then_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: take_virq taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads v_irq)
-    - cover-then: cover nested_handlers holds, then write_tpr_mmio"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[0] = false
+        #      in_guest[1] = false
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
@@ -7168,17 +6812,11 @@ def test_take_virq_if0_then_then_write_tpr_mmio(implementation):
          'outer': (('Running', 47), ('Idle', 0)),
          'owed': (0,) * 2,
         }),
-        # 9. write_tpr_mmio(c=0, value=47)
+        # 9. vmexit(c=0)
         #      isr[0] = {0x2f, 0x30}
-        #      tpr[0] = 0x2f
         #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {
-         'isr': (0x1800000000000, 0),
-         'tpr': (47, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-        }),
+        ('vmexit', {'c': 0}, {'isr': (0x1800000000000, 0), 'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -7189,14 +6827,14 @@ def test_nested_handlers_then_write_cr8(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
@@ -7275,9 +6913,177 @@ def test_nested_handlers_then_write_cr8(implementation):
     last = _replay(steps, implementation)
 
 
-def test_nested_handlers_then_mov_ss(implementation):
+def test_set_if_then_iret(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - cover-then: cover nested_handlers holds, then mov_ss"""
+    - pair: set_if, then iret (iret reads rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (False, True),
+        }),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 9. iret(c=1)
+        #      shadow[1] = false
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'shadow': (False,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_if0_then_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: take_virq taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads v_irq)
+    - cover-then: cover nested_handlers holds, then write_tpr_mmio"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (False, True),
+        }),
+        # 8. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      handler_vector[1] = 0x30
+        #      outer[1] = {stage: Running, vector: 0x2f}
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'handler_vector': (0, 48),
+         'outer': (('Idle', 0), ('Running', 47)),
+         'owed': (0,) * 2,
+        }),
+        # 9. write_tpr_mmio(c=1, value=48)
+        #      isr[1] = {0x2f, 0x30}
+        #      tpr[1] = 0x30
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {
+         'isr': (0, 0x1800000000000),
+         'tpr': (0, 48),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_if0_then_then_ack(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: take_virq taking the then branch of if #0, then ack (ack reads stage)
+    - cover-then: cover nested_handlers holds, then ack"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -7360,9 +7166,9 @@ def test_nested_handlers_then_mov_ss(implementation):
          'outer': (('Running', 47), ('Idle', 0)),
          'owed': (0,) * 2,
         }),
-        # 9. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 9. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
     ]
     last = _replay(steps, implementation)
 
@@ -7453,26 +7259,211 @@ def test_take_virq_if0_then_then_send_ipi(implementation):
          'outer': (('Idle', 0), ('Running', 47)),
          'owed': (0,) * 2,
         }),
-        # 9. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 9. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
         #      isr[1] = {0x2f, 0x30}
         #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
          'isr': (0, 0x1800000000000),
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
+         'owed': (0, 0x1000000000000),
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_ack_then_ack(implementation):
+def test_nested_handlers_then_mov_ss(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - cover-then: cover nested_handlers holds, then mov_ss"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (False, True),
+        }),
+        # 8. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      handler_vector[1] = 0x30
+        #      outer[1] = {stage: Running, vector: 0x2f}
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'handler_vector': (0, 48),
+         'outer': (('Idle', 0), ('Running', 47)),
+         'owed': (0,) * 2,
+        }),
+        # 9. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_if0_then_then_vmrun(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: take_virq taking the then branch of if #0, then vmrun (vmrun reads v_irq)
+    - cover-then: cover nested_handlers holds, then vmrun"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (False, True),
+        }),
+        # 8. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      handler_vector[1] = 0x30
+        #      outer[1] = {stage: Running, vector: 0x2f}
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'handler_vector': (0, 48),
+         'outer': (('Idle', 0), ('Running', 47)),
+         'owed': (0,) * 2,
+        }),
+        # 9. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_iret(implementation):
     """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: ack, then ack (ack reads shadow, stage)"""
+    - pair: vmrun taking the then branch of if #0, then iret (iret reads in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -7499,56 +7490,7 @@ def test_ack_then_ack(implementation):
          'v_intr_vector': (47, 0),
          'in_guest': (True, False),
         }),
-        # 4. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[0] = {0x2f}
-        #      irr[1] = {0x30}
-        #      v_irq[0] = false
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0x800000000000, 0x1000000000000),
-         'v_irq': (False,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0x1000000000000),
-        }),
-        # 5. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0x800000000000, 0),
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 6. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0x800000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 48),
-         'in_guest': (True,) * 2,
-        }),
-        # 8. take_virq(c=0)
+        # 4. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -7556,40 +7498,32 @@ def test_ack_then_ack(implementation):
         #      owed[0] = {}
         ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running',) * 2,
-         'handler_vector': (47, 48),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 9. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Running', 'Acked')}),
-        # 10. ack(c=0)
+        # 5. ack(c=0)
         #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked',) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_take_virq(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: write_eoi, then take_virq (take_virq reads in_guest, shadow, stage, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. send_ipi(src=0, dst=0, v=0x30)
         #      irr[0] = {0x30}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
         }),
-        # 3. vmrun(c=0)
+        # 9. vmrun(c=0)
         #      irr[0] = {}
         #      v_irq[0] = true
         #      v_intr_vector[0] = 0x30
@@ -7600,85 +7534,29 @@ def test_write_eoi_then_take_virq(implementation):
          'v_intr_vector': (48, 0),
          'in_guest': (True, False),
         }),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      isr[0] = {0x30}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'isr': (0x1000000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (True,) * 2,
-        }),
-        # 9. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
-        # 10. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('EoiSent', 'Running'),
-         'handler_vector': (48, 47),
-         'owed': (0,) * 2,
-        }),
+        # 10. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if0_then_then_iret(implementation):
+def test_write_eoi_then_take_virq(implementation):
     """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then iret (iret reads in_guest)"""
+    - pair: write_eoi, then take_virq (take_virq reads in_guest, shadow, stage, v_intr_vector, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
         #      irr[1] = {0x30}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
@@ -7707,167 +7585,73 @@ def test_vmrun_if0_then_then_iret(implementation):
          'handler_vector': (0, 48),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
+        # 5. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      isr[1] = {0x30}
         #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 9. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 10. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_of_posted_vector_then_take_virq(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - cover-then: cover second_ipi_of_posted_vector holds, then take_virq"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
         #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0x800000000000),
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'isr': (0, 0x1000000000000),
+         'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0x800000000000),
+         'owed': (0x1000000000000, 0),
         }),
-        # 5. vmrun(c=0)
+        # 6. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 7. vmrun(c=0)
         #      irr[0] = {}
         #      v_irq[0] = true
         #      v_intr_vector[0] = 0x30
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
-         'irr': (0, 0x800000000000),
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True, False),
-        }),
-        # 6. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'v_irq': (True,) * 2,
-         'v_intr_vector': (48, 47),
-         'in_guest': (True,) * 2,
-        }),
-        # 7. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      irr[1] = {0x2f}
-        #      v_irq[1] = false
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0x800000000000),
          'v_irq': (True, False),
          'v_intr_vector': (48, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-        }),
-        # 8. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0x1000000000000, 0),
-         'v_irq': (True,) * 2,
-         'v_intr_vector': (48, 47),
          'in_guest': (True,) * 2,
         }),
-        # 9. take_virq(c=0)
+        # 8. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 9. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
+        # 10. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
         #      handler_vector[0] = 0x30
         #      owed[0] = {}
         ('take_virq', {'c': 0}, {
-         'v_irq': (False, True),
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0, 0x800000000000),
-        }),
-        # 10. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
          'v_irq': (False,) * 2,
          'rflags_if': (False,) * 2,
-         'stage': ('Running',) * 2,
-         'handler_vector': (48, 47),
+         'stage': ('Running', 'EoiSent'),
+         'handler_vector': (48,) * 2,
          'owed': (0,) * 2,
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmexit_then_iret(implementation):
+def test_send_ipi_then_iret(implementation):
     """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: vmexit, then iret (iret reads in_guest)"""
+    - pair: send_ipi, then iret (iret reads in_guest, shadow)
+    - pair: send_ipi taking the then branch of if #0, then iret (iret reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
@@ -7910,14 +7694,563 @@ def test_vmexit_then_iret(implementation):
         # 8. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 9. vmexit(c=1)
+        # 9. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        #      kicked[0] = true
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x800000000000, 0),
+        }),
         # 10. iret(c=0)
         #      rflags_if[0] = true
         #      stage[0] = Idle
         #      handler_vector[0] = 0x00
         ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then iret (iret reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
+        }),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 9. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 10. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: vmexit, then iret (iret reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (False, True),
+        }),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 9. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
+        # 10. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_of_posted_vector_then_take_virq(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - cover-then: cover second_ipi_of_posted_vector holds, then take_virq"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      irr[1] = {0x2f}
+        #      v_irq[1] = false
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000,) * 2,
+         'v_irq': (False,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0x800000000000, 0),
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 6. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True,) * 2,
+         'v_intr_vector': (47,) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 7. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      irr[1] = {0x2f}
+        #      v_irq[1] = false
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (47, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+        }),
+        # 8. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0x800000000000, 0),
+         'v_irq': (True,) * 2,
+         'v_intr_vector': (47,) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 9. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False, True),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0, 0x800000000000),
+        }),
+        # 10. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running',) * 2,
+         'handler_vector': (47,) * 2,
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_then_write_eoi(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: take_virq, then write_eoi (write_eoi reads stage, v_irq)
+    - pair: take_virq taking the else branch of if #0, then write_eoi (write_eoi reads stage, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0x1000000000000, 0x800000000000),
+        }),
+        # 6. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (True,) * 2,
+         'v_intr_vector': (48, 47),
+         'in_guest': (True,) * 2,
+        }),
+        # 7. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False, True),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0, 0x800000000000),
+        }),
+        # 8. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 9. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Acked', 'Running'),
+         'handler_vector': (48, 47),
+         'owed': (0,) * 2,
+        }),
+        # 10. write_eoi(c=0)
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Running'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_ack(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: ack, then ack (ack reads shadow, stage)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000,) * 2,
+        }),
+        # 6. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_irq': (True,) * 2,
+         'v_intr_vector': (47,) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 7. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False, True),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0, 0x800000000000),
+        }),
+        # 8. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running',) * 2,
+         'handler_vector': (47,) * 2,
+         'owed': (0,) * 2,
+        }),
+        # 9. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Running', 'Acked')}),
+        # 10. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked',) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_if0_then_then_set_if(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: take_virq taking the then branch of if #0, then set_if (set_if reads outer, rflags_if)
+    - cover-then: cover nested_handlers holds, then set_if"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 6. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 7. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (True, False),
+         'shadow': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 8. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (True,) * 2,
+        }),
+        # 9. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      handler_vector[1] = 0x30
+        #      outer[1] = {stage: Running, vector: 0x2f}
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'handler_vector': (0, 48),
+         'outer': (('Idle', 0), ('Running', 47)),
+         'owed': (0,) * 2,
+        }),
+        # 10. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -7972,267 +8305,21 @@ def test_write_tpr_mmio_then_iret(implementation):
         #      in_guest[0] = false
         #      stage[0] = EoiSent
         ('write_eoi', {'c': 0}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. vmrun(c=0)
+        # 7. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 9. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 9. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
         #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
         # 10. iret(c=0)
         #      rflags_if[0] = true
         #      stage[0] = Idle
         #      handler_vector[0] = 0x00
         ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: send_ipi, then iret (iret reads in_guest, shadow)
-    - pair: send_ipi taking the else branch of if #0, then iret (iret reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
-        }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 9. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 10. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_then_write_eoi(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: take_virq, then write_eoi (write_eoi reads stage, v_irq)
-    - pair: take_virq taking the else branch of if #0, then write_eoi (write_eoi reads stage, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      isr[0] = {0x2f}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'isr': (0x800000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 7. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 8. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (True,) * 2,
-        }),
-        # 9. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Acked', 'Running'),
-         'handler_vector': (47,) * 2,
-         'owed': (0,) * 2,
-        }),
-        # 10. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Running')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_then_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then iret (iret reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. write_eoi(c=1)
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
-        # 8. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 9. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 10. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -8243,188 +8330,92 @@ def test_nested_handlers_then_write_eoi(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      isr[0] = {0x2f}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0x800000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True, False),
-        }),
-        # 8. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      handler_vector[0] = 0x30
-        #      outer[0] = {stage: Running, vector: 0x2f}
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'handler_vector': (48, 0),
-         'outer': (('Running', 47), ('Idle', 0)),
-         'owed': (0,) * 2,
-        }),
-        # 9. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 10. write_eoi(c=0)
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_if0_then_then_set_if(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: take_virq taking the then branch of if #0, then set_if (set_if reads outer, rflags_if)
-    - cover-then: cover nested_handlers holds, then set_if"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True, False),
-        }),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. vmrun(c=1)
+        # 1. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 7. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      isr[0] = {0x2f}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0x800000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False, True),
-         'shadow': (False,) * 2,
-         'owed': (0x1000000000000, 0),
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
         }),
-        # 8. vmrun(c=0)
-        #      irr[0] = {}
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'v_irq': (True, False),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
         }),
-        # 9. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      handler_vector[0] = 0x30
-        #      outer[0] = {stage: Running, vector: 0x2f}
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'handler_vector': (48, 0),
-         'outer': (('Running', 47), ('Idle', 0)),
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 10. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
+        # 5. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      irr[1] = {}
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_irq': (False, True),
+         'v_intr_vector': (0, 48),
+         'in_guest': (False, True),
+        }),
+        # 8. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      handler_vector[1] = 0x30
+        #      outer[1] = {stage: Running, vector: 0x2f}
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'handler_vector': (0, 48),
+         'outer': (('Idle', 0), ('Running', 47)),
+         'owed': (0,) * 2,
+        }),
+        # 9. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 10. write_eoi(c=1)
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'v_intr_vector': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
     ]
     last = _replay(steps, implementation)

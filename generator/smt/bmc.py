@@ -167,7 +167,7 @@ def check(system: ir.System, invariants: Iterable[str] | None = None, max_depth:
     goals = select_goals(system, invariants, lemmas=lemmas, ranges=ranges)
     clock = _Clock(timeout)
     reduced = Reduced(system, goals, max_depth) if reduce else None
-    lane = _Lane(system, set(), atomic, reduced)  # the unrolling: over the representatives of each depth, or not
+    lane = _Lane(system, set(), atomic, reduced, refusals=False)  # the unrolling: over the representatives of each depth, or not
     for depth in range(max_depth + 1):
         lane.advance(depth)
         enc, run = lane.enc, lane.run
@@ -442,14 +442,16 @@ class _Lane:
     spec restricted to the representatives of each depth (`reduced`), rebuilt when they change."""
 
     def __init__(self, system: ir.System, goals: set[int], atomic: Mapping[str, tuple[str, ...]] | None,
-                 reduced: "Reduced | None"):
+                 reduced: "Reduced | None", refusals: bool = True):
         self.system = system
         self.goals = goals
         self.atomic = atomic
         self.reduced = reduced
         self.enc = SymbolicSystem(system)
         self.run = Unrolling(self.enc, atomic=atomic)
-        self.refused = StepVars(system, "refuse@0", self.enc.instances)  # a refusal goal's step, at this depth
+        # a refusal goal's step at this depth (none for check: fresh constants would change the solver's models)
+        self.refusals = refusals
+        self.refused = StepVars(system, "refuse@0", self.enc.instances) if refusals else None
 
     def advance(self, depth: int) -> None:
         at = self.reduced.system_at(depth) if self.reduced is not None else None
@@ -459,7 +461,8 @@ class _Lane:
             self.run = Unrolling(self.enc, atomic=self.atomic)
         while self.run.depth < depth:
             self.run.extend()
-        self.refused = StepVars(target, f"refuse@{depth}", self.enc.instances)
+        if self.refusals:
+            self.refused = StepVars(target, f"refuse@{depth}", self.enc.instances)
 
 
 def _reducible(system: ir.System, goals: Sequence[StepGoal]) -> tuple[set[int], "reduction.Analysis | None"]:
