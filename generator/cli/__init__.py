@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import os
 import signal
 import sys
+import threading
 from typing import Callable, Sequence
 
 from ..front.diagnostics import SpecError
@@ -51,15 +53,7 @@ def _with_deadline(fn: Callable[[argparse.Namespace], int]) -> Callable[[argpars
         def expired(signum, frame):
             raise _Deadline()
 
-        def unraisable(hook_args) -> None:
-            # the alarm can strike inside a finalizer (Z3's AstRef.__del__), where Python drops the exception and
-            # prints it: say nothing (the alarm repeats, and the next one stops the command); others as usual
-            if not isinstance(hook_args.exc_value, _Deadline):
-                previous_hook(hook_args)
-
         previous = signal.signal(signal.SIGALRM, expired)
-        previous_hook = sys.unraisablehook
-        sys.unraisablehook = unraisable
         signal.setitimer(signal.ITIMER_REAL, timeout + max(1.0, 0.05 * timeout), 0.25)
         def stop_alarm() -> None:
             while True:  # a repeat of the alarm may land before it is stopped
@@ -78,7 +72,6 @@ def _with_deadline(fn: Callable[[argparse.Namespace], int]) -> Callable[[argpars
         finally:
             stop_alarm()
             signal.signal(signal.SIGALRM, previous)
-            sys.unraisablehook = previous_hook
 
     return run
 
@@ -90,6 +83,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     def terminated(signum, frame):
         raise _Terminated()
 
+    def unraisable(hook_args) -> None:
+        # a signal can strike inside a finalizer (Z3's AstRef.__del__), where Python drops the exception and prints
+        # "Exception ignored ... Traceback": say nothing and deliver the signal again, so that a handler of ours
+        # sees it (the --timeout alarm repeats on its own); any other lost exception is printed as usual
+        lost = hook_args.exc_value
+        if isinstance(lost, _Deadline):
+            return
+        if isinstance(lost, (KeyboardInterrupt, _Terminated)):
+            again = signal.SIGINT if isinstance(lost, KeyboardInterrupt) else signal.SIGTERM
+            threading.Timer(0.05, lambda: running and os.kill(os.getpid(), again)).start()
+            return
+        previous_hook(hook_args)
+
+    running = True  # a signal sent again must not outlive this command (tests run main many times in one process)
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = unraisable
     previous = signal.signal(signal.SIGTERM, terminated)
     INTERRUPTED.event.clear()  # a run of main (tests call it many times in one process) starts uninterrupted
     previous_int = signal.signal(signal.SIGINT, on_sigint)
@@ -126,7 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_TERMINATED
     finally:
         signal.signal(signal.SIGTERM, previous)
+        running = False
         signal.signal(signal.SIGINT, previous_int)
+        sys.unraisablehook = previous_hook
 
 
 def run() -> None:
