@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from spec_paths import ROOT
 
 SUITES = ROOT / "generated_tests"
@@ -32,6 +34,7 @@ def test_prefix_emulation_fails_the_counterexample_test_naming_the_lost_vector()
     assert hex(v) not in found.group(4 + c)  # the target's IRR no longer holds the second IPI of v
 
 
+@pytest.mark.slow
 def test_postfix_emulation_passes_the_whole_svm_evtinj_suite():
     files = sorted(str(p) for p in SUITES.glob("test_svm_evtinj_*.py"))
     result = run_suite("postfix_adapter", *files)

@@ -79,6 +79,7 @@ def test_ctrl_c_during_the_first_phase_of_prove_is_an_interruption():
     assert b"PROVED" not in out and b"Traceback" not in err
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_spacer_before_its_own_time_limit():
     # Spacer does not see Ctrl-C inside Z3's fixedpoint engine: it runs in a child process the CLI stops at once
     proc = subprocess.Popen([*IRQSPEC, "prove", str(SPEC / "svm_evtinj.irq"), "-D", "NCPU=3", "--engine", "spacer",
@@ -279,6 +280,7 @@ invariant quiet: not y
 # ------------------------------------------------------------------------------------------------------- JSON
 
 
+@pytest.mark.slow
 def test_every_command_prints_json_of_the_schema(tmp_path, capsys):
     virq = str(SPEC / "svm_virq.irq")
     _json(capsys, ["parse", virq, "--json"], 0)
@@ -304,6 +306,7 @@ def test_large_values_have_one_encoding_per_type(capsys):
     assert doc["witness"]["v"] in (200, 201)
 
 
+@pytest.mark.slow
 def test_explore_itf_replays(tmp_path, capsys):
     path = tmp_path / "explore.itf.json"
     assert main(["explore", str(SPEC / "svm_virq.irq"), "-D", "VECTORS=32..32", "-D", "TPR_WRITES=32..32", "--itf", str(path)]) == 1
@@ -322,6 +325,7 @@ def test_no_command_prints_a_traceback_on_a_missing_spec():
 # --------------------------------------------------------------------------------------------------- progress
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv, words", [
     (["prove", str(SPEC / "svm_evtinj.irq"), "-D", "NCPU=3", "--crosscheck", "0"], "prove: engine auto"),
     (["explore", str(SPEC / "svm_evtinj.irq"), "-D", "VECTORS=32..33", "-D", "TPR_WRITES=32..33", "--max-states", "40000"], "states/s"),
@@ -354,6 +358,7 @@ invariant bounded: x <= 3
 """
 
 
+@pytest.mark.slow
 def test_mutate_reports_survivors_with_their_distinguishing_runs(tmp_path, capsys):
     spec = _spec(tmp_path, WEAK_SUITE, "counter.irq")
     # the suite gen writes without --kill-mutants has survivors: the exit code says it is not complete

@@ -285,6 +285,7 @@ def test_property_test_passes_on_correct_specs(tmp_path, monkeypatch, spec):
     case("runTest").runTest()
 
 
+@pytest.mark.slow
 def test_property_test_finds_and_shrinks_the_lost_ipi(tmp_path, monkeypatch):
     machine = _property_machine(tmp_path, monkeypatch, "svm_virq.irq", SMALL)
     case = machine.TestCase

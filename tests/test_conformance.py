@@ -285,6 +285,7 @@ def _skipped_and_passed(out: Path, tmp_path: Path) -> tuple[int, int, str]:
     return skipped, passed, run.stdout
 
 
+@pytest.mark.slow
 def test_generation_with_the_atomic_steps_prefers_runs_the_implementation_can_execute(spec, tmp_path):
     (tmp_path / "chain_adapter.py").write_text(ADAPTER)
     plain = generate_all(spec, {}, "irqspec gen chain.irq", max_depth=6)

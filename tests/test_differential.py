@@ -30,12 +30,14 @@ BOUND = 5  # depth to which the fixed specs are compared where their state space
 # ---------------------------------------------------------------------------------------------------- seed specs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("defines", [ONE, TWO], ids=["1vec", "2vec"])
 def test_svm_virq_explore_and_bmc_find_the_same_seven_step_loss(defines):
     found = agree(load_system(SPEC / "svm_virq.irq", defines))
     assert (found.invariant, len(found.trace) - 1) == ("no_lost_ipi", 7)
 
 
+@pytest.mark.slow
 def test_svm_virq_three_cpus_one_vectoragree():
     found = agree(load_system(SPEC / "svm_virq.irq", {"NCPU": "3", **ONE}), max_states=2_000_000)
     assert (found.invariant, len(found.trace) - 1) == ("no_lost_ipi", 7)
@@ -47,6 +49,7 @@ def test_svm_virq_three_cpus_one_vectoragree():
 EXHAUSTIBLE = [({**ONE, "CR8_MAX": "0"}, "1vec")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", ["svm_evtinj.irq", "svm_virq_pending.irq"])
 @pytest.mark.parametrize("defines", [d for d, _ in EXHAUSTIBLE], ids=[i for _, i in EXHAUSTIBLE])
 def test_fixed_specs_are_proved_exactly_when_exhaustive_exploration_is_clean(spec, defines):
@@ -86,6 +89,7 @@ def _bad_transitions(system, pairs) -> list[int]:
     return bad
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", ["svm_virq.irq", "svm_evtinj.irq", "svm_virq_pending.irq"])
 def test_random_model_runs_are_runs_of_the_z3_relation(spec):
     system = load_system(SPEC / spec, TWO)
@@ -251,6 +255,7 @@ def random_specs(draw) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_specs())
 def test_random_specs_bmc_and_explorationagree(text):

@@ -96,6 +96,7 @@ def test_evaluator_agrees_with_the_generated_model_on_random_specs(text):
     _agree_on_states(system, model, _states(model, 40, seed=1))
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name_reusing_specs())
 def test_evaluator_agrees_with_the_generated_model_on_name_reusing_specs(text):

@@ -73,6 +73,7 @@ def _steps(trace):
     return [(st.action, st.params, st.state) for st in trace.steps]
 
 
+@pytest.mark.slow
 def test_svm_virq_lost_ipi_is_seven_steps_and_replays_on_the_model():
     system = load_system(SPEC / "svm_virq.irq", SMALL)
     result = explore(system)
@@ -126,6 +127,7 @@ def test_keyboard_interrupt_carries_states_reached():
     assert info.value.states > 0
 
 
+@pytest.mark.slow
 def test_cli_explore_violation_exits_1(capsys):
     assert main(["explore", str(SPEC / "svm_virq.irq"), "-D", "VECTORS=32..32", "-D", "TPR_WRITES=32..32"]) == 1
     out = capsys.readouterr().out

@@ -58,6 +58,7 @@ def test_random_token_streams(tokens):
     loads_or_positioned_error("module fuzz\n" + " ".join(tokens))
 
 
+@pytest.mark.slow
 @fast(900)
 @given(st.data())
 def test_seed_specs_with_tokens_deleted_duplicated_or_swapped(data):
@@ -200,6 +201,7 @@ def _nested(children):
     )
 
 
+@pytest.mark.slow
 @fast(300)
 @given(st.recursive(_LEAF, _nested, max_leaves=40), st.recursive(_LEAF, _nested, max_leaves=20))
 def test_the_nesting_scan_never_counts_deeper_than_the_checker_measures(expr, value):

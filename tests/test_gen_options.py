@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from spec_paths import ROOT
 
 from irqspec.cli import main
@@ -210,6 +212,7 @@ def test_a_foreign_targets_file_is_not_compared(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["moved"] is None
 
 
+@pytest.mark.slow
 def test_kill_mutants_adds_a_test_per_survivor_and_the_suite_runs(tmp_path, capsys):
     """gen --kill-mutants: the spec's mutants the coverage tests leave alive each get a distinguishing run in
     test_<module>_mutants.py; the folder's suites pass on the model; the report and the targets file count them."""

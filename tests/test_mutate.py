@@ -311,6 +311,7 @@ def test_a_difference_only_in_unobserved_variables_is_no_difference(front, found
     assert row.status == "equivalent"
 
 
+@pytest.mark.slow
 def test_mutate_reuses_the_verdicts_gen_reached_for_the_suite_with_mutant_tests(tmp_path, monkeypatch):
     """mutate on the suite gen --kill-mutants writes: gen's own analysis already proved the equivalent mutants
     (its suite lacked only the mutant tests), so mutate repeats no proof: one product per mutant the plain suite

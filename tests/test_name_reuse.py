@@ -182,6 +182,7 @@ def name_reusing_specs(draw) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name_reusing_specs())
 def test_name_reusing_random_specs_three_readings_agree(text):

@@ -143,6 +143,7 @@ def test_downward_closure() -> None:
 
 
 # ------------------------------------------------------------------------------------------ reduced against full
+@pytest.mark.slow
 @pytest.mark.parametrize("name, depth, expect", [
     ("svm_virq", 7, ("violated", 7)),
     ("svm_evtinj", 5, ("holds", 5)),
@@ -312,6 +313,7 @@ def test_an_asymmetric_spec_would_be_answered_wrongly_with_the_witness_fixed() -
     assert bmc.check(wrong, max_depth=6, reduce=False).status == "holds"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["svm_virq", "svm_evtinj", "svm_virq_pending"])
 def test_shipped_specs_at_three_vcpus_give_the_same_answer_with_the_witness_fixed(name) -> None:
     system = load_system(SPEC / f"{name}.irq", {"NCPU": "3", "VECTORS": "32..33", "TPR_WRITES": "32..33"})
@@ -349,6 +351,7 @@ def step_goals(system):
             for t in coverage.targets(system) if t.kind not in ("action", "branch")]
 
 
+@pytest.mark.slow
 def test_coverage_goals_are_met_at_the_same_depths_reduced_and_full() -> None:
     """reach_all with the vector reduction meets the same goals, each at the same (shortest) depth, as on the full
     domain; the goals whose conditions break the conditions (a boundary `x + 1`) are searched on the full domain."""

@@ -195,7 +195,7 @@ def test_check_prints_writes_docs_and_the_failing_parts(capsys):
     assert "every variable" not in out
 
 
-@pytest.mark.parametrize("command", ["check", "explore"])
+@pytest.mark.parametrize("command", ["check", pytest.param("explore", marks=pytest.mark.slow)])
 def test_full_on_the_command_line(command, capsys):
     assert main([command, str(SPEC / "svm_virq.irq"), "-D", "VECTORS=32..32", "-D", "TPR_WRITES=32..32", "--full"]) == 1
     out = capsys.readouterr().out

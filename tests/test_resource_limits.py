@@ -43,6 +43,7 @@ def test_timeout_is_unknown():
     assert result.returncode == 3 and "UNKNOWN" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command, words", [
     (["check", str(SPEC / "svm_evtinj.irq"), "--max-depth", "40"], "no violation up to depth"),
     (["explore", str(SPEC / "svm_evtinj.irq"), *SMALL], "distinct states"),

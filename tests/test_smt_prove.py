@@ -95,7 +95,8 @@ def test_v_irq_design_fails_induction_with_a_cti_and_is_refuted_by_k_induction()
     assert first_bad_step(system, kind.trace) is None
 
 
-@pytest.mark.parametrize("edits", [[FORGET_EXITINTINFO], ACCEPT_LATE], ids=["forget_exitintinfo", "accept_late"])
+@pytest.mark.parametrize("edits", [[FORGET_EXITINTINFO], pytest.param(ACCEPT_LATE, marks=pytest.mark.slow)],
+                         ids=["forget_exitintinfo", "accept_late"])
 def test_mutated_event_injection_is_refuted_with_a_trace(edits) -> None:
     system = mutant(edits)
     r = prove(system, engine="auto", timeout=120)

@@ -138,9 +138,10 @@ def _pytest(directory: Path, *args: str, env: dict[str, str] | None = None) -> s
     return subprocess.run(command, check=False, capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not module: a worker that runs another module in between keeps it
 def generated(tmp_path_factory):
-    """The suites of every seed spec at VECTORS=32..33, written into one directory (spec paths as given, relative)."""
+    """The suites of every seed spec at VECTORS=32..33, written into one directory (spec paths as given, relative).
+    Two minutes of generation: its tests are slow, and in one xdist group, so that one worker makes them once."""
     directory = tmp_path_factory.mktemp("generated_tests")
     results = {}
     cwd = os.getcwd()
@@ -156,6 +157,8 @@ def generated(tmp_path_factory):
     return directory, results
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("generated")
 def test_generated_suites_pass_on_the_models(generated):
     directory, _ = generated
     run = _pytest(directory)
@@ -163,6 +166,8 @@ def test_generated_suites_pass_on_the_models(generated):
     assert " failed" not in run.stdout and "error" not in run.stdout.lower()
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("generated")
 def test_svm_virq_lost_ipi_is_pinned_by_a_seven_step_counterexample(generated):
     directory, results = generated
     report = results["svm_virq.irq"].report
@@ -182,6 +187,8 @@ def test_svm_virq_lost_ipi_is_pinned_by_a_seven_step_counterexample(generated):
         assert results[spec].report.holding == [p.name for p in system.invariants]
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("generated")
 @pytest.mark.parametrize("spec", SEED_SPECS)
 def test_every_action_branch_and_cover_has_a_test(generated, spec):
     directory, results = generated
@@ -277,6 +284,8 @@ def test_a_spec_proved_by_induction_reuses_its_proof(tmp_path):
     assert targets["action: inc"]["status"] == "met"
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("generated")
 def test_broken_model_fails_the_counterexample_replay_naming_step_and_variable(generated, tmp_path):
     directory, _ = generated
     for name in ("conftest.py", "svm_virq_model.py", "test_svm_virq_counterexamples.py"):
@@ -294,6 +303,8 @@ def test_broken_model_fails_the_counterexample_replay_naming_step_and_variable(g
         run.stdout
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("generated")
 def test_adapter_runs_in_lockstep_and_shows_the_lost_vector(generated, tmp_path):
     directory, results = generated
     (tmp_path / "virq_adapter.py").write_text(ADAPTER)
@@ -319,6 +330,8 @@ def test_adapter_runs_in_lockstep_and_shows_the_lost_vector(generated, tmp_path)
     assert coverage.returncode == 0 and f"{expected} passed" in coverage.stdout, coverage.stdout
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("generated")
 def test_generation_is_deterministic_and_every_file_has_the_header(generated, monkeypatch):
     _, results = generated
     monkeypatch.chdir(ROOT)
@@ -403,6 +416,7 @@ def _pytest_dirs(directories: list[Path], *args: str, env: dict[str, str] | None
                           env=env, timeout=120)
 
 
+@pytest.mark.slow
 def test_suites_of_two_specs_in_two_folders_run_in_one_pytest_run(tmp_path):
     alpha, _ = _generate_spec(tmp_path, COUNTER.format(module="alpha"))
     beta, _ = _generate_spec(tmp_path, COUNTER.format(module="beta"))
@@ -549,6 +563,7 @@ def test_property_test_stutters_in_a_state_without_enabled_actions(tmp_path):
     assert "InvalidDefinition" not in run.stdout and f"{tests} passed" in run.stdout, run.stdout
 
 
+@pytest.mark.slow
 def test_property_test_of_a_spec_without_actions_checks_the_initial_state(tmp_path):
     directory, files = _generate_spec(tmp_path, NO_ACTIONS)
     run = _pytest(directory / "test_still_properties.py")
@@ -588,6 +603,7 @@ cover test_top: x == 3
 """
 
 
+@pytest.mark.slow
 def test_model_of_a_spec_module_named_test_star_is_not_collected_by_pytest(tmp_path):
     directory, files = _generate_spec(tmp_path, TEST_NAMED)
     run = _pytest(directory, "--collect-only")

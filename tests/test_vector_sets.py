@@ -441,6 +441,7 @@ def test_check_of_a_contiguous_define_list_is_check_of_the_range(capsys):
     assert doc("VECTORS=0x2f,0x30") == doc("VECTORS=47..48")
 
 
+@pytest.mark.slow
 def test_gen_of_a_contiguous_define_list_writes_the_files_of_the_range(tmp_path, capsys):
     listed, ranged = tmp_path / "listed", tmp_path / "ranged"
     _out(capsys, ["gen", SEED, "-o", str(listed), "-D", "VECTORS=0x2f,0x30", "--max-depth", "3"])
