@@ -316,7 +316,7 @@ def test_explore_itf_replays(tmp_path, capsys):
 
 
 def test_no_command_prints_a_traceback_on_a_missing_spec():
-    for command in ("parse", "check", "prove", "explore", "gen"):
+    for command in ("parse", "check", "prove", "explore", "gen", "sweep"):
         run = subprocess.run([*IRQSPEC, command, "/nonexistent.irq"], capture_output=True, text=True, cwd=ROOT,
                              env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
         assert run.returncode == 2 and "Traceback" not in run.stderr, (command, run.stderr)
@@ -336,7 +336,9 @@ def test_long_commands_print_progress_lines_when_stderr_is_not_a_terminal(argv, 
     run = subprocess.run([*IRQSPEC, *argv], capture_output=True, text=True, cwd=ROOT, timeout=300,
                          env={**os.environ, "IRQSPEC_PROGRESS_INTERVAL": "0.3"})
     lines = [line for line in run.stderr.splitlines() if line.startswith(f"irqspec: {argv[0]}: ")]
-    assert lines and words in lines[0], run.stderr
+    # the first line may come before the engine reports (under load, explore still generating its model says
+    # "starting"); the phase the engine reports must come in some line
+    assert any(words in line for line in lines), run.stderr
     assert " s, " in lines[-1] and lines[-1].endswith(" MB")  # elapsed time and memory on every line
 
 

@@ -1,7 +1,7 @@
 """The `irqspec` command: the only place that reads argv, prints, and picks exit codes.
 
 This package is the command in parts: `common` (what every command shares), `verify` (parse, check, prove, explore),
-`traces` (replay), `generate` (gen, mutate), `parser` (the arguments); here, `main` runs one of them under the
+`traces` (replay), `generate` (gen, mutate), `sweep`, `parser` (the arguments); here, `main` runs one of them under the
 signals, the --timeout deadline and the --memory limit.
 
 Exit codes: 0 success (no violation, proved), 1 a property is violated or refuted, 2 usage or spec error,
@@ -24,13 +24,14 @@ from .common import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_UNKNOWN
                      UsageError, on_sigint, run_with_memory_limit)
 from .generate import cmd_gen, cmd_mutate
 from .parser import build_parser
+from .sweep import cmd_sweep
 from .traces import cmd_replay
 from .verify import cmd_check, cmd_explore, cmd_parse, cmd_prove
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"parse": cmd_parse, "check": cmd_check,
                                                              "prove": cmd_prove, "explore": cmd_explore,
                                                              "replay": cmd_replay, "gen": cmd_gen,
-                                                             "mutate": cmd_mutate}
+                                                             "mutate": cmd_mutate, "sweep": cmd_sweep}
 
 
 class _Deadline(Exception):

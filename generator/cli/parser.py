@@ -104,6 +104,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hold the mutants against the suite gen writes without --kill-mutants (by default the "
                         "suite includes its mutant tests, as gen --kill-mutants writes it)")
     p.add_argument("--json", action="store_true", help="print the report as JSON (docs/json.md)")
+    p = sub.add_parser("sweep", help="one engine at every point of a grid of constants, each point a task on Dask "
+                                     "(a LocalCluster by default)")
+    spec_arguments(p)
+    p.add_argument("--grid", action="append", default=[], metavar="NAME=VALUES",
+                   help="an axis of the grid (repeatable): NCPU=2..8 is 7 points, VECTORS=16..255,32..33 two sets "
+                        "(separate sets that have commas of their own with ';')")
+    p.add_argument("--engine", choices=["check", "prove", "explore"], default="check",
+                   help="what to run at each point (default check: the shortest counterexample)")
+    p.add_argument("--inv", action="append", default=[], metavar="NAME", help="only this invariant (repeatable)")
+    p.add_argument("--max-depth", type=nonnegative_int, default=None, metavar="K",
+                   help="check: longest trace to look for (default 20); explore: longest run")
+    p.add_argument("--max-states", type=positive_int, default=None, metavar="N",
+                   help="explore: stop a point after N distinct states (it is then unknown)")
+    p.add_argument("--point-timeout", type=positive, default=None, metavar="S",
+                   help="give each point S seconds; a point that runs out is unknown")
+    p.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                   help="workers of the LocalCluster (default: one per core)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on the Dask scheduler at ADDRESS (tcp://host:8786) instead of a LocalCluster; its "
+                        "workers need irqspec and the spec at the same path")
+    p.add_argument("--connect-timeout", type=positive, default=10.0, metavar="S",
+                   help="how long to wait for --scheduler to answer (default 10)")
+    p.add_argument("--serial", action="store_true", help="run the points here, one after another, without Dask")
+    p.add_argument("--csv", metavar="PATH", help="also write the table as CSV")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
     p = sub.add_parser("replay", help="replay an ITF trace on the spec's reference model; report the first mismatch")
     spec_arguments(p)
     p.add_argument("trace", help="an ITF JSON trace (from irqspec check --itf, Quint or Apalache)")
