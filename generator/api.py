@@ -67,14 +67,20 @@ def prove(spec: Spec, *, defines: Mapping[str, str] | None = None, include: Iter
 
 def prove_crosschecked(system: ir.System, invariants: Iterable[str] | None, *, engine: str = "auto",
                        timeout: float | None = None, max_k: int = 10, crosscheck: float = 2.0,
-                       progress: Progress | None = None) -> tuple[ProofResult, CrossCheck | None]:
+                       progress: Progress | None = None, client=None) -> tuple[ProofResult, CrossCheck | None]:
     """`prove`, and the cross-check of a proof against the generated model (None when there is no proof or
-    `crosscheck` is 0): the CLI's reading, which prints both."""
+    `crosscheck` is 0): the CLI's reading, which prints both. With a distributed.Client, the "auto" portfolio's
+    engines run as tasks of its cluster (generator/cluster.py); the cross-check runs here."""
     from .crosscheck import crosscheck as hold_against_model
     from .smt.prove import prove as prove_system
 
-    result = prove_system(system, list(invariants) if invariants is not None else None, engine=engine,
-                          timeout=timeout, max_k=max_k, progress=progress)
+    goals = list(invariants) if invariants is not None else None
+    if client is not None and engine == "auto":
+        from .cluster import prove_on_cluster
+
+        result = prove_on_cluster(system, goals, client, timeout=timeout, max_k=max_k)
+    else:
+        result = prove_system(system, goals, engine=engine, timeout=timeout, max_k=max_k, progress=progress)
     if result.status != "proved" or crosscheck <= 0:
         return result, None
     cert = result.certificate

@@ -15,7 +15,6 @@ the Dask run is held against in the tests."""
 from __future__ import annotations
 
 import itertools
-import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -197,21 +196,6 @@ def run_serial(tasks: Sequence[Task], on_result: Callable[[PointResult], None] =
     return results
 
 
-def local_cluster(workers: int | None):
-    """A LocalCluster of `workers` single-threaded process workers (default: one per core), quiet, without a
-    dashboard, on free ports. Its workers are not daemons, so that prove's portfolio can start its engines' processes in them."""
-    import logging
-
-    import dask
-    from distributed import LocalCluster
-
-    with dask.config.set({"distributed.worker.daemon": False}):
-        return LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                            dashboard_address=None, silence_logs=logging.ERROR,
-                            # no dashboard; the scheduler's HTTP server (health checks) on a free port, not 8787
-                            scheduler_kwargs={"dashboard_address": ":0"})
-
-
 def run_dask(tasks: Sequence[Task], client, on_result: Callable[[PointResult], None] = lambda r: None
              ) -> list[PointResult]:
     """Every task on the cluster of `client` (a distributed.Client), results in the tasks' order. A task whose
@@ -251,5 +235,5 @@ def verdict(results: Iterable[PointResult]) -> str:
     return "holds"
 
 
-__all__ = ["Axis", "ENGINES", "GridError", "PointResult", "Task", "local_cluster", "parse_grid", "points",
-           "run_dask", "run_point", "run_serial", "verdict"]
+__all__ = ["Axis", "ENGINES", "GridError", "PointResult", "Task", "parse_grid", "points", "run_dask", "run_point",
+           "run_serial", "verdict"]

@@ -46,7 +46,7 @@ def _json(capsys, argv: list[str], code: int) -> dict:
 # ------------------------------------------------------------------------------------------------- exit codes
 
 
-@pytest.mark.parametrize("reader", ["closed at once", "head -1"])
+@pytest.mark.parametrize("reader", ["closed at once", pytest.param("head -1", marks=pytest.mark.slow)])
 def test_a_violation_never_exits_0_when_the_reader_closes_the_pipe(reader):
     for _ in range(3):  # it used to flip between runs
         proc = subprocess.Popen([*IRQSPEC, "check", str(SPEC / "svm_virq.irq"), *SMALL], cwd=ROOT,

@@ -13,7 +13,8 @@ from spec_paths import ROOT, SPEC
 
 from irqspec.cli import main
 from irqspec.front.frontend import load_system
-from irqspec.sweep import GridError, Task, local_cluster, parse_grid, points, run_dask, run_point, run_serial, verdict
+from irqspec.cluster import local_cluster, prove_on_cluster
+from irqspec.sweep import GridError, Task, parse_grid, points, run_dask, run_point, run_serial, verdict
 
 distributed = pytest.importorskip("distributed")
 
@@ -91,6 +92,7 @@ def test_twelve_points_on_two_workers_give_the_serial_verdicts_and_explore_agree
     assert verdict(checked) == "violated"
 
 
+@pytest.mark.slow
 def test_prove_at_every_point_on_two_workers_matches_the_serial_run(client):
     # the prove portfolio starts processes of its own: the LocalCluster's workers are not daemons
     tasks = _tasks(CORPUS / "kvm_ioapic_eoi.irq", ["FIXED=false,true", "NCPU=2"], "prove")
@@ -167,3 +169,32 @@ def test_the_lost_ipi_at_twelve_sizes_on_a_two_worker_local_cluster(tmp_path, ca
     assert [(p["defines"], p["status"], p["steps"]) for p in doc["points"]] == \
         [(p["defines"], p["status"], p["steps"]) for p in serial["points"]]
     assert len({p["worker"] for p in doc["points"]}) == 2
+
+
+# ------------------------------------------------------------------------------------- the portfolio on the cluster
+
+
+@pytest.mark.parametrize("fixed, expect", [("false", "refuted"), ("true", "proved")])
+def test_the_portfolio_as_tasks_answers_as_the_portfolio_in_one_process(client, fixed, expect):
+    from irqspec.smt.prove import prove
+
+    system = load_system(CORPUS / "kvm_ioapic_eoi.irq", {"FIXED": fixed, "NCPU": "2"})
+    here = prove(system)
+    there = prove_on_cluster(system, None, client, timeout=60)
+    assert here.status == there.status == expect
+    assert there.engine in ("induction", "kind", "spacer") and "(on the cluster)" in there.reason
+    if expect == "refuted":
+        assert there.invariant == here.invariant and len(there.trace.steps) == len(here.trace.steps)
+    else:
+        assert there.certificate is not None  # re-checked in its worker, as prove re-checks every certificate
+
+
+def test_prove_on_a_scheduler_from_the_command_line(client, capsys):
+    spec = str(CORPUS / "kvm_ioapic_eoi.irq")
+    doc = _json(capsys, ["prove", spec, "-D", "FIXED=true", "-D", "NCPU=2", "--scheduler",
+                         client.scheduler.address, "--json"], 0)
+    assert doc["status"] == "proved" and doc["crosscheck"]["status"] in ("agrees", "partial")
+    assert main(["prove", spec, "--scheduler", client.scheduler.address, "--engine", "kind"]) == 2
+    assert "--scheduler runs the portfolio's engines as tasks: it takes --engine auto" in capsys.readouterr().err
+    assert main(["prove", spec, "--scheduler", "tcp://127.0.0.1:9", "--connect-timeout", "1"]) == 2
+    assert "no Dask scheduler answers there" in capsys.readouterr().err

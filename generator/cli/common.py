@@ -348,3 +348,17 @@ def positive_int(text: str) -> int:
 
 def nonnegative_int(text: str) -> int:
     return whole(text, 0)
+
+
+def dask_client(address: str, timeout: float):
+    """A client of the Dask scheduler at `address`, or a usage error (exit 2) saying why there is none."""
+    try:
+        from ..cluster import connect
+    except ImportError:
+        raise UsageError("--scheduler runs on Dask: pip install 'irqspec[dask]'") from None
+    try:
+        return connect(address, timeout)
+    except ImportError:
+        raise UsageError("--scheduler runs on Dask: pip install 'irqspec[dask]'") from None
+    except (OSError, ValueError) as err:
+        raise UsageError(f"--scheduler {address}: no Dask scheduler answers there ({err})") from None

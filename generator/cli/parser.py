@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                        "not only what changed")
     p.add_argument("--timeout", type=positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
     p.add_argument("--memory", type=positive, default=None, metavar="MB", help=MEMORY_HELP)
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the portfolio's engines (induction, k-induction, Spacer) as tasks on the Dask "
+                        "scheduler at ADDRESS (tcp://host:8786): the first answer wins, the others are cancelled")
+    p.add_argument("--connect-timeout", type=positive, default=10.0, metavar="S",
+                   help="how long to wait for --scheduler to answer (default 10)")
     p = sub.add_parser("gen", help="generate the Python reference model and pytest suites of a spec")
     spec_arguments(p)
     p.add_argument("-o", dest="output", default="generated_tests", metavar="DIR",

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from .common import (EXIT_INTERRUPTED, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, OUT, Progress, UsageError, emit,
-                     load_spec, parse_defines, writable)
+                     dask_client, load_spec, parse_defines, writable)
 
 CODES = {"violated": EXIT_VIOLATED, "unknown": EXIT_UNKNOWN, "holds": EXIT_OK}
 
@@ -68,7 +68,8 @@ def _check_points(args: argparse.Namespace, fixed: dict[str, str], grid) -> None
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from ..jsondoc import document
-    from ..sweep import GridError, Task, local_cluster, parse_grid, points, run_dask, run_serial, verdict
+    from ..cluster import local_cluster
+    from ..sweep import GridError, Task, parse_grid, points, run_dask, run_serial, verdict
 
     writable(args.csv, "--csv")
     fixed = parse_defines(args.define)
@@ -108,10 +109,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 raise UsageError("sweep runs on Dask: pip install 'irqspec[dask]' (or run it with --serial)") from None
             if args.scheduler:
                 live.phase = f"connecting to the scheduler at {args.scheduler}"
-                try:
-                    client = Client(args.scheduler, timeout=args.connect_timeout)
-                except OSError as err:
-                    raise UsageError(f"--scheduler {args.scheduler}: no Dask scheduler answers there ({err})") from None
+                client = dask_client(args.scheduler, args.connect_timeout)
                 where, scheduler = f"on the Dask scheduler at {args.scheduler}", args.scheduler
             else:
                 live.phase = "starting a LocalCluster"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import (EXIT_INTERRUPTED, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, OUT, Progress, emit,
-                      interrupted, load_spec, peak_memory_mb, solver_errors, vacuity_warnings, writable,
+from .common import (EXIT_INTERRUPTED, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, OUT, Progress, UsageError, dask_client,
+                      emit, interrupted, load_spec, peak_memory_mb, solver_errors, vacuity_warnings, writable,
                       write_itf_file)
 
 
@@ -94,18 +94,26 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
     front = load_spec(args)
     system = front.system
+    if args.scheduler and args.engine != "auto":
+        raise UsageError("--scheduler runs the portfolio's engines as tasks: it takes --engine auto")
     live = Progress("prove")
     live.phase = f"engine {args.engine}"
+    client = None
     try:
+        if args.scheduler:
+            client = dask_client(args.scheduler, args.connect_timeout)
+            live.phase = f"engine auto, on the Dask scheduler at {args.scheduler}"
         result, cross = solver_errors(system, lambda: prove_crosschecked(
             system, args.inv or None, engine=args.engine, timeout=args.timeout, max_k=args.max_k,
-            crosscheck=args.crosscheck, progress=live))
+            crosscheck=args.crosscheck, progress=live, client=client))
     except KeyboardInterrupt:
         live.clear()
         sys.stderr.write(f"irqspec: interrupted: no proof or refutation reached ({live.line()})\n")
         return EXIT_INTERRUPTED
     finally:
         live.clear()
+        if client is not None:
+            client.close()
     if result.status == "unknown" and interrupted(result.reason):
         sys.stderr.write(f"irqspec: interrupted ({result.engine}, {result.elapsed:.1f} s)\n")
         return EXIT_INTERRUPTED
