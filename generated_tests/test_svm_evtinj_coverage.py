@@ -196,41 +196,41 @@ def test_vmrun_if0_then(implementation):
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
+         'owed': (0x800000000000, 0),
         }),
         # 3. vmrun(c=0)
         #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
          'in_guest': (True, False),
         }),
         # 4. vmexit(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
         #      in_guest[0] = false
         ('vmexit', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
+         'exitintinfo': ((True, 47), (False, 0)),
          'in_guest': (False,) * 2,
         }),
         # 5. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
         #      exitintinfo[0] = {valid: false, vector: 0x00}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 48), (False, 0)),
+         'eventinj': ((True, 47), (False, 0)),
          'exitintinfo': ((False, 0),) * 2,
          'in_guest': (True, False),
         }),
@@ -413,25 +413,25 @@ def test_vmrun_if3_then(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0x800000000000, 0),
         }),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
@@ -456,14 +456,14 @@ def test_deliver_event_is_taken(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
         #      irr[1] = {0x30}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
@@ -632,40 +632,40 @@ def test_ack_is_taken(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+         'owed': (0x1000000000000, 0),
         }),
         # 3. vmrun(c=0)
         #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
          'in_guest': (True, False),
         }),
         # 4. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
+        #      handler_vector[0] = 0x30
         #      owed[0] = {}
         ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
          'rflags_if': (False, True),
          'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
+         'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
         # 5. ack(c=0)
@@ -740,58 +740,58 @@ def test_iret_is_taken(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0x1000000000000, 0),
         }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
         }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -801,14 +801,14 @@ def test_iret_if0_then(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
-        #      in_guest[0] = false
+        #      in_guest[1] = false
         #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
@@ -910,37 +910,37 @@ def test_iret_if0_else(implementation):
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
+         'owed': (0x800000000000, 0),
         }),
         # 3. vmrun(c=0)
         #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
          'in_guest': (True, False),
         }),
         # 4. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x30
+        #      handler_vector[0] = 0x2f
         #      owed[0] = {}
         ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
          'rflags_if': (False, True),
          'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
+         'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
         # 5. ack(c=0)
@@ -990,33 +990,33 @@ def test_vmexit_if0_then(implementation):
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
+         'owed': (0x1000000000000, 0),
         }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
         }),
-        # 4. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
+        # 4. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
+         'exitintinfo': ((True, 48), (False, 0)),
          'in_guest': (False,) * 2,
         }),
     ]
@@ -1132,26 +1132,6 @@ def test_send_ipi_refused(implementation):
     refuse(model, last, 'mov_ss', {'c': 0}, implementation, 0)
 
 
-def test_deliver_event_refused(implementation):
-    """Coverage targets met by this run (1 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: deliver_event refused: `eventinj[c].valid` false, the rest of the guard true
-    - refusal: ack refused: `stage[c] == Running` false, the rest of the guard true
-    - refusal: write_eoi refused: `stage[c] == Acked` false, the rest of the guard true
-    - refusal: iret refused: `stage[c] == EoiSent` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'deliver_event', {'c': 0}, implementation, 1)
-    refuse(model, last, 'ack', {'c': 0}, implementation, 1)
-    refuse(model, last, 'write_eoi', {'c': 0}, implementation, 1)
-    refuse(model, last, 'iret', {'c': 0}, implementation, 1)
-
-
 def test_vmrun_refused(implementation):
     """Coverage targets met by this run (1 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
     - refusal: vmrun refused: `not in_guest[c]` false"""
@@ -1166,20 +1146,24 @@ def test_vmrun_refused(implementation):
     refuse(model, last, 'vmrun', {'c': 0}, implementation, 1)
 
 
-def test_write_cr8_update1(implementation):
-    """Coverage targets met by this run (2 steps, the shortest for each):
-    - update: write_cr8: the update `v_tpr'[c] = value` changes what it assigns"""
+def test_deliver_event_refused(implementation):
+    """Coverage targets met by this run (1 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: deliver_event refused: `eventinj[c].valid` false, the rest of the guard true
+    - refusal: ack refused: `stage[c] == Running` false, the rest of the guard true
+    - refusal: write_eoi refused: `stage[c] == Acked` false, the rest of the guard true
+    - refusal: iret refused: `stage[c] == EoiSent` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=15)
-        #      v_tpr[1] = 15
-        ('write_cr8', {'c': 1, 'value': 15}, {'v_tpr': (0, 15)}),
     ]
     last = _replay(steps, implementation)
+    refuse(model, last, 'deliver_event', {'c': 1}, implementation, 1)
+    refuse(model, last, 'ack', {'c': 1}, implementation, 1)
+    refuse(model, last, 'write_eoi', {'c': 1}, implementation, 1)
+    refuse(model, last, 'iret', {'c': 1}, implementation, 1)
 
 
 def test_set_if_decision4(implementation):
@@ -1198,31 +1182,70 @@ def test_set_if_decision4(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmrun_update8(implementation):
+def test_write_cr8_update1(implementation):
+    """Coverage targets met by this run (2 steps, the shortest for each):
+    - update: write_cr8: the update `v_tpr'[c] = value` changes what it assigns"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=15)
+        #      v_tpr[1] = 15
+        ('write_cr8', {'c': 1, 'value': 15}, {'v_tpr': (0, 15)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_send_ipi(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: vmrun: the update `v_tpr'[c] = cr8_from_tpr(tpr[c])` changes what it assigns
-    - pair: write_tpr_mmio, then vmrun (vmrun reads in_guest, shadow, tpr, v_irq)"""
+    - pair: write_cr8, then send_ipi (send_ipi reads shadow, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
+        # 2. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
-        # 3. vmrun(c=0)
-        #      v_tpr[0] = 2
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_tpr': (2, 0), 'in_guest': (True, False)}),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_set_if_then_write_cr8(implementation):
+def test_write_cr8_update2(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then write_cr8 (write_cr8 reads shadow)"""
+    - update: write_cr8: the update `shadow'[c] = false` changes what it assigns
+    - pair: mov_ss, then write_cr8 (write_cr8 reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 3. write_cr8(c=1, value=0)
+        #      shadow[1] = false
+        ('write_cr8', {'c': 1, 'value': 0}, {'shadow': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: set_if, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -1232,43 +1255,20 @@ def test_set_if_then_write_cr8(implementation):
         # 2. set_if(c=1, enabled=false)
         #      rflags_if[1] = false
         ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
+        # 3. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_mov_ss_then_send_ipi(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: mov_ss, then send_ipi (send_ipi reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_refused(implementation):
+def test_send_ipi_refused_2(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: send_ipi refused: `not pending_event.valid` false, the rest of the guard true
+    - refusal: write_cr8 refused: `not pending_event.valid` false, the rest of the guard true
     - refusal: write_tpr_mmio refused: `not pending_event.valid` false, the rest of the guard true
+    - refusal: set_if refused: `not pending_event.valid` false, the rest of the guard true
     - refusal: mov_ss refused: `not pending_event.valid` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
@@ -1298,244 +1298,31 @@ def test_write_tpr_mmio_refused(implementation):
         }),
     ]
     last = _replay(steps, implementation)
-    refuse(model, last, 'write_tpr_mmio', {'c': 0, 'value': 48}, implementation, 3)
+    refuse(model, last, 'send_ipi', {'src': 0, 'dst': 0, 'v': 48}, implementation, 3)
+    refuse(model, last, 'write_cr8', {'c': 0, 'value': 0}, implementation, 3)
+    refuse(model, last, 'write_tpr_mmio', {'c': 0, 'value': 47}, implementation, 3)
+    refuse(model, last, 'set_if', {'c': 0, 'enabled': False}, implementation, 3)
     refuse(model, last, 'mov_ss', {'c': 0}, implementation, 3)
 
 
-def test_vmexit_if0_else_then_vmrun(implementation):
+def test_vmrun_update8(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: vmexit taking the else branch of if #0, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_refused_2(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: send_ipi refused: `not pending_event.valid` false, the rest of the guard true"""
+    - update: vmrun: the update `v_tpr'[c] = cr8_from_tpr(tpr[c])` changes what it assigns
+    - pair: write_tpr_mmio, then vmrun (vmrun reads in_guest, shadow, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'send_ipi', {'src': 1, 'dst': 0, 'v': 47}, implementation, 3)
-
-
-def test_write_tpr_mmio_update3(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: write_tpr_mmio: the update `shadow'[c] = false` changes what it assigns
-    - pair: mov_ss, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 3. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2, 'shadow': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_mov_ss(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then mov_ss (mov_ss reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=12)
-        #      v_tpr[0] = 12
-        ('write_cr8', {'c': 0, 'value': 12}, {'v_tpr': (12, 0)}),
-        # 3. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_set_if(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then set_if (set_if reads rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-        # 3. write_tpr_mmio(c=1, value=48)
+        # 2. write_tpr_mmio(c=1, value=48)
         #      tpr[1] = 0x30
         #      in_guest[1] = false
         ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
+        # 3. vmrun(c=1)
+        #      v_tpr[1] = 3
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-        # 3. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_update3(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: vmexit: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns
-    - pair: write_cr8, then vmexit (vmexit reads v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=1)
-        #      v_tpr[1] = 1
-        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
-        # 3. vmexit(c=1)
-        #      tpr[1] = 0x10
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'tpr': (0, 16), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_send_ipi(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then send_ipi (send_ipi reads shadow, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-        # 3. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_mov_ss(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then mov_ss (mov_ss reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-        # 3. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_set_if(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then set_if (set_if reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-        # 3. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
+        ('vmrun', {'c': 1}, {'v_tpr': (0, 3), 'in_guest': (False, True)}),
     ]
     last = _replay(steps, implementation)
 
@@ -1549,75 +1336,20 @@ def test_send_ipi_update4(implementation):
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=12)
-        #      v_tpr[1] = 12
-        ('write_cr8', {'c': 1, 'value': 12}, {'v_tpr': (0, 12)}),
-        # 3. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      tpr[1] = 0xc0
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'tpr': (0, 192),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_refused(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: write_cr8 refused: `not pending_event.valid` false, the rest of the guard true
-    - refusal: set_if refused: `not pending_event.valid` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
+        # 2. write_cr8(c=1, value=6)
+        #      v_tpr[1] = 6
+        ('write_cr8', {'c': 1, 'value': 6}, {'v_tpr': (0, 6)}),
+        # 3. send_ipi(src=1, dst=0, v=0x30)
         #      irr[0] = {0x30}
+        #      tpr[1] = 0x60
         #      in_guest[1] = false
         #      owed[0] = {0x30}
         ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
+         'tpr': (0, 96),
          'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
         }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'write_cr8', {'c': 0, 'value': 0}, implementation, 3)
-    refuse(model, last, 'set_if', {'c': 0, 'enabled': True}, implementation, 3)
-
-
-def test_set_if_then_vmrun(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then vmrun (vmrun reads rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -1628,36 +1360,157 @@ def test_mov_ss_then_set_if(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 3. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        #      shadow[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True), 'shadow': (False,) * 2}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 3. set_if(c=1, enabled=true)
+        #      shadow[1] = false
+        ('set_if', {'c': 1, 'enabled': True}, {'shadow': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_cr8_update2(implementation):
+def test_set_if_then_mov_ss(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: write_cr8: the update `shadow'[c] = false` changes what it assigns
-    - pair: mov_ss, then write_cr8 (write_cr8 reads shadow)"""
+    - pair: set_if, then mov_ss (mov_ss reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 3. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_write_cr8(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: set_if, then write_cr8 (write_cr8 reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
         # 3. write_cr8(c=0, value=0)
-        #      shadow[0] = false
-        ('write_cr8', {'c': 0, 'value': 0}, {'shadow': (False,) * 2}),
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=6)
+        #      v_tpr[1] = 6
+        ('write_cr8', {'c': 1, 'value': 6}, {'v_tpr': (0, 6)}),
+        # 3. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_else_then_vmrun(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: vmexit taking the else branch of if #0, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_vmrun(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: set_if, then vmrun (vmrun reads rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_mov_ss_then_send_ipi(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: mov_ss, then send_ipi (send_ipi reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 3. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_set_if(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: set_if, then set_if (set_if reads rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 3. set_if(c=1, enabled=false)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': False}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -1668,15 +1521,75 @@ def test_mov_ss_then_mov_ss(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 3. mov_ss(c=1)
+        #      (nothing changes)
+        ('mov_ss', {'c': 1}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_vmrun(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then vmrun (vmrun reads shadow, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=7)
+        #      v_tpr[1] = 7
+        ('write_cr8', {'c': 1, 'value': 7}, {'v_tpr': (0, 7)}),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_update3(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - update: write_tpr_mmio: the update `shadow'[c] = false` changes what it assigns
+    - pair: mov_ss, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
         # 2. mov_ss(c=0)
         #      shadow[0] = true
         ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 3. mov_ss(c=0)
-        #      (nothing changes)
-        ('mov_ss', {'c': 0}, {}),
+        # 3. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2, 'shadow': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_write_cr8(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then write_cr8 (write_cr8 reads shadow, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=10)
+        #      v_tpr[1] = 10
+        ('write_cr8', {'c': 1, 'value': 10}, {'v_tpr': (0, 10)}),
+        # 3. write_cr8(c=1, value=0)
+        #      v_tpr[1] = 0
+        ('write_cr8', {'c': 1, 'value': 0}, {'v_tpr': (0,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -1700,534 +1613,119 @@ def test_mov_ss_then_vmrun(implementation):
     last = _replay(steps, implementation)
 
 
-def test_write_cr8_then_vmrun(implementation):
+def test_vmexit_update3(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then vmrun (vmrun reads shadow, v_tpr)"""
+    - update: vmexit: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns
+    - pair: write_cr8, then vmexit (vmexit reads v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 2. write_cr8(c=1, value=13)
+        #      v_tpr[1] = 13
+        ('write_cr8', {'c': 1, 'value': 13}, {'v_tpr': (0, 13)}),
+        # 3. vmexit(c=1)
+        #      tpr[1] = 0xd0
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'tpr': (0, 208), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_cr8_then_write_cr8(implementation):
+def test_write_cr8_then_mov_ss(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then write_cr8 (write_cr8 reads shadow, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-        # 3. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_then_then_vmrun(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then vmrun (vmrun reads in_guest, irr, shadow, tpr, v_irq)"""
+    - pair: write_cr8, then mov_ss (mov_ss reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_mov_ss(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then mov_ss (mov_ss reads in_guest, shadow)
-    - pair: send_ipi taking the then branch of if #0, then mov_ss (mov_ss reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_else_then_mov_ss(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then mov_ss (mov_ss reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. mov_ss(c=1)
+        # 2. write_cr8(c=1, value=13)
+        #      v_tpr[1] = 13
+        ('write_cr8', {'c': 1, 'value': 13}, {'v_tpr': (0, 13)}),
+        # 3. mov_ss(c=1)
         #      shadow[1] = true
         ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_boundary2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+def test_write_cr8_then_set_if(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then set_if (set_if reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=1)
-        #      v_tpr[1] = 1
-        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      tpr[1] = 0x10
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'tpr': (0, 16),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_send_ipi(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then send_ipi (send_ipi reads eventinj, in_guest, kicked, tpr, v_irq)
-    - pair: vmexit taking the else branch of if #0, then send_ipi (send_ipi reads eventinj, in_guest, kicked, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 4. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if2_then_then_vmrun(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, irr, isr, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_update2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - update: send_ipi: the update `kicked'[src] = false` changes what it assigns
-    - pair: send_ipi, then send_ipi (send_ipi reads in_guest, irr, kicked, owed, shadow, tpr, v_irq)
-    - pair: send_ipi taking the then branch of if #0, then send_ipi (send_ipi reads in_guest, irr, kicked, owed, shadow, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0x1000000000000, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'owed': (0x1000000000000, 0x800000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_set_if(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then set_if (set_if reads in_guest, shadow)
-    - pair: send_ipi taking the then branch of if #0, then set_if (set_if reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_write_cr8(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then write_cr8 (write_cr8 reads eventinj, in_guest)
-    - pair: vmexit taking the else branch of if #0, then write_cr8 (write_cr8 reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 4. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_decision4(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - decision: vmrun, def pending_vector (called in update of irr): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - boundary: vmrun, def pending_vector (called in update of irr): the two sides of '>' line 24 equal, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - decision: vmrun, def pending_vector (called in update of v_irq): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=3)
-        #      v_tpr[1] = 3
-        ('write_cr8', {'c': 1, 'value': 3}, {'v_tpr': (0, 3)}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'tpr': (0, 48),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_update2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - update: write_tpr_mmio: the update `kicked'[c] = false` changes what it assigns
-    - pair: send_ipi, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)
-    - pair: send_ipi taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_else_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_send_ipi(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then send_ipi (send_ipi reads in_guest, kicked, shadow, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
-        # 4. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_else_then_set_if(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then set_if (set_if reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. set_if(c=1, enabled=false)
+        # 2. write_cr8(c=1, value=8)
+        #      v_tpr[1] = 8
+        ('write_cr8', {'c': 1, 'value': 8}, {'v_tpr': (0, 8)}),
+        # 3. set_if(c=1, enabled=false)
         #      rflags_if[1] = false
         ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_tpr_mmio_then_set_if(implementation):
+def test_send_ipi_then_send_ipi(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then set_if (set_if reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
-        # 4. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary6(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of irr): the left side of '>' line 24 one below the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one below the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    - pair: send_ipi, then send_ipi (send_ipi reads in_guest, irr, kicked, owed, shadow, tpr, v_irq)
+    - pair: send_ipi taking the else branch of if #0, then send_ipi (send_ipi reads in_guest, irr, kicked, owed, shadow, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=4)
-        #      v_tpr[0] = 4
-        ('write_cr8', {'c': 0, 'value': 4}, {'v_tpr': (4, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      tpr[0] = 0x40
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'tpr': (64, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
         }),
-        # 4. vmrun(c=0)
+        # 4. send_ipi(src=0, dst=1, v=0x2f)
+        #      in_guest[0] = false
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_vmexit(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)
+    - pair: send_ipi taking the else branch of if #0, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -2248,74 +1746,19 @@ def test_write_tpr_mmio_then_write_tpr_mmio(implementation):
         #      tpr[0] = 0x30
         #      in_guest[0] = false
         ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
-        # 4. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
+        # 4. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
         #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (48,) * 2, 'in_guest': (False,) * 2}),
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (48, 47), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_if0_else_then_send_ipi(implementation):
+def test_vmrun_boundary2(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then send_ipi (send_ipi reads in_guest, irr, kicked, owed, shadow, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0x800000000000,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_mov_ss(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then mov_ss (mov_ss reads eventinj, in_guest)
-    - pair: vmexit taking the else branch of if #0, then mov_ss (mov_ss reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 4. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary5(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
     - boundary: vmrun, def pending_vector (called in update of irr): the left side of '>' line 24 one above the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
     - boundary: vmrun, def pending_vector (called in update of irr): the left side of '>' line 24 one above the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
     steps = [
         # 0. the initial state
@@ -2323,48 +1766,48 @@ def test_vmrun_boundary5(implementation):
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=2)
-        #      v_tpr[1] = 2
-        ('write_cr8', {'c': 1, 'value': 2}, {'v_tpr': (0, 2)}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      tpr[1] = 0x20
+        # 2. write_cr8(c=1, value=1)
+        #      v_tpr[1] = 1
+        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      tpr[1] = 0x10
         #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'tpr': (0, 32),
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'tpr': (0, 16),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0, 0x800000000000),
         }),
         # 4. vmrun(c=1)
         #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
          'in_guest': (False, True),
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_then_vmexit(implementation):
+def test_send_ipi_then_mov_ss(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)
-    - pair: send_ipi taking the else branch of if #0, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)"""
+    - pair: send_ipi, then mov_ss (mov_ss reads in_guest, shadow)
+    - pair: send_ipi taking the else branch of if #0, then mov_ss (mov_ss reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
+        # 1. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
         # 3. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      in_guest[1] = false
@@ -2374,26 +1817,56 @@ def test_send_ipi_then_vmexit(implementation):
          'in_guest': (True, False),
          'owed': (0, 0x1000000000000),
         }),
-        # 4. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+        # 4. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmexit_update2(implementation):
+def test_write_tpr_mmio_then_send_ipi(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - update: vmexit: the update `kicked'[c] = false` changes what it assigns
-    - pair: send_ipi taking the then branch of if #0, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)"""
+    - pair: write_tpr_mmio, then send_ipi (send_ipi reads in_guest, kicked, shadow, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
+        # 1. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
+        # 4. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_update2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - update: write_tpr_mmio: the update `kicked'[c] = false` changes what it assigns
+    - pair: send_ipi, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)
+    - pair: send_ipi taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
         # 3. send_ipi(src=0, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
         #      in_guest[0] = false
@@ -2405,18 +1878,42 @@ def test_vmexit_update2(implementation):
          'kicked': (False, True),
          'owed': (0, 0x800000000000),
         }),
-        # 4. vmexit(c=1)
+        # 4. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
         #      in_guest[1] = false
         #      kicked[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmexit_then_write_tpr_mmio(implementation):
+def test_vmexit_then_write_cr8(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, kicked, tpr, v_irq)
-    - pair: vmexit taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, kicked, tpr, v_irq)"""
+    - pair: vmexit, then write_cr8 (write_cr8 reads eventinj, in_guest)
+    - pair: vmexit taking the else branch of if #0, then write_cr8 (write_cr8 reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
+        # 4. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi, then write_cr8 (write_cr8 reads in_guest, shadow)
+    - pair: send_ipi taking the else branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2426,13 +1923,18 @@ def test_vmexit_then_write_tpr_mmio(implementation):
         # 2. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=0)
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 4. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -2460,10 +1962,10 @@ def test_vmexit_then_set_if(implementation):
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_then_write_cr8(implementation):
+def test_vmexit_then_send_ipi(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then write_cr8 (write_cr8 reads in_guest, shadow)
-    - pair: send_ipi taking the then branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    - pair: vmexit, then send_ipi (send_ipi reads eventinj, in_guest, kicked, tpr, v_irq)
+    - pair: vmexit taking the else branch of if #0, then send_ipi (send_ipi reads eventinj, in_guest, kicked, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2473,78 +1975,26 @@ def test_send_ipi_then_write_cr8(implementation):
         # 2. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_vmexit(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
+        # 3. vmexit(c=1)
         #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
-        # 4. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_else_then_write_cr8(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. send_ipi(src=0, dst=0, v=0x30)
         #      irr[0] = {0x30}
         #      in_guest[0] = false
         #      owed[0] = {0x30}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
+         'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
         }),
-        # 4. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_tpr_mmio_then_mov_ss(implementation):
+def test_send_ipi_update2(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then mov_ss (mov_ss reads in_guest, shadow)"""
+    - update: send_ipi: the update `kicked'[src] = false` changes what it assigns
+    - pair: send_ipi taking the then branch of if #0, then send_ipi (send_ipi reads in_guest, irr, kicked, owed, shadow, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2554,67 +2004,35 @@ def test_write_tpr_mmio_then_mov_ss(implementation):
         # 2. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
-        # 4. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_vmexit(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, kicked, tpr, v_irq)
-    - pair: vmexit taking the else branch of if #0, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, kicked, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 4. vmexit(c=1)
+        # 3. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_write_cr8(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then write_cr8 (write_cr8 reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
+        #      kicked[0] = true
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
         #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
-        # 4. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
+        #      kicked[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0x800000000000, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'owed': (0x800000000000, 0x1000000000000),
+        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_deliver_event_then_vmrun(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: deliver_event, then vmrun (vmrun reads eventinj, rflags_if, shadow)
-    - pair: deliver_event taking the else branch of if #0, then vmrun (vmrun reads eventinj, rflags_if, shadow)"""
+def test_vmrun_if2_then_then_vmrun(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #2, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, irr, isr, v_irq, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2641,7 +2059,512 @@ def test_deliver_event_then_vmrun(implementation):
          'eventinj': ((True, 48), (False, 0)),
          'in_guest': (True, False),
         }),
-        # 4. deliver_event(c=0)
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_update2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - update: vmexit: the update `kicked'[c] = false` changes what it assigns
+    - pair: send_ipi taking the then branch of if #0, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmexit(c=0)
+        #      in_guest[0] = false
+        #      kicked[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_mov_ss(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then mov_ss (mov_ss reads eventinj, in_guest)
+    - pair: vmexit taking the else branch of if #0, then mov_ss (mov_ss reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_then_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the then branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then set_if (set_if reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
+        # 4. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi, then set_if (set_if reads in_guest, shadow)
+    - pair: send_ipi taking the else branch of if #0, then set_if (set_if reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_then_then_mov_ss(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the then branch of if #0, then mov_ss (mov_ss reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_mov_ss(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then mov_ss (mov_ss reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
+        # 4. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_then_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the then branch of if #0, then set_if (set_if reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
+        # 4. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_vmexit(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        # 4. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_decision4(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - decision: vmrun, def pending_vector (called in update of irr): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
+    - decision: vmrun, def pending_vector (called in update of v_irq): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=5)
+        #      v_tpr[1] = 5
+        ('write_cr8', {'c': 1, 'value': 5}, {'v_tpr': (0, 5)}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      tpr[1] = 0x50
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'tpr': (0, 80),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary4(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of irr): the two sides of '>' line 24 equal, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=2)
+        #      v_tpr[0] = 2
+        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      tpr[0] = 0x20
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'tpr': (32, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, kicked, tpr, v_irq)
+    - pair: vmexit taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, kicked, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_vmexit(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, kicked, tpr, v_irq)
+    - pair: vmexit taking the else branch of if #0, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, kicked, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary6(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of irr): the left side of '>' line 24 one below the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one below the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=4)
+        #      v_tpr[1] = 4
+        ('write_cr8', {'c': 1, 'value': 4}, {'v_tpr': (0, 4)}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      tpr[1] = 0x40
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'tpr': (0, 64),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_then_then_vmrun(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the then branch of if #0, then vmrun (vmrun reads in_guest, irr, shadow, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if2_else_then_deliver_event(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: vmrun taking the else branch of if #2, then deliver_event (deliver_event reads eventinj, in_guest)
+    - pair: vmrun taking the else branch of if #3, then deliver_event (deliver_event reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -2654,17 +2577,14 @@ def test_deliver_event_then_vmrun(implementation):
          'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmexit_update4(implementation):
+def test_send_ipi_update5(implementation):
     """Coverage targets met by this run (5 steps, the shortest for each):
-    - update: vmexit: the update `v_irq'[c] = false` changes what it assigns
-    - pair: vmrun taking the then branch of if #3, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, v_irq, v_tpr)"""
+    - update: send_ipi: the update `v_irq'[src] = false` changes what it assigns
+    - pair: vmrun taking the then branch of if #3, then send_ipi (send_ipi reads eventinj, in_guest, irr, v_irq, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2687,10 +2607,106 @@ def test_vmexit_update4(implementation):
         #      v_irq[0] = true
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. vmexit(c=0)
+        # 5. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
         #      v_irq[0] = false
         #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'v_irq': (False,) * 2, 'in_guest': (False,) * 2}),
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0x800000000000, 0x1000000000000),
+         'v_irq': (False,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0x1000000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_deliver_event_then_mov_ss(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: deliver_event, then mov_ss (mov_ss reads eventinj, shadow)
+    - pair: deliver_event taking the else branch of if #0, then mov_ss (mov_ss reads eventinj, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if2_then_then_mov_ss(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #2, then mov_ss (mov_ss reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
     ]
     last = _replay(steps, implementation)
 
@@ -2751,9 +2767,117 @@ def test_deliver_event_then_send_ipi(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if2_then_then_set_if(implementation):
+def test_deliver_event_then_write_tpr_mmio(implementation):
     """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then set_if (set_if reads eventinj, in_guest)"""
+    - pair: deliver_event, then write_tpr_mmio (write_tpr_mmio reads eventinj, shadow)
+    - pair: deliver_event taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads eventinj, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_refused(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: ack refused: `in_guest[c]` false, the rest of the guard true"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'ack', {'c': 1}, implementation, 5)
+
+
+def test_deliver_event_then_vmexit(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: deliver_event, then vmexit (vmexit reads eventinj)
+    - pair: deliver_event taking the else branch of if #0, then vmexit (vmexit reads eventinj)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2769,10 +2893,7 @@ def test_vmrun_if2_then_then_set_if(implementation):
          'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
         }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
+        # 3. vmrun(c=0)
         #      irr[0] = {}
         #      isr[0] = {0x30}
         #      eventinj[0] = {valid: true, vector: 0x30}
@@ -2781,19 +2902,376 @@ def test_vmrun_if2_then_then_set_if(implementation):
          'irr': (0,) * 2,
          'isr': (0x1000000000000, 0),
          'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
+         'in_guest': (True, False),
         }),
-        # 5. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_update5(implementation):
+def test_vmrun_if2_then_then_set_if(implementation):
     """Coverage targets met by this run (5 steps, the shortest for each):
-    - update: send_ipi: the update `v_irq'[src] = false` changes what it assigns
-    - pair: vmrun taking the then branch of if #3, then send_ipi (send_ipi reads eventinj, in_guest, irr, v_irq, v_tpr)"""
+    - pair: vmrun taking the then branch of if #2, then set_if (set_if reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if2_then_then_write_cr8(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #2, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary32(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one above the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=2)
+        #      v_tpr[0] = 2
+        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
+        # 3. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 4. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      tpr[0] = 0x20
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'tpr': (32, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 5. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary29(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. write_cr8(c=0, value=1)
+        #      v_tpr[0] = 1
+        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
+        # 4. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      tpr[0] = 0x10
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'tpr': (16, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 5. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if2_then_then_send_ipi(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #2, then send_ipi (send_ipi reads eventinj, in_guest, irr, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0x800000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if2_then_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #2, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if3_then_then_set_if(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #3, then set_if (set_if reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 5. set_if(c=0, enabled=false)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': False}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if3_then_then_vmrun(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #3, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, irr, isr, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_deliver_event_then_write_cr8(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: deliver_event, then write_cr8 (write_cr8 reads eventinj, shadow)
+    - pair: deliver_event taking the else branch of if #0, then write_cr8 (write_cr8 reads eventinj, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if3_then_then_mov_ss(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #3, then mov_ss (mov_ss reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2816,59 +3294,2299 @@ def test_send_ipi_update5(implementation):
         #      v_irq[0] = true
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x2f, 0x30}
-        #      v_irq[0] = false
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1800000000000, 0),
-         'v_irq': (False,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x1800000000000, 0),
-        }),
+        # 5. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_boundary29(implementation):
+def test_deliver_event_then_vmrun(implementation):
     """Coverage targets met by this run (5 steps, the shortest for each):
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+    - pair: deliver_event, then vmrun (vmrun reads eventinj, rflags_if, shadow)
+    - pair: deliver_event taking the else branch of if #0, then vmrun (vmrun reads eventinj, rflags_if, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=1)
-        #      v_tpr[0] = 1
-        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
-        # 3. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 4. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      tpr[0] = 0x10
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'tpr': (16, 0),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
+         'owed': (0x800000000000, 0),
         }),
-        # 5. vmrun(c=0)
-        #      v_irq[0] = true
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if2_else_then_deliver_event(implementation):
+def test_write_tpr_mmio_update4(implementation):
     """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the else branch of if #2, then deliver_event (deliver_event reads eventinj, in_guest)
-    - pair: vmrun taking the else branch of if #3, then deliver_event (deliver_event reads eventinj, in_guest)"""
+    - update: write_tpr_mmio: the update `v_irq'[c] = false` changes what it assigns
+    - pair: vmrun taking the then branch of if #3, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 5. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      v_irq[0] = false
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'v_irq': (False,) * 2, 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_update4(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - update: vmexit: the update `v_irq'[c] = false` changes what it assigns
+    - pair: vmrun taking the then branch of if #3, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 5. vmexit(c=0)
+        #      v_irq[0] = false
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'v_irq': (False,) * 2, 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if3_then_then_write_cr8(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #3, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+        # 5. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_vmexit(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, v_irq, v_tpr)
+    - pair: vmrun taking the else branch of if #1, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'eventinj': ((True, 47), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True, False),
+        }),
+        # 6. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_refused(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: iret refused: `in_guest[c]` false, the rest of the guard true"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'iret', {'c': 0}, implementation, 6)
+
+
+def test_vmexit_if0_then_then_send_ipi(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then send_ipi (send_ipi reads eventinj, in_guest, kicked, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 48)),
+         'in_guest': (True, False),
+        }),
+        # 6. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1800000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_set_if(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then set_if (set_if reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. set_if(c=1, enabled=false)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': False}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_deliver_event(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: write_tpr_mmio, then deliver_event (deliver_event reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
+        # 6. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_waits_in_irr_then_vmrun(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover second_ipi_waits_in_irr holds, then vmrun"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+        }),
+        # 6. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_vmrun(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, irr, isr, v_irq, v_tpr)
+    - pair: vmrun taking the else branch of if #1, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, irr, isr, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 48)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'eventinj': ((False, 0), (True, 48)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (False, True),
+        }),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_then_ack(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmrun, then ack (ack reads eventinj, in_guest)
+    - pair: vmrun taking the else branch of if #0, then ack (ack reads eventinj, in_guest)
+    - pair: vmrun taking the else branch of if #2, then ack (ack reads eventinj, in_guest)
+    - pair: vmrun taking the else branch of if #3, then ack (ack reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_send_ipi(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then send_ipi (send_ipi reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_delivery_cut_short_then_write_cr8(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover delivery_cut_short holds, then write_cr8"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 48)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 6. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_then_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, kicked, tpr, v_irq)
+    - cover-then: cover delivery_cut_short holds, then write_tpr_mmio"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 48)),
+         'in_guest': (True, False),
+        }),
+        # 6. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_then_then_mov_ss(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then mov_ss (mov_ss reads eventinj, in_guest)
+    - cover-then: cover delivery_cut_short holds, then mov_ss"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (True, False),
+        }),
+        # 6. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_deliver_event(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: send_ipi, then deliver_event (deliver_event reads in_guest, owed, shadow)
+    - pair: send_ipi taking the then branch of if #0, then deliver_event (deliver_event reads in_guest, owed, shadow)
+    - cover-then: cover second_ipi_waits_in_irr holds, then deliver_event"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+        }),
+        # 6. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_deliver_event(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: set_if, then deliver_event (deliver_event reads rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 6. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_then_then_write_cr8(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then write_cr8 (write_cr8 reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False, True),
+        }),
+        # 6. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_refused(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: write_eoi refused: `in_guest[c]` false, the rest of the guard true
+    - pair: ack, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'write_eoi', {'c': 0}, implementation, 6)
+
+
+def test_window_for_shadow_then_send_ipi(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then send_ipi"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+        # 5. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 6. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f, 0x30}
+        #      v_irq[1] = false
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x1800000000000),
+         'v_irq': (False,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0, 0x1800000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_then_then_vmexit(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, kicked, tpr, v_irq)
+    - cover-then: cover delivery_cut_short holds, then vmexit"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (True, False),
+        }),
+        # 6. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_vmexit(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then vmexit"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. vmexit(c=0)
+        #      v_irq[0] = false
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'v_irq': (False,) * 2, 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_deliver_event(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then deliver_event (deliver_event reads in_guest, owed, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0x1000000000000),
+        }),
+        # 6. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0x800000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_decision12(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - decision: vmrun, update of irr: the right operand of 'and' line 118 decides, false (`if v != 0 and rflags_if[c] and not shadow[c] {`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 5. vmexit(c=1)
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
+        # 6. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_mov_ss_then_deliver_event(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: mov_ss, then deliver_event (deliver_event reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 6. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_waits_in_irr_then_vmexit(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover second_ipi_waits_in_irr holds, then vmexit"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+        }),
+        # 6. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = false
+        #      kicked[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 48), (False, 0)),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_delivery_cut_short_then_set_if(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover delivery_cut_short holds, then set_if"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 48)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 6. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_write_cr8(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then write_cr8 (write_cr8 reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_write_cr8(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then write_cr8"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. write_cr8(c=0, value=0)
+        #      shadow[0] = false
+        ('write_cr8', {'c': 0, 'value': 0}, {'shadow': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary9(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of irr): the left side of '>' line 24 one below the right, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
+    - decision: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the condition of the if-expression at line 19 false (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one below the right, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_set_if(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then set_if"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+        # 5. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 6. set_if(c=1, enabled=false)
+        #      shadow[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'shadow': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary7(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of irr): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 6. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_vmrun(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then vmrun (vmrun reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_mov_ss(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then mov_ss (mov_ss reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_vmrun(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then vmrun"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+        # 5. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_update2(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - update: ack: the update `shadow'[c] = false` changes what it assigns
+    - pair: mov_ss, then ack (ack reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 6. ack(c=0)
+        #      shadow[0] = false
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_then_then_set_if(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then set_if (set_if reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (True, False),
+        }),
+        # 6. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_ack(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: set_if, then ack (ack reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. ack(c=0)
+        #      shadow[0] = false
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_deliver_event(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: write_cr8, then deliver_event (deliver_event reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. write_cr8(c=1, value=5)
+        #      v_tpr[1] = 5
+        ('write_cr8', {'c': 1, 'value': 5}, {'v_tpr': (0, 5)}),
+        # 6. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_deliver_event(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmexit, then deliver_event (deliver_event reads eventinj, in_guest)
+    - pair: vmexit taking the else branch of if #0, then deliver_event (deliver_event reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
+        # 6. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_ack(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: write_cr8, then ack (ack reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_mov_ss(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then mov_ss"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 5. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 6. mov_ss(c=0)
+        #      (nothing changes)
+        ('mov_ss', {'c': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then write_tpr_mmio"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+        # 5. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 6. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      v_irq[1] = false
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {
+         'tpr': (0, 48),
+         'v_irq': (False,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_deliver_event(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then deliver_event (deliver_event reads eventinj, in_guest)
+    - pair: vmrun taking the else branch of if #1, then deliver_event (deliver_event reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'eventinj': ((False, 0), (True, 47)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (False, True),
+        }),
+        # 6. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary35(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one above the right, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 6. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_waits_in_irr_then_send_ipi(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - cover-then: cover second_ipi_waits_in_irr holds, then send_ipi"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2911,3007 +5629,31 @@ def test_vmrun_if2_else_then_deliver_event(implementation):
          'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_deliver_event_then_mov_ss(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: deliver_event, then mov_ss (mov_ss reads eventinj, shadow)
-    - pair: deliver_event taking the else branch of if #0, then mov_ss (mov_ss reads eventinj, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
+        # 6. send_ipi(src=0, dst=0, v=0x30)
         #      irr[0] = {0x30}
         #      in_guest[0] = false
         #      owed[0] = {0x30}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
+         'in_guest': (False, True),
          'owed': (0x1000000000000, 0),
         }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if2_then_then_mov_ss(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then mov_ss (mov_ss reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_refused(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: ack refused: `in_guest[c]` false, the rest of the guard true
-    - pair: deliver_event, then write_tpr_mmio (write_tpr_mmio reads eventinj, shadow)
-    - pair: deliver_event taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads eventinj, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'ack', {'c': 1}, implementation, 5)
-
-
-def test_deliver_event_then_vmexit(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: deliver_event, then vmexit (vmexit reads eventinj)
-    - pair: deliver_event taking the else branch of if #0, then vmexit (vmexit reads eventinj)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_deliver_event_then_write_cr8(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: deliver_event, then write_cr8 (write_cr8 reads eventinj, shadow)
-    - pair: deliver_event taking the else branch of if #0, then write_cr8 (write_cr8 reads eventinj, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_update4(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - update: write_tpr_mmio: the update `v_irq'[c] = false` changes what it assigns
-    - pair: vmrun taking the then branch of if #3, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      v_irq[0] = false
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'v_irq': (False,) * 2, 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if2_then_then_send_ipi(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then send_ipi (send_ipi reads eventinj, in_guest, irr, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1800000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if2_then_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary32(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one above the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=2)
-        #      v_tpr[1] = 2
-        ('write_cr8', {'c': 1, 'value': 2}, {'v_tpr': (0, 2)}),
-        # 3. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 4. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      tpr[1] = 0x20
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'tpr': (0, 32),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 5. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if3_then_then_mov_ss(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #3, then mov_ss (mov_ss reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if3_then_then_vmrun(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #3, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, irr, isr, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if2_then_then_write_cr8(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if3_then_then_write_cr8(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #3, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-        # 5. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if3_then_then_set_if(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #3, then set_if (set_if reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
+        # 7. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      in_guest[1] = false
         #      owed[1] = {0x30}
         ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+         'irr': (0x1000000000000,) * 2,
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-        # 5. set_if(c=1, enabled=false)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': False}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_if0_then_then_mov_ss(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then mov_ss (mov_ss reads eventinj, in_guest)
-    - cover-then: cover delivery_cut_short holds, then mov_ss"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (True, False),
-        }),
-        # 6. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_vmrun(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then vmrun"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_then_ack(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmrun, then ack (ack reads eventinj, in_guest)
-    - pair: vmrun taking the else branch of if #0, then ack (ack reads eventinj, in_guest)
-    - pair: vmrun taking the else branch of if #2, then ack (ack reads eventinj, in_guest)
-    - pair: vmrun taking the else branch of if #3, then ack (ack reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_vmexit(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, v_irq, v_tpr)
-    - pair: vmrun taking the else branch of if #1, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 48), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True, False),
-        }),
-        # 6. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_vmrun(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then vmrun (vmrun reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_deliver_event(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: set_if, then deliver_event (deliver_event reads rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-        # 6. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_waits_in_irr_then_vmexit(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then vmexit"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-        }),
-        # 6. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_deliver_event(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then deliver_event (deliver_event reads eventinj, in_guest)
-    - pair: vmrun taking the else branch of if #1, then deliver_event (deliver_event reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 47), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True, False),
-        }),
-        # 6. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_refused(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: iret refused: `in_guest[c]` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'iret', {'c': 1}, implementation, 6)
-
-
-def test_vmexit_if0_then_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, kicked, tpr, v_irq)
-    - cover-then: cover delivery_cut_short holds, then write_tpr_mmio"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False, True),
-        }),
-        # 6. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_deliver_event(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: write_cr8, then deliver_event (deliver_event reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-        # 6. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_deliver_event(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmexit, then deliver_event (deliver_event reads eventinj, in_guest)
-    - pair: vmexit taking the else branch of if #0, then deliver_event (deliver_event reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 6. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_refused(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: write_eoi refused: `in_guest[c]` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'write_eoi', {'c': 1}, implementation, 6)
-
-
-def test_vmexit_if0_then_then_send_ipi(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then send_ipi (send_ipi reads eventinj, in_guest, kicked, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False, True),
-        }),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0x1000000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_send_ipi(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then send_ipi"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      v_irq[1] = false
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0x1000000000000),
-         'v_irq': (False,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0x800000000000, 0x1000000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_vmrun(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, irr, isr, v_irq, v_tpr)
-    - pair: vmrun taking the else branch of if #1, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, irr, isr, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 48), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True, False),
-        }),
-        # 6. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_deliver_event(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: send_ipi, then deliver_event (deliver_event reads in_guest, owed, shadow)
-    - pair: send_ipi taking the else branch of if #0, then deliver_event (deliver_event reads in_guest, owed, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
          'owed': (0x1000000000000,) * 2,
         }),
-        # 6. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0, 0x1000000000000),
-        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_ack_then_set_if(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then set_if (set_if reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_send_ipi(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then send_ipi (send_ipi reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_if0_then_then_write_cr8(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then write_cr8 (write_cr8 reads eventinj, in_guest)
-    - cover-then: cover delivery_cut_short holds, then write_cr8"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 48)),
-         'in_guest': (True, False),
-        }),
-        # 6. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_mov_ss(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then mov_ss (mov_ss reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_then_then_deliver_event(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then deliver_event (deliver_event reads in_guest, owed, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x2f, 0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1800000000000, 0),
-        }),
-        # 6. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {0x2f}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0x800000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_delivery_cut_short_then_vmexit(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover delivery_cut_short holds, then vmexit"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 6. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_ack(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: write_cr8, then ack (ack reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. write_cr8(c=0, value=15)
-        #      v_tpr[0] = 15
-        ('write_cr8', {'c': 0, 'value': 15}, {'v_tpr': (15, 0)}),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_deliver_event(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: write_tpr_mmio, then deliver_event (deliver_event reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
-        # 6. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_if0_then_then_vmexit(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, kicked, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (True, False),
-        }),
-        # 6. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then write_tpr_mmio"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-        # 5. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 6. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      v_irq[1] = false
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {
-         'tpr': (0, 47),
-         'v_irq': (False,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_waits_in_irr_then_vmrun(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then vmrun"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-        }),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_decision12(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - decision: vmrun, update of irr: the right operand of 'and' line 118 decides, false (`if v != 0 and rflags_if[c] and not shadow[c] {`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 3. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 5. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 6. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_delivery_cut_short_then_set_if(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover delivery_cut_short holds, then set_if"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (False,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 6. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_if0_then_then_set_if(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then set_if (set_if reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False, True),
-        }),
-        # 6. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_waits_in_irr_then_deliver_event(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then deliver_event"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-        }),
-        # 6. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_mov_ss_then_deliver_event(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: mov_ss, then deliver_event (deliver_event reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 6. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_update2(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - update: ack: the update `shadow'[c] = false` changes what it assigns
-    - pair: set_if, then ack (ack reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. ack(c=1)
-        #      shadow[1] = false
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'shadow': (False,) * 2, 'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_vmexit(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then vmexit"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 6. vmexit(c=0)
-        #      v_irq[0] = false
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'v_irq': (False,) * 2, 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_set_if(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then set_if"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. set_if(c=0, enabled=true)
-        #      shadow[0] = false
-        ('set_if', {'c': 0, 'enabled': True}, {'shadow': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_mov_ss(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then mov_ss"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. mov_ss(c=0)
-        #      (nothing changes)
-        ('mov_ss', {'c': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_mov_ss_then_ack(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: mov_ss, then ack (ack reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 6. ack(c=0)
-        #      shadow[0] = false
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_write_cr8(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then write_cr8 (write_cr8 reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary7(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of irr): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - decision: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the condition of the if-expression at line 19 false (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary9(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of irr): the left side of '>' line 24 one below the right, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one below the right, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 6. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary35(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one above the right, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 6. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_write_cr8(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then write_cr8"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 6. write_cr8(c=0, value=0)
-        #      shadow[0] = false
-        ('write_cr8', {'c': 0, 'value': 0}, {'shadow': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_decision22(implementation):
+def test_second_ipi_waits_in_irr_then_set_if(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - decision: vmrun, def pending_vector (called in update of v_irq): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one below the right, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f, 0x30}
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        #      owed[0] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x1800000000000, 0),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'owed': (0x1800000000000, 0),
-        }),
-        # 5. vmrun(c=0)
-        #      irr[0] = {0x2f}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0x800000000000, 0),
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 6. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False,) * 2,
-        }),
-        # 7. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 48), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True, False),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmexit, then ack (ack reads eventinj, in_guest)
-    - pair: vmexit taking the else branch of if #0, then ack (ack reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_waits_in_irr_then_mov_ss(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then mov_ss"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x800000000000, 0),
-        }),
-        # 7. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_waits_in_irr_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then write_tpr_mmio"""
+    - cover-then: cover second_ipi_waits_in_irr holds, then set_if"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -5954,73 +5696,136 @@ def test_second_ipi_waits_in_irr_then_write_tpr_mmio(implementation):
          'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 6. send_ipi(src=0, dst=1, v=0x2f)
+        # 6. send_ipi(src=1, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
+        #      in_guest[1] = false
         #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
+         'in_guest': (True, False),
          'owed': (0, 0x800000000000),
         }),
-        # 7. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
+        # 7. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_second_ipi_waits_in_irr_then_set_if(implementation):
+def test_vmexit_then_ack(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then set_if"""
+    - pair: vmexit, then ack (ack reads eventinj, in_guest)
+    - pair: vmexit taking the else branch of if #0, then ack (ack reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
         }),
-        # 3. vmrun(c=0)
+        # 4. vmrun(c=0)
         #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True,) * 2,
         }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
+        # 5. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. vmexit(c=1)
         #      in_guest[1] = false
-        #      kicked[0] = true
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_waits_in_irr_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - cover-then: cover second_ipi_waits_in_irr holds, then write_tpr_mmio"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
         }),
-        # 6. vmrun(c=1)
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 7. set_if(c=1, enabled=false)
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
         #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 7. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -6098,65 +5903,136 @@ def test_ack_refused_2(implementation):
     refuse(model, last, 'ack', {'c': 0}, implementation, 7)
 
 
-def test_write_tpr_mmio_then_ack(implementation):
+def test_vmrun_if0_then_then_write_tpr_mmio(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: write_tpr_mmio, then ack (ack reads in_guest, shadow)"""
+    - pair: vmrun taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)
+    - pair: vmrun taking the else branch of if #1, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
         #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
         }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 6. vmrun(c=1)
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'eventinj': ((False, 0), (True, 47)),
+         'exitintinfo': ((False, 0),) * 2,
          'in_guest': (True,) * 2,
         }),
-        # 5. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 6. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
-        # 7. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_second_ipi_waits_in_irr_then_ack(implementation):
+def test_vmrun_decision22(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then ack"""
+    - decision: vmrun, def pending_vector (called in update of v_irq): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one below the right, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1800000000000),
+        }),
+        # 6. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 48)),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+        }),
+        # 7. vmrun(c=1)
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'eventinj': ((False, 0), (True, 48)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (False, True),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_waits_in_irr_then_mov_ss(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - cover-then: cover second_ipi_waits_in_irr holds, then mov_ss"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -6186,16 +6062,7 @@ def test_second_ipi_waits_in_irr_then_ack(implementation):
         # 4. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-        }),
-        # 6. deliver_event(c=0)
+        # 5. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -6208,63 +6075,14 @@ def test_second_ipi_waits_in_irr_then_ack(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 7. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_mov_ss(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then mov_ss (mov_ss reads eventinj, in_guest)
-    - pair: vmrun taking the else branch of if #1, then mov_ss (mov_ss reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 6. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False, True),
-        }),
-        # 6. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 48), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
+         'owed': (0x800000000000, 0),
         }),
         # 7. mov_ss(c=1)
         #      shadow[1] = true
@@ -6280,66 +6098,66 @@ def test_vmrun_if0_then_then_send_ipi(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+         'owed': (0, 0x1000000000000),
         }),
         # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
+        ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
          'in_guest': (False, True),
         }),
-        # 6. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        # 4. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 48)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 47), (False, 0)),
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 6. vmrun(c=1)
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'eventinj': ((False, 0), (True, 48)),
          'exitintinfo': ((False, 0),) * 2,
          'in_guest': (True,) * 2,
         }),
-        # 7. send_ipi(src=1, dst=0, v=0x2f)
+        # 7. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0x1000000000000),
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_eoi_update4(implementation):
+def test_second_ipi_waits_in_irr_then_write_cr8(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - update: write_eoi: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns"""
+    - cover-then: cover second_ipi_waits_in_irr holds, then write_cr8"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -6379,131 +6197,39 @@ def test_write_eoi_update4(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. write_cr8(c=0, value=15)
-        #      v_tpr[0] = 15
-        ('write_cr8', {'c': 0, 'value': 15}, {'v_tpr': (15, 0)}),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_eoi(c=0)
-        #      isr[0] = {}
-        #      tpr[0] = 0xf0
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'isr': (0,) * 2,
-         'tpr': (240, 0),
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
         }),
+        # 7. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_boundary25(implementation):
+def test_vmrun_if0_then_then_set_if(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    - pair: vmrun taking the then branch of if #0, then set_if (set_if reads eventinj, in_guest)
+    - pair: vmrun taking the else branch of if #1, then set_if (set_if reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 48)),
-         'in_guest': (False,) * 2,
-        }),
-        # 5. vmrun(c=0)
+        # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 6. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {'irr': (0, 0x1000000000000), 'in_guest': (False,) * 2}),
-        # 7. vmrun(c=1)
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        # 2. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'eventinj': ((False, 0), (True, 48)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (False, True),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_waits_in_irr_then_write_cr8(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then write_cr8"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      in_guest[1] = false
         #      owed[1] = {0x30}
@@ -6512,9 +6238,38 @@ def test_second_ipi_waits_in_irr_then_write_cr8(implementation):
          'in_guest': (True, False),
          'owed': (0, 0x1000000000000),
         }),
-        # 7. write_cr8(c=0, value=0)
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 48)),
+         'in_guest': (True, False),
+        }),
+        # 6. vmrun(c=1)
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'eventinj': ((False, 0), (True, 48)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 7. set_if(c=0, enabled=true)
         #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        ('set_if', {'c': 0, 'enabled': True}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -6565,16 +6320,16 @@ def test_vmrun_boundary3(implementation):
         # 5. write_cr8(c=1, value=2)
         #      v_tpr[1] = 2
         ('write_cr8', {'c': 1, 'value': 2}, {'v_tpr': (0, 2)}),
-        # 6. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
         #      tpr[1] = 0x20
         #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
          'tpr': (0, 32),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
+         'owed': (0, 0x1000000000000),
         }),
         # 7. vmrun(c=1)
         #      in_guest[1] = true
@@ -6583,197 +6338,10 @@ def test_vmrun_boundary3(implementation):
     last = _replay(steps, implementation)
 
 
-def test_second_ipi_waits_in_irr_then_send_ipi(implementation):
+def test_write_eoi_update3(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then send_ipi"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-        }),
-        # 6. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 7. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x2f, 0x30}
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1800000000000, 0),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_then_write_eoi(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmrun, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)
-    - pair: vmrun taking the else branch of if #0, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)
-    - pair: vmrun taking the else branch of if #2, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)
-    - pair: vmrun taking the else branch of if #3, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 7. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_write_cr8(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)
-    - pair: vmrun taking the else branch of if #1, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 48)),
-         'in_guest': (True, False),
-        }),
-        # 6. vmrun(c=1)
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'eventinj': ((False, 0), (True, 48)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 7. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_set_if(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then set_if (set_if reads eventinj, in_guest)
-    - pair: vmrun taking the else branch of if #1, then set_if (set_if reads eventinj, in_guest)"""
+    - update: write_eoi: the update `shadow'[c] = false` changes what it assigns
+    - pair: mov_ss, then write_eoi (write_eoi reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -6789,10 +6357,7 @@ def test_vmrun_if0_then_then_set_if(implementation):
          'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
         }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
+        # 3. vmrun(c=0)
         #      irr[0] = {}
         #      isr[0] = {0x30}
         #      eventinj[0] = {valid: true, vector: 0x30}
@@ -6801,37 +6366,284 @@ def test_vmrun_if0_then_then_set_if(implementation):
          'irr': (0,) * 2,
          'isr': (0x1000000000000, 0),
          'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
+         'in_guest': (True, False),
         }),
-        # 5. vmexit(c=0)
+        # 4. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False, True),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
         }),
-        # 6. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 48), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 7. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'isr': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
         }),
-        # 7. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if0_then_then_write_tpr_mmio(implementation):
+def test_send_ipi_then_ack(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)
-    - pair: vmrun taking the else branch of if #1, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)"""
+    - pair: send_ipi, then ack (ack reads in_guest, shadow)
+    - pair: send_ipi taking the then branch of if #0, then ack (ack reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 6. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: write_tpr_mmio, then ack (ack reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_second_ipi_waits_in_irr_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - cover-then: cover second_ipi_waits_in_irr holds, then ack"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+        }),
+        # 6. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_write_cr8(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)
+    - pair: vmrun taking the else branch of if #1, then write_cr8 (write_cr8 reads eventinj, in_guest, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 6. vmrun(c=0)
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'eventinj': ((True, 47), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 7. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then ack (ack reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -6861,331 +6673,31 @@ def test_vmrun_if0_then_then_write_tpr_mmio(implementation):
          'eventinj': ((True, 48), (False, 0)),
          'in_guest': (True,) * 2,
         }),
-        # 5. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False, True),
-        }),
-        # 6. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 48), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 7. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: send_ipi, then ack (ack reads in_guest, shadow)
-    - pair: send_ipi taking the else branch of if #0, then ack (ack reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
+        # 5. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
+        #      handler_vector[0] = 0x30
         #      owed[0] = {}
         ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
          'rflags_if': (False, True),
          'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
+         'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 6. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
         #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
          'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
+         'owed': (0, 0x800000000000),
         }),
         # 7. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_then_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then ack (ack reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_write_eoi(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: write_cr8, then write_eoi (write_eoi reads shadow, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-        # 7. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_write_eoi(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: set_if, then write_eoi (write_eoi reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. set_if(c=1, enabled=false)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': False}, {}),
-        # 7. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_update3(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - update: write_eoi: the update `shadow'[c] = false` changes what it assigns
-    - pair: mov_ss, then write_eoi (write_eoi reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 7. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
     ]
     last = _replay(steps, implementation)
 
@@ -7252,10 +6764,198 @@ def test_vmrun_if3_then_then_ack(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmexit_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmexit, then write_eoi (write_eoi reads eventinj, in_guest, kicked, tpr, v_irq)
-    - pair: vmexit taking the else branch of if #0, then write_eoi (write_eoi reads eventinj, in_guest, kicked, tpr, v_irq)"""
+def test_write_eoi_update4(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - update: write_eoi: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. write_cr8(c=1, value=3)
+        #      v_tpr[1] = 3
+        ('write_cr8', {'c': 1, 'value': 3}, {'v_tpr': (0, 3)}),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. write_eoi(c=1)
+        #      isr[1] = {}
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'isr': (0,) * 2,
+         'tpr': (0, 48),
+         'in_guest': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary25(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+        }),
+        # 6. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+        }),
+        # 7. vmrun(c=1)
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'eventinj': ((False, 0), (True, 47)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (False, True),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_mov_ss(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then mov_ss (mov_ss reads eventinj, in_guest)
+    - pair: vmrun taking the else branch of if #1, then mov_ss (mov_ss reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 48)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 6. vmrun(c=1)
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'eventinj': ((False, 0), (True, 48)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 7. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_then_write_eoi(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: vmrun, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)
+    - pair: vmrun taking the else branch of if #0, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)
+    - pair: vmrun taking the else branch of if #2, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)
+    - pair: vmrun taking the else branch of if #3, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -7295,266 +6995,40 @@ def test_vmexit_then_write_eoi(implementation):
          'handler_vector': (0, 48),
          'owed': (0,) * 2,
         }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 8. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_update2(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - update: write_eoi: the update `kicked'[c] = false` changes what it assigns
-    - pair: send_ipi, then write_eoi (write_eoi reads in_guest, kicked, shadow, tpr, v_irq)
-    - pair: send_ipi taking the then branch of if #0, then write_eoi (write_eoi reads in_guest, kicked, shadow, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
         # 5. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
         # 6. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 7. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 8. write_eoi(c=1)
+        # 7. write_eoi(c=1)
         #      isr[1] = {}
         #      in_guest[1] = false
-        #      kicked[1] = false
         #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_eoi_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
-        # 8. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_if0_then_then_deliver_event(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then deliver_event (deliver_event reads eventinj, in_guest)
-    - cover-then: cover delivery_cut_short holds, then deliver_event"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0x800000000000,) * 2,
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'owed': (0x800000000000,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0, 0x800000000000),
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 6. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000,) * 2,
-         'eventinj': ((True, 47),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 7. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((True, 47), (False, 0)),
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (True, False),
-        }),
-        # 8. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0, 0x800000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_vmexit(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)"""
+def test_write_cr8_then_write_eoi(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: write_cr8, then write_eoi (write_eoi reads shadow, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
+        # 2. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      in_guest[1] = false
         #      owed[1] = {0x30}
         ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
+         'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
         }),
-        # 4. vmrun(c=1)
+        # 3. vmrun(c=1)
         #      irr[1] = {}
         #      isr[1] = {0x30}
         #      eventinj[1] = {valid: true, vector: 0x30}
@@ -7563,9 +7037,9 @@ def test_write_eoi_then_vmexit(implementation):
          'irr': (0,) * 2,
          'isr': (0, 0x1000000000000),
          'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
+         'in_guest': (False, True),
         }),
-        # 5. deliver_event(c=1)
+        # 4. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
         #      rflags_if[1] = false
         #      stage[1] = Running
@@ -7578,150 +7052,70 @@ def test_write_eoi_then_vmexit(implementation):
          'handler_vector': (0, 48),
          'owed': (0,) * 2,
         }),
-        # 6. ack(c=1)
+        # 5. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
         # 7. write_eoi(c=1)
         #      isr[1] = {}
         #      in_guest[1] = false
         #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
-        # 8. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_eoi_refused_2(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: write_eoi refused: `not pending_event.valid` false, the rest of the guard true"""
+def test_set_if_then_write_eoi(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: set_if, then write_eoi (write_eoi reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
+         'owed': (0x1000000000000, 0),
         }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 7. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 8. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f, 0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1800000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'write_eoi', {'c': 1}, implementation, 8)
-
-
-def test_write_tpr_mmio_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_tpr_mmio, then write_eoi (write_eoi reads in_guest, kicked, shadow, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
+        # 3. vmrun(c=0)
         #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
         }),
-        # 5. deliver_event(c=0)
+        # 4. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
+        #      handler_vector[0] = 0x30
         #      owed[0] = {}
         ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
          'rflags_if': (False, True),
          'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
+         'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 6. ack(c=0)
+        # 5. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
-        # 8. write_eoi(c=0)
+        # 6. set_if(c=0, enabled=false)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': False}, {}),
+        # 7. write_eoi(c=0)
         #      isr[0] = {}
         #      in_guest[0] = false
         #      stage[0] = EoiSent
@@ -7730,77 +7124,9 @@ def test_write_tpr_mmio_then_write_eoi(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if1_then_then_vmrun(implementation):
+def test_write_tpr_mmio_then_write_eoi(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, irr, isr, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 6. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f, 0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1800000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      v_irq[0] = true
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'v_irq': (True, False),
-         'eventinj': ((True, 47), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True, False),
-        }),
-        # 8. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_write_cr8(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    - pair: write_tpr_mmio, then write_eoi (write_eoi reads in_guest, kicked, shadow, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -7846,86 +7172,22 @@ def test_write_eoi_then_write_cr8(implementation):
         # 6. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. write_eoi(c=1)
+        # 7. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
+        # 8. write_eoi(c=1)
         #      isr[1] = {}
         #      in_guest[1] = false
         #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
-        # 8. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if3_then_then_deliver_event(implementation):
+def test_vmrun_if2_then_then_ack(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #3, then deliver_event (deliver_event reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 5. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0x800000000000, 0x1000000000000),
-        }),
-        # 7. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (True,) * 2}),
-        # 8. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0, 0x1000000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_second_ipi_waits_in_irr_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - cover-then: cover second_ipi_waits_in_irr holds, then write_eoi"""
+    - pair: vmrun taking the then branch of if #2, then ack (ack reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -7935,63 +7197,199 @@ def test_second_ipi_waits_in_irr_then_write_eoi(implementation):
         # 2. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
         #      in_guest[0] = false
         #      owed[0] = {0x2f}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
          'irr': (0x800000000000, 0),
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
          'in_guest': (False, True),
+        }),
+        # 6. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
          'owed': (0x800000000000, 0),
         }),
-        # 4. vmrun(c=0)
+        # 7. vmrun(c=0)
         #      irr[0] = {}
         #      isr[0] = {0x2f}
         #      eventinj[0] = {valid: true, vector: 0x2f}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
+         'isr': (0x800000000000,) * 2,
          'eventinj': ((True, 47), (False, 0)),
          'in_guest': (True,) * 2,
         }),
-        # 5. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
+        # 8. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary21(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=2)
+        #      v_tpr[0] = 2
+        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      tpr[0] = 0x20
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'tpr': (32, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
         }),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. send_ipi(src=1, dst=0, v=0x2f)
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. send_ipi(src=1, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
         #      in_guest[1] = false
         #      kicked[0] = true
-        #      owed[0] = {0x2f}
+        #      owed[0] = {0x2f, 0x30}
         ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (True, False),
          'kicked': (True, False),
-         'owed': (0x800000000000, 0),
+         'owed': (0x1800000000000, 0),
         }),
-        # 8. write_eoi(c=0)
-        #      isr[0] = {}
+        # 7. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x30}
         #      in_guest[0] = false
         #      kicked[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'isr': (0,) * 2,
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 48), (False, 0)),
          'in_guest': (False,) * 2,
          'kicked': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
+        }),
+        # 8. vmrun(c=0)
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'eventinj': ((True, 48), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True, False),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_send_ipi(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then send_ipi (send_ipi reads in_guest, kicked, shadow, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
+        # 8. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
         }),
     ]
     last = _replay(steps, implementation)
@@ -8071,297 +7469,9 @@ def test_write_eoi_update5(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmrun_boundary21(implementation):
+def test_write_eoi_then_write_tpr_mmio(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=1)
-        #      v_tpr[1] = 1
-        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      tpr[1] = 0x10
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'tpr': (0, 16),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 5. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (False,) * 2,
-        }),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 7. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1800000000000),
-        }),
-        # 8. vmrun(c=1)
-        #      v_irq[1] = true
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'v_irq': (False, True),
-         'eventinj': ((False, 0), (True, 47)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (False, True),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if1_then_then_vmexit(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1800000000000),
-        }),
-        # 6. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-        }),
-        # 7. vmrun(c=1)
-        #      v_irq[1] = true
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'v_irq': (False, True),
-         'eventinj': ((False, 0), (True, 47)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (False, True),
-        }),
-        # 8. vmexit(c=1)
-        #      v_irq[1] = false
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (False,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_else_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then write_eoi (write_eoi reads in_guest, kicked, shadow, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 7. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 8. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if2_then_then_ack(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then ack (ack reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0x1000000000000),
-        }),
-        # 6. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0x800000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0x1000000000000),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 8. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_ack(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then ack"""
+    - pair: write_eoi, then write_tpr_mmio (write_tpr_mmio reads in_guest, kicked, shadow, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -8401,7 +7511,403 @@ def test_window_for_shadow_then_ack(implementation):
          'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 7. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
+        # 8. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if3_then_then_deliver_event(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #3, then deliver_event (deliver_event reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
+        # 3. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0x1000000000000,) * 2,
+        }),
+        # 7. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (True,) * 2}),
+        # 8. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0, 0x1000000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_refused_2(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: write_eoi refused: `not pending_event.valid` false, the rest of the guard true"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. ack(c=0)
+        #      shadow[0] = false
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Acked', 'Idle')}),
+        # 7. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 8. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f, 0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1800000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'write_eoi', {'c': 0}, implementation, 8)
+
+
+def test_delivery_cut_short_then_deliver_event(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - cover-then: cover delivery_cut_short holds, then deliver_event"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 48), (False, 0)),
+         'in_guest': (False, True),
+        }),
+        # 6. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0x800000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 8. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0x1000000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_ack(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then ack"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 6. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 7. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 8. ack(c=0)
+        #      shadow[0] = false
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_deliver_event_then_deliver_event(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: deliver_event, then deliver_event (deliver_event reads eventinj, handler_vector, outer, owed, rflags_if, shadow, stage)
+    - pair: deliver_event taking the else branch of if #0, then deliver_event (deliver_event reads eventinj, handler_vector, outer, owed, rflags_if, shadow, stage)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
         # 5. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0x1000000000000,) * 2,
+        }),
+        # 6. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000,) * 2,
+         'eventinj': ((True, 48),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 7. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((True, 48), (False, 0)),
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 8. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running',) * 2,
+         'handler_vector': (48,) * 2,
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_then_then_deliver_event(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then deliver_event (deliver_event reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      in_guest[1] = false
         #      owed[1] = {0x30}
@@ -8410,24 +7916,70 @@ def test_window_for_shadow_then_ack(implementation):
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
         }),
-        # 6. vmrun(c=1)
-        #      v_irq[1] = true
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-        # 7. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
-        # 8. ack(c=1)
-        #      shadow[1] = false
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'shadow': (False,) * 2, 'stage': ('Idle', 'Acked')}),
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0x1000000000000),
+        }),
+        # 6. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0x1000000000000),
+         'eventinj': ((True, 47), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 7. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((True, 47), (False, 0)),
+         'exitintinfo': ((False, 0), (True, 48)),
+         'in_guest': (True, False),
+        }),
+        # 8. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0, 0x1000000000000),
+        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if1_then_then_deliver_event(implementation):
+def test_vmexit_then_write_eoi(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then deliver_event (deliver_event reads eventinj, in_guest)"""
+    - pair: vmexit, then write_eoi (write_eoi reads eventinj, in_guest, kicked, tpr, v_irq)
+    - pair: vmexit taking the else branch of if #0, then write_eoi (write_eoi reads eventinj, in_guest, kicked, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -8443,7 +7995,10 @@ def test_vmrun_if1_then_then_deliver_event(implementation):
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
         }),
-        # 3. vmrun(c=1)
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
         #      irr[1] = {}
         #      isr[1] = {0x2f}
         #      eventinj[1] = {valid: true, vector: 0x2f}
@@ -8452,32 +8007,366 @@ def test_vmrun_if1_then_then_deliver_event(implementation):
          'irr': (0,) * 2,
          'isr': (0, 0x800000000000),
          'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
+        # 8. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if1_then_then_vmrun(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #1, then vmrun (vmrun reads eventinj, exitintinfo, in_guest, irr, isr, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
          'in_guest': (False, True),
         }),
-        # 4. vmrun(c=0)
+        # 6. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f, 0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1800000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      v_irq[0] = true
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=0, dst=1, v=0x30)
+        ('vmrun', {'c': 0}, {
+         'v_irq': (True, False),
+         'eventinj': ((True, 47), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True, False),
+        }),
+        # 8. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_update2(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - update: write_eoi: the update `kicked'[c] = false` changes what it assigns
+    - pair: send_ipi, then write_eoi (write_eoi reads in_guest, kicked, shadow, tpr, v_irq)
+    - pair: send_ipi taking the then branch of if #0, then write_eoi (write_eoi reads in_guest, kicked, shadow, tpr, v_irq)
+    - cover-then: cover second_ipi_waits_in_irr holds, then write_eoi"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. send_ipi(src=0, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      in_guest[0] = false
         #      kicked[1] = true
-        #      owed[1] = {0x2f, 0x30}
+        #      owed[1] = {0x30}
         ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
          'in_guest': (False, True),
          'kicked': (False, True),
-         'owed': (0, 0x1800000000000),
+         'owed': (0, 0x1000000000000),
         }),
-        # 6. vmexit(c=1)
+        # 8. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'isr': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if1_then_then_vmexit(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #1, then vmexit (vmexit reads eventinj, exitintinfo, in_guest, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False, True),
+        }),
+        # 6. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f, 0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1800000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      v_irq[0] = true
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'v_irq': (True, False),
+         'eventinj': ((True, 47), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True, False),
+        }),
+        # 8. vmexit(c=0)
+        #      v_irq[0] = false
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_mov_ss(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then mov_ss (mov_ss reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
+        # 8. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if1_then_then_deliver_event(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #1, then deliver_event (deliver_event reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. vmexit(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
         #      exitintinfo[1] = {valid: true, vector: 0x2f}
         #      in_guest[1] = false
-        #      kicked[1] = false
         ('vmexit', {'c': 1}, {
          'eventinj': ((False, 0),) * 2,
          'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (True, False),
+        }),
+        # 6. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
+         'owed': (0, 0x1800000000000),
         }),
         # 7. vmrun(c=1)
         #      v_irq[1] = true
@@ -8507,9 +8396,9 @@ def test_vmrun_if1_then_then_deliver_event(implementation):
     last = _replay(steps, implementation)
 
 
-def test_set_if_refused(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: set_if refused: `outer[c].stage == Idle` false, the rest of the guard true"""
+def test_vmrun_boundary12(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -8549,22 +8438,27 @@ def test_set_if_refused(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. set_if(c=0, enabled=true)
+        # 5. write_cr8(c=0, value=1)
+        #      v_tpr[0] = 1
+        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
+        # 6. set_if(c=0, enabled=true)
         #      rflags_if[0] = true
         #      shadow[0] = true
         ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
+        # 7. send_ipi(src=0, dst=0, v=0x30)
         #      irr[0] = {0x30}
+        #      tpr[0] = 0x10
         #      in_guest[0] = false
         #      shadow[0] = false
         #      owed[0] = {0x30}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
+         'tpr': (16, 0),
          'in_guest': (False,) * 2,
          'shadow': (False,) * 2,
          'owed': (0x1000000000000, 0),
         }),
-        # 7. vmrun(c=0)
+        # 8. vmrun(c=0)
         #      irr[0] = {}
         #      isr[0] = {0x2f, 0x30}
         #      eventinj[0] = {valid: true, vector: 0x30}
@@ -8575,27 +8469,13 @@ def test_set_if_refused(implementation):
          'eventinj': ((True, 48), (False, 0)),
          'in_guest': (True, False),
         }),
-        # 8. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      handler_vector[0] = 0x30
-        #      outer[0] = {stage: Running, vector: 0x2f}
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'handler_vector': (48, 0),
-         'outer': (('Running', 47), ('Idle', 0)),
-         'owed': (0,) * 2,
-        }),
     ]
     last = _replay(steps, implementation)
-    refuse(model, last, 'set_if', {'c': 0, 'enabled': False}, implementation, 8)
 
 
-def test_write_eoi_then_send_ipi(implementation):
+def test_write_eoi_then_write_cr8(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then send_ipi (send_ipi reads in_guest, kicked, shadow, tpr, v_irq)"""
+    - pair: write_eoi, then write_cr8 (write_cr8 reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -8646,22 +8526,76 @@ def test_write_eoi_then_send_ipi(implementation):
         #      in_guest[0] = false
         #      stage[0] = EoiSent
         ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
-        # 8. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
+        # 8. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_eoi_then_mov_ss(implementation):
+def test_write_eoi_then_vmexit(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then mov_ss (mov_ss reads in_guest, shadow)"""
+    - pair: write_eoi, then vmexit (vmexit reads in_guest, kicked, tpr, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 7. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
+        # 8. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_set_if(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then set_if (set_if reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -8701,151 +8635,54 @@ def test_write_eoi_then_mov_ss(implementation):
          'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=1)
+        # 5. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
         # 7. write_eoi(c=1)
         #      isr[1] = {}
         #      in_guest[1] = false
         #      stage[1] = EoiSent
         ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
-        # 8. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_set_if(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then set_if (set_if reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
-        # 8. set_if(c=1, enabled=true)
+        # 8. set_if(c=0, enabled=true)
         #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
+        ('set_if', {'c': 0, 'enabled': True}, {}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_deliver_event_then_deliver_event(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: deliver_event, then deliver_event (deliver_event reads eventinj, handler_vector, outer, owed, rflags_if, shadow, stage)
-    - pair: deliver_event taking the else branch of if #0, then deliver_event (deliver_event reads eventinj, handler_vector, outer, owed, rflags_if, shadow, stage)"""
+def test_set_if_refused(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: set_if refused: `outer[c].stage == Idle` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
+         'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
         }),
-        # 4. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000,) * 2,
-        }),
-        # 5. vmrun(c=1)
+        # 3. vmrun(c=1)
         #      irr[1] = {}
         #      isr[1] = {0x2f}
         #      eventinj[1] = {valid: true, vector: 0x2f}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
-         'irr': (0x800000000000, 0),
+         'irr': (0,) * 2,
          'isr': (0, 0x800000000000),
          'eventinj': ((False, 0), (True, 47)),
          'in_guest': (False, True),
         }),
-        # 6. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000,) * 2,
-         'eventinj': ((True, 47),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 7. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0), (True, 47)),
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0, 0x800000000000),
-        }),
-        # 8. deliver_event(c=1)
+        # 4. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
         #      rflags_if[1] = false
         #      stage[1] = Running
@@ -8853,38 +8690,76 @@ def test_deliver_event_then_deliver_event(implementation):
         #      owed[1] = {}
         ('deliver_event', {'c': 1}, {
          'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running',) * 2,
-         'handler_vector': (47,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f, 0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1800000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 8. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      handler_vector[1] = 0x30
+        #      outer[1] = {stage: Running, vector: 0x2f}
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'handler_vector': (0, 48),
+         'outer': (('Idle', 0), ('Running', 47)),
          'owed': (0,) * 2,
         }),
     ]
     last = _replay(steps, implementation)
+    refuse(model, last, 'set_if', {'c': 1, 'enabled': False}, implementation, 8)
 
 
-def test_vmrun_boundary12(implementation):
+def test_send_ipi_if0_else_then_write_eoi(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of irr)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+    - pair: send_ipi taking the else branch of if #0, then write_eoi (write_eoi reads in_guest, kicked, shadow, tpr, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=1)
-        #      v_tpr[1] = 1
-        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
-        #      tpr[1] = 0x10
         #      in_guest[1] = false
         #      owed[1] = {0x2f}
         ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
-         'tpr': (0, 16),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
         }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
         # 4. vmrun(c=1)
         #      irr[1] = {}
         #      isr[1] = {0x2f}
@@ -8894,7 +8769,7 @@ def test_vmrun_boundary12(implementation):
          'irr': (0,) * 2,
          'isr': (0, 0x800000000000),
          'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
+         'in_guest': (True,) * 2,
         }),
         # 5. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
@@ -8909,31 +8784,246 @@ def test_vmrun_boundary12(implementation):
          'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 6. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 7. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 8. write_eoi(c=1)
+        #      isr[1] = {}
         #      in_guest[1] = false
-        #      shadow[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_deliver_event(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then deliver_event"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+        # 3. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
         #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
          'owed': (0, 0x1000000000000),
         }),
-        # 8. vmrun(c=1)
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 5. vmrun(c=1)
         #      irr[1] = {}
-        #      isr[1] = {0x2f, 0x30}
+        #      isr[1] = {0x30}
         #      eventinj[1] = {valid: true, vector: 0x30}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x1800000000000),
+         'isr': (0, 0x1000000000000),
          'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 6. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False, True),
+         'owed': (0x800000000000, 0x1000000000000),
+        }),
+        # 7. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True,) * 2}),
+        # 8. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 9. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0x800000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if1_then_then_mov_ss(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #1, then mov_ss (mov_ss reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1800000000000),
+        }),
+        # 6. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+        }),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. vmrun(c=1)
+        #      v_irq[1] = true
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'v_irq': (False, True),
+         'eventinj': ((False, 0), (True, 47)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 9. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if2_then_then_write_eoi(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #2, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 8. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 9. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'isr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Idle'),
         }),
     ]
     last = _replay(steps, implementation)
@@ -8946,14 +9036,14 @@ def test_deliver_event_if0_then_then_mov_ss(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
@@ -9028,10 +9118,685 @@ def test_deliver_event_if0_then_then_mov_ss(implementation):
     last = _replay(steps, implementation)
 
 
-def test_deliver_event_if0_then_then_write_tpr_mmio(implementation):
+def test_iret_update2(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: deliver_event taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads eventinj, shadow)
-    - cover-then: cover nested_handlers holds, then write_tpr_mmio"""
+    - update: iret: the update `shadow'[c] = false` changes what it assigns
+    - pair: set_if, then iret (iret reads rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 9. iret(c=0)
+        #      shadow[0] = false
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_delivery_cut_short_then_ack(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - cover-then: cover delivery_cut_short holds, then ack"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 6. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000,) * 2,
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 7. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
+        }),
+        # 8. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 9. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if1_then_then_send_ipi(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #1, then send_ipi (send_ipi reads eventinj, in_guest, irr, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x2f, 0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1800000000000, 0),
+        }),
+        # 6. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 7. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        #      kicked[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False, True),
+         'kicked': (False,) * 2,
+        }),
+        # 8. vmrun(c=0)
+        #      v_irq[0] = true
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'v_irq': (True, False),
+         'eventinj': ((True, 47), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 9. send_ipi(src=1, dst=0, v=0x30)
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {'in_guest': (True, False), 'kicked': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_deliver_event(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: ack, then deliver_event (deliver_event reads shadow, stage)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 6. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 8. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 9. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Acked', 'Running'),
+         'handler_vector': (48, 47),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_send_ipi(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then send_ipi (send_ipi reads shadow)
+    - pair: iret taking the else branch of if #0, then send_ipi (send_ipi reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if1_then_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #1, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1800000000000),
+        }),
+        # 6. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+        }),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. vmrun(c=1)
+        #      v_irq[1] = true
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'v_irq': (False, True),
+         'eventinj': ((False, 0), (True, 47)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 9. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_write_eoi(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then write_eoi"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 8. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 9. write_eoi(c=0)
+        #      isr[0] = {}
+        #      v_irq[0] = false
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'isr': (0,) * 2,
+         'v_irq': (False,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if1_then_then_set_if(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #1, then set_if (set_if reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x2f, 0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1800000000000, 0),
+        }),
+        # 6. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        #      kicked[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. vmrun(c=0)
+        #      v_irq[0] = true
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      exitintinfo[0] = {valid: false, vector: 0x00}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'v_irq': (True, False),
+         'eventinj': ((True, 47), (False, 0)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 9. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_vmrun(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then vmrun (vmrun reads rflags_if, shadow)
+    - pair: iret taking the else branch of if #0, then vmrun (vmrun reads rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_deliver_event_if0_then_then_vmrun(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: deliver_event taking the then branch of if #0, then vmrun (vmrun reads eventinj, rflags_if, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -9110,399 +9875,16 @@ def test_deliver_event_if0_then_then_write_tpr_mmio(implementation):
          'outer': (('Idle', 0), ('Running', 47)),
          'owed': (0,) * 2,
         }),
-        # 9. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_deliver_event(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then deliver_event"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 7. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0x800000000000,) * 2,
-         'in_guest': (True, False),
-         'owed': (0x800000000000,) * 2,
-        }),
-        # 8. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0x800000000000, 0),
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (True,) * 2,
-        }),
-        # 9. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0x800000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_window_for_shadow_then_write_eoi(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then write_eoi"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 6. vmrun(c=1)
-        #      v_irq[1] = true
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 8. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 9. write_eoi(c=1)
-        #      isr[1] = {}
-        #      v_irq[1] = false
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0,) * 2,
-         'v_irq': (False,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if1_then_then_mov_ss(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then mov_ss (mov_ss reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (False,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 6. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1800000000000),
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. vmrun(c=1)
-        #      v_irq[1] = true
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'v_irq': (False, True),
-         'eventinj': ((False, 0), (True, 47)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 9. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if1_then_then_send_ipi(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then send_ipi (send_ipi reads eventinj, in_guest, irr, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
+        # 9. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1800000000000),
-        }),
-        # 6. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. vmrun(c=1)
-        #      v_irq[1] = true
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'v_irq': (False, True),
-         'eventinj': ((False, 0), (True, 47)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 9. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000,) * 2,
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0x1800000000000),
-        }),
     ]
     last = _replay(steps, implementation)
 
 
 def test_vmexit_if0_then_then_ack(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then ack (ack reads eventinj, in_guest)
-    - cover-then: cover delivery_cut_short holds, then ack"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0x800000000000, 0),
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 6. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0x800000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000,) * 2,
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 8. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False, True),
-        }),
-        # 9. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if2_then_then_write_eoi(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)"""
+    - pair: vmexit taking the then branch of if #0, then ack (ack reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -9512,95 +9894,16 @@ def test_vmrun_if2_then_then_write_eoi(implementation):
         # 2. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 8. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000,) * 2,
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 9. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'isr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'stage': ('EoiSent', 'Idle'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_then_set_if(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then set_if (set_if reads outer, rflags_if, shadow)
-    - pair: iret taking the else branch of if #0, then set_if (set_if reads outer, rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
         #      in_guest[0] = false
         #      owed[0] = {0x2f}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
+         'in_guest': (False, True),
          'owed': (0x800000000000, 0),
         }),
-        # 3. vmrun(c=0)
+        # 4. vmrun(c=0)
         #      irr[0] = {}
         #      isr[0] = {0x2f}
         #      eventinj[0] = {valid: true, vector: 0x2f}
@@ -9609,160 +9912,16 @@ def test_iret_then_set_if(implementation):
          'irr': (0,) * 2,
          'isr': (0x800000000000, 0),
          'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
          'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. iret(c=0)
-        #      rflags_if[0] = true
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_then_send_ipi(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then send_ipi (send_ipi reads shadow)
-    - pair: iret taking the else branch of if #0, then send_ipi (send_ipi reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_deliver_event(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: ack, then deliver_event (deliver_event reads shadow, stage)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'owed': (0x800000000000, 0x1000000000000),
-        }),
-        # 5. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0, 0x1000000000000),
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
+         'owed': (0x800000000000,) * 2,
         }),
         # 6. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
@@ -9775,130 +9934,31 @@ def test_ack_then_deliver_event(implementation):
          'rflags_if': (False, True),
          'stage': ('Running', 'Idle'),
          'handler_vector': (47, 0),
-         'owed': (0, 0x1000000000000),
+         'owed': (0, 0x800000000000),
         }),
         # 7. vmrun(c=1)
         #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'isr': (0x800000000000, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
+         'isr': (0x800000000000,) * 2,
+         'eventinj': ((False, 0), (True, 47)),
          'in_guest': (True,) * 2,
         }),
-        # 8. ack(c=0)
+        # 8. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (True, False),
+        }),
+        # 9. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 9. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Acked', 'Running'),
-         'handler_vector': (47, 48),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_deliver_event_if0_then_then_send_ipi(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: deliver_event taking the then branch of if #0, then send_ipi (send_ipi reads eventinj, owed, shadow)
-    - cover-then: cover nested_handlers holds, then send_ipi"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f, 0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1800000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 8. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      handler_vector[0] = 0x30
-        #      outer[0] = {stage: Running, vector: 0x2f}
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'handler_vector': (48, 0),
-         'outer': (('Running', 47), ('Idle', 0)),
-         'owed': (0,) * 2,
-        }),
-        # 9. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
     ]
     last = _replay(steps, implementation)
 
@@ -9974,663 +10034,10 @@ def test_vmrun_if1_then_then_write_cr8(implementation):
     last = _replay(steps, implementation)
 
 
-def test_iret_then_write_cr8(implementation):
+def test_deliver_event_if0_then_then_send_ipi(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then write_cr8 (write_cr8 reads shadow)
-    - pair: iret taking the else branch of if #0, then write_cr8 (write_cr8 reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_deliver_event_if0_then_then_vmexit(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: deliver_event taking the then branch of if #0, then vmexit (vmexit reads eventinj)
-    - cover-then: cover nested_handlers holds, then vmexit"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f, 0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1800000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 8. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      handler_vector[1] = 0x30
-        #      outer[1] = {stage: Running, vector: 0x2f}
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'handler_vector': (0, 48),
-         'outer': (('Idle', 0), ('Running', 47)),
-         'owed': (0,) * 2,
-        }),
-        # 9. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if1_then_then_set_if(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then set_if (set_if reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (False,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 6. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1800000000000),
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. vmrun(c=1)
-        #      v_irq[1] = true
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      exitintinfo[1] = {valid: false, vector: 0x00}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'v_irq': (False, True),
-         'eventinj': ((False, 0), (True, 47)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 9. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_iret(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: write_cr8, then iret (iret reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-        # 9. iret(c=0)
-        #      rflags_if[0] = true
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_deliver_event_if0_then_then_write_cr8(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: deliver_event taking the then branch of if #0, then write_cr8 (write_cr8 reads eventinj, shadow)
-    - cover-then: cover nested_handlers holds, then write_cr8"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f, 0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x1800000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 8. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      handler_vector[1] = 0x30
-        #      outer[1] = {stage: Running, vector: 0x2f}
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'handler_vector': (0, 48),
-         'outer': (('Idle', 0), ('Running', 47)),
-         'owed': (0,) * 2,
-        }),
-        # 9. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_then_vmrun(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then vmrun (vmrun reads rflags_if, shadow)
-    - pair: iret taking the else branch of if #0, then vmrun (vmrun reads rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. iret(c=0)
-        #      rflags_if[0] = true
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_iret(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: set_if, then iret (iret reads rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. set_if(c=1, enabled=false)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': False}, {}),
-        # 9. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then write_tpr_mmio (write_tpr_mmio reads shadow)
-    - pair: iret taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if1_then_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then write_tpr_mmio (write_tpr_mmio reads eventinj, in_guest, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x2f, 0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1800000000000, 0),
-        }),
-        # 6. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        #      kicked[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. vmrun(c=0)
-        #      v_irq[0] = true
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'v_irq': (True, False),
-         'eventinj': ((True, 47), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 9. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_deliver_event_if0_then_then_vmrun(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: deliver_event taking the then branch of if #0, then vmrun (vmrun reads eventinj, rflags_if, shadow)"""
+    - pair: deliver_event taking the then branch of if #0, then send_ipi (send_ipi reads eventinj, owed, shadow)
+    - cover-then: cover nested_handlers holds, then send_ipi"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -10709,17 +10116,225 @@ def test_deliver_event_if0_then_then_vmrun(implementation):
          'outer': (('Running', 47), ('Idle', 0)),
          'owed': (0,) * 2,
         }),
-        # 9. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 9. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_iret_update2(implementation):
+def test_write_cr8_then_iret(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - update: iret: the update `shadow'[c] = false` changes what it assigns
+    - pair: write_cr8, then iret (iret reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+        # 9. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_mov_ss_then_iret(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
     - pair: mov_ss, then iret (iret reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 9. iret(c=0)
+        #      rflags_if[0] = true
+        #      shadow[0] = false
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {
+         'rflags_if': (True,) * 2,
+         'shadow': (False,) * 2,
+         'stage': ('Idle',) * 2,
+         'handler_vector': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_mov_ss(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then mov_ss (mov_ss reads shadow)
+    - pair: iret taking the else branch of if #0, then mov_ss (mov_ss reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_deliver_event_if0_then_then_write_cr8(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: deliver_event taking the then branch of if #0, then write_cr8 (write_cr8 reads eventinj, shadow)
+    - cover-then: cover nested_handlers holds, then write_cr8"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -10759,6 +10374,274 @@ def test_iret_update2(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f, 0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1800000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 8. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      handler_vector[0] = 0x30
+        #      outer[0] = {stage: Running, vector: 0x2f}
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'handler_vector': (48, 0),
+         'outer': (('Running', 47), ('Idle', 0)),
+         'owed': (0,) * 2,
+        }),
+        # 9. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_deliver_event_if0_then_then_vmexit(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: deliver_event taking the then branch of if #0, then vmexit (vmexit reads eventinj)
+    - cover-then: cover nested_handlers holds, then vmexit"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f, 0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1800000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 8. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      handler_vector[0] = 0x30
+        #      outer[0] = {stage: Running, vector: 0x2f}
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'handler_vector': (48, 0),
+         'outer': (('Running', 47), ('Idle', 0)),
+         'owed': (0,) * 2,
+        }),
+        # 9. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_deliver_event_if0_then_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: deliver_event taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads eventinj, shadow)
+    - cover-then: cover nested_handlers holds, then write_tpr_mmio"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f, 0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1800000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 8. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      handler_vector[0] = 0x30
+        #      outer[0] = {stage: Running, vector: 0x2f}
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'handler_vector': (48, 0),
+         'outer': (('Running', 47), ('Idle', 0)),
+         'owed': (0,) * 2,
+        }),
+        # 9. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then write_tpr_mmio (write_tpr_mmio reads shadow)
+    - pair: iret taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
         # 5. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
@@ -10770,28 +10653,23 @@ def test_iret_update2(implementation):
         # 7. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 9. iret(c=0)
+        # 8. iret(c=0)
         #      rflags_if[0] = true
-        #      shadow[0] = false
         #      stage[0] = Idle
         #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {
-         'rflags_if': (True,) * 2,
-         'shadow': (False,) * 2,
-         'stage': ('Idle',) * 2,
-         'handler_vector': (0,) * 2,
-        }),
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_iret_then_mov_ss(implementation):
+def test_iret_then_set_if(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then mov_ss (mov_ss reads shadow)
-    - pair: iret taking the else branch of if #0, then mov_ss (mov_ss reads shadow)"""
+    - pair: iret, then set_if (set_if reads outer, rflags_if, shadow)
+    - pair: iret taking the else branch of if #0, then set_if (set_if reads outer, rflags_if, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -10847,78 +10725,75 @@ def test_iret_then_mov_ss(implementation):
         #      stage[1] = Idle
         #      handler_vector[1] = 0x00
         ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 9. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmexit_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: vmexit, then iret (iret reads eventinj, in_guest)
-    - pair: vmexit taking the else branch of if #0, then iret (iret reads eventinj, in_guest)"""
+def test_iret_then_write_cr8(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then write_cr8 (write_cr8 reads shadow)
+    - pair: iret taking the else branch of if #0, then write_cr8 (write_cr8 reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
+        # 1. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
         }),
-        # 4. vmrun(c=0)
+        # 3. vmrun(c=0)
         #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
         }),
-        # 5. deliver_event(c=0)
+        # 4. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
+        #      handler_vector[0] = 0x30
         #      owed[0] = {}
         ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
          'rflags_if': (False, True),
          'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
+         'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 6. ack(c=0)
+        # 5. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_eoi(c=0)
+        # 6. write_eoi(c=0)
         #      isr[0] = {}
         #      in_guest[0] = false
         #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
-        # 8. vmrun(c=0)
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
+        # 7. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 9. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 10. iret(c=0)
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. iret(c=0)
         #      rflags_if[0] = true
         #      stage[0] = Idle
         #      handler_vector[0] = 0x00
         ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -10933,37 +10808,37 @@ def test_deliver_event_then_write_eoi(implementation):
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
         }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
+        # 4. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0x1000000000000,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000,) * 2,
+        }),
+        # 5. vmrun(c=1)
         #      irr[1] = {}
         #      isr[1] = {0x30}
         #      eventinj[1] = {valid: true, vector: 0x30}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
+         'irr': (0x1000000000000, 0),
          'isr': (0, 0x1000000000000),
          'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
          'in_guest': (False, True),
-         'owed': (0x800000000000, 0x1000000000000),
         }),
         # 6. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
@@ -10976,33 +10851,33 @@ def test_deliver_event_then_write_eoi(implementation):
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
          'handler_vector': (0, 48),
-         'owed': (0x800000000000, 0),
+         'owed': (0x1000000000000, 0),
         }),
         # 7. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
         # 8. vmrun(c=0)
         #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x800000000000, 0x1000000000000),
-         'eventinj': ((True, 47), (False, 0)),
+         'isr': (0x1000000000000,) * 2,
+         'eventinj': ((True, 48), (False, 0)),
          'in_guest': (True,) * 2,
         }),
         # 9. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
+        #      handler_vector[0] = 0x30
         #      owed[0] = {}
         ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
          'rflags_if': (False,) * 2,
          'stage': ('Running', 'Acked'),
-         'handler_vector': (47, 48),
+         'handler_vector': (48,) * 2,
          'owed': (0,) * 2,
         }),
         # 10. write_eoi(c=1)
@@ -11010,7 +10885,7 @@ def test_deliver_event_then_write_eoi(implementation):
         #      in_guest[1] = false
         #      stage[1] = EoiSent
         ('write_eoi', {'c': 1}, {
-         'isr': (0x800000000000, 0),
+         'isr': (0x1000000000000, 0),
          'in_guest': (True, False),
          'stage': ('Running', 'EoiSent'),
         }),
@@ -11018,10 +10893,9 @@ def test_deliver_event_then_write_eoi(implementation):
     last = _replay(steps, implementation)
 
 
-def test_deliver_event_if0_then_then_set_if(implementation):
+def test_write_eoi_then_deliver_event(implementation):
     """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: deliver_event taking the then branch of if #0, then set_if (set_if reads eventinj, outer, rflags_if, shadow)
-    - cover-then: cover nested_handlers holds, then set_if"""
+    - pair: write_eoi, then deliver_event (deliver_event reads in_guest, shadow, stage)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -11040,7 +10914,99 @@ def test_deliver_event_if0_then_then_set_if(implementation):
         # 3. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
+        # 4. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0x800000000000,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0x800000000000, 0),
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 6. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000,) * 2,
+         'eventinj': ((True, 47),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 7. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((True, 47), (False, 0)),
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0x800000000000, 0),
+        }),
+        # 8. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 9. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'isr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 10. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running', 'EoiSent'),
+         'handler_vector': (47,) * 2,
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_deliver_event_if0_then_then_set_if(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: deliver_event taking the then branch of if #0, then set_if (set_if reads eventinj, outer, rflags_if, shadow)
+    - cover-then: cover nested_handlers holds, then set_if"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
         #      irr[0] = {}
         #      isr[0] = {0x2f}
         #      eventinj[0] = {valid: true, vector: 0x2f}
@@ -11049,8 +11015,11 @@ def test_deliver_event_if0_then_then_set_if(implementation):
          'irr': (0,) * 2,
          'isr': (0x800000000000, 0),
          'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
+         'in_guest': (True, False),
         }),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
         # 5. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
@@ -11110,9 +11079,87 @@ def test_deliver_event_if0_then_then_set_if(implementation):
     last = _replay(steps, implementation)
 
 
-def test_iret_refused_2(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: iret refused: `not pending_event.valid` false, the rest of the guard true"""
+def test_send_ipi_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: send_ipi, then iret (iret reads in_guest, shadow)
+    - pair: send_ipi taking the then branch of if #0, then iret (iret reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 9. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 10. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: vmexit, then iret (iret reads eventinj, in_guest)
+    - pair: vmexit taking the else branch of if #0, then iret (iret reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -11152,97 +11199,9 @@ def test_iret_refused_2(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 7. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'isr': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-        # 8. vmrun(c=1)
+        # 5. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 9. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 10. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'iret', {'c': 0}, implementation, 10)
-
-
-def test_write_tpr_mmio_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: write_tpr_mmio, then iret (iret reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
         # 6. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
@@ -11254,15 +11213,101 @@ def test_write_tpr_mmio_then_iret(implementation):
         # 8. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 9. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
+        # 9. vmexit(c=1)
         #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
         # 10. iret(c=0)
         #      rflags_if[0] = true
         #      stage[0] = Idle
         #      handler_vector[0] = 0x00
         ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_then_then_write_eoi(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then write_eoi (write_eoi reads eventinj, in_guest, kicked, tpr, v_irq)
+    - cover-then: cover delivery_cut_short holds, then write_eoi"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 6. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 7. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 8. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000,) * 2,
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 9. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 47), (False, 0)),
+         'in_guest': (False, True),
+        }),
+        # 10. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0x800000000000, 0), 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
     ]
     last = _replay(steps, implementation)
 
@@ -11277,305 +11322,46 @@ def test_vmrun_if0_then_then_ack(implementation):
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False, True),
-        }),
-        # 6. send_ipi(src=1, dst=1, v=0x2f)
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0x800000000000),
+         'owed': (0, 0x800000000000),
         }),
-        # 7. vmrun(c=1)
+        # 3. vmrun(c=1)
         #      irr[1] = {}
         #      isr[1] = {0x2f}
         #      eventinj[1] = {valid: true, vector: 0x2f}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 8. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 9. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 48), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 10. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: send_ipi, then iret (iret reads in_guest, shadow)
-    - pair: send_ipi taking the else branch of if #0, then iret (iret reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
-        # 8. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 9. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 10. iret(c=0)
-        #      rflags_if[0] = true
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_delivery_cut_short_then_write_eoi(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - cover-then: cover delivery_cut_short holds, then write_eoi"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 6. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 7. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 48)),
-         'in_guest': (False,) * 2,
-        }),
-        # 8. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 9. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 10. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'isr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_if0_then_then_write_eoi(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then write_eoi (write_eoi reads eventinj, in_guest, kicked, tpr, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0x1000000000000, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0x800000000000),
-        }),
-        # 5. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0x1000000000000, 0),
          'isr': (0, 0x800000000000),
          'eventinj': ((False, 0), (True, 47)),
          'in_guest': (False, True),
         }),
-        # 6. deliver_event(c=1)
+        # 4. vmexit(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
          'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0x1000000000000, 0),
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0x800000000000),
         }),
         # 7. vmrun(c=0)
         #      irr[0] = {}
@@ -11586,167 +11372,9 @@ def test_vmexit_if0_then_then_write_eoi(implementation):
          'irr': (0,) * 2,
          'isr': (0x1000000000000, 0x800000000000),
          'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 8. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 9. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 48), (False, 0)),
-         'in_guest': (False, True),
-        }),
-        # 10. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_ack(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: ack, then ack (ack reads shadow, stage)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000,) * 2,
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'owed': (0x800000000000,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0, 0x800000000000),
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
          'in_guest': (True, False),
-        }),
-        # 6. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000,) * 2,
-         'eventinj': ((True, 47),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 7. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((True, 47), (False, 0)),
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0x800000000000, 0),
         }),
         # 8. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running',) * 2,
-         'handler_vector': (47,) * 2,
-         'owed': (0,) * 2,
-        }),
-        # 9. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Running', 'Acked')}),
-        # 10. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked',) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_deliver_event(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: write_eoi, then deliver_event (deliver_event reads in_guest, shadow, stage)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0x1000000000000, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0x800000000000),
-        }),
-        # 5. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0, 0x800000000000),
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 6. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -11759,49 +11387,25 @@ def test_write_eoi_then_deliver_event(implementation):
          'handler_vector': (48, 0),
          'owed': (0, 0x800000000000),
         }),
-        # 7. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 8. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
+        # 9. vmrun(c=1)
         #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0x800000000000),
          'eventinj': ((False, 0), (True, 47)),
+         'exitintinfo': ((False, 0),) * 2,
          'in_guest': (True,) * 2,
         }),
-        # 9. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'isr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'stage': ('EoiSent', 'Idle'),
-        }),
-        # 10. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('EoiSent', 'Running'),
-         'handler_vector': (48, 47),
-         'owed': (0,) * 2,
-        }),
+        # 10. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if3_then_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #3, then iret (iret reads eventinj, in_guest)"""
+def test_iret_refused_2(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: iret refused: `not pending_event.valid` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -11857,30 +11461,195 @@ def test_vmrun_if3_then_then_iret(implementation):
          'handler_vector': (0, 48),
          'owed': (0, 0x800000000000),
         }),
-        # 7. ack(c=1)
+        # 7. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 8. ack(c=1)
+        #      shadow[1] = false
         #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 8. write_eoi(c=1)
+        ('ack', {'c': 1}, {'shadow': (False,) * 2, 'stage': ('Idle', 'Acked')}),
+        # 9. write_eoi(c=1)
         #      isr[1] = {}
         #      in_guest[1] = false
         #      stage[1] = EoiSent
         ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 9. vmrun(c=1)
-        #      v_irq[1] = true
+        # 10. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
-        # 10. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'iret', {'c': 1}, implementation, 10)
+
+
+def test_ack_then_ack(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: ack, then ack (ack reads shadow, stage)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000,) * 2,
+        }),
+        # 6. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000,) * 2,
+         'eventinj': ((True, 47),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 7. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0), (True, 47)),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0, 0x800000000000),
+        }),
+        # 8. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running',) * 2,
+         'handler_vector': (47,) * 2,
+         'owed': (0,) * 2,
+        }),
+        # 9. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Running', 'Acked')}),
+        # 10. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked',) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_if0_then_then_iret(implementation):
+def test_write_tpr_mmio_then_iret(implementation):
     """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then iret (iret reads in_guest, shadow)"""
+    - pair: write_tpr_mmio, then iret (iret reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
+        # 8. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 9. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        # 10. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if3_then_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #3, then iret (iret reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -11920,36 +11689,194 @@ def test_send_ipi_if0_then_then_iret(implementation):
          'handler_vector': (0, 48),
          'owed': (0,) * 2,
         }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=1)
+        # 5. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
         # 7. write_eoi(c=1)
         #      isr[1] = {}
         #      in_guest[1] = false
         #      stage[1] = EoiSent
         ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (True, False), 'stage': ('Idle', 'EoiSent')}),
-        # 8. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 9. send_ipi(src=0, dst=1, v=0x30)
+        # 8. send_ipi(src=0, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      in_guest[0] = false
-        #      kicked[1] = true
         #      owed[1] = {0x30}
         ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
+         'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
+        }),
+        # 9. vmrun(c=1)
+        #      v_irq[1] = true
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'in_guest': (False, True)}),
+        # 10. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then iret (iret reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x800000000000),
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (False, True),
+        }),
+        # 4. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 9. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
         }),
         # 10. iret(c=1)
         #      rflags_if[1] = true
         #      stage[1] = Idle
         #      handler_vector[1] = 0x00
         ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if2_then_then_iret(implementation):
+    """Coverage targets met by this run (11 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #2, then iret (iret reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 8. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
+        # 9. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 10. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 11. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -11966,64 +11893,36 @@ def test_write_eoi_then_ack(implementation):
         # 2. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. send_ipi(src=1, dst=0, v=0x2f)
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[1] = false
+        #      in_guest[0] = false
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'owed': (0x800000000000, 0x1000000000000),
-        }),
-        # 5. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
          'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
         }),
-        # 6. vmrun(c=0)
+        # 4. vmrun(c=0)
         #      irr[0] = {}
         #      isr[0] = {0x2f}
         #      eventinj[0] = {valid: true, vector: 0x2f}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x800000000000, 0x1000000000000),
-         'eventinj': ((True, 47), (True, 48)),
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
          'in_guest': (True,) * 2,
         }),
-        # 7. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((True, 47), (False, 0)),
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0x800000000000, 0),
+        # 5. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (True, False),
+         'owed': (0x800000000000,) * 2,
         }),
-        # 8. deliver_event(c=0)
+        # 6. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -12031,26 +11930,229 @@ def test_write_eoi_then_ack(implementation):
         #      owed[0] = {}
         ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0, 0x800000000000),
+        }),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 8. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000,) * 2,
+         'eventinj': ((False, 0), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 9. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
          'rflags_if': (False,) * 2,
-         'stage': ('Running',) * 2,
-         'handler_vector': (47, 48),
+         'stage': ('Acked', 'Running'),
+         'handler_vector': (47,) * 2,
          'owed': (0,) * 2,
         }),
-        # 9. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Running')}),
         # 10. write_eoi(c=0)
         #      isr[0] = {}
         #      in_guest[0] = false
         #      stage[0] = EoiSent
         ('write_eoi', {'c': 0}, {
-         'isr': (0, 0x1000000000000),
+         'isr': (0, 0x800000000000),
          'in_guest': (False, True),
          'stage': ('EoiSent', 'Running'),
         }),
         # 11. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('EoiSent', 'Acked')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_write_eoi(implementation):
+    """Coverage targets met by this run (11 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)
+    - pair: vmrun taking the else branch of if #1, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000,) * 2,
+        }),
+        # 6. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000,) * 2,
+         'eventinj': ((True, 48),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 7. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0), (True, 48)),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 8. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 9. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 48)),
+         'in_guest': (True, False),
+        }),
+        # 10. vmrun(c=1)
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'eventinj': ((False, 0), (True, 48)),
+         'exitintinfo': ((False, 0),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 11. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'isr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Idle'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_window_for_shadow_then_iret(implementation):
+    """Coverage targets met by this run (11 steps, the shortest for each):
+    - cover-then: cover window_for_shadow holds, then iret"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 9. vmrun(c=0)
+        #      v_irq[0] = true
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
+        # 10. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 11. iret(c=0)
+        #      shadow[0] = false
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -12173,188 +12275,117 @@ def test_nested_handlers_then_deliver_event(implementation):
     last = _replay(steps, implementation)
 
 
-def test_window_for_shadow_then_iret(implementation):
-    """Coverage targets met by this run (11 steps, the shortest for each):
-    - cover-then: cover window_for_shadow holds, then iret"""
+def test_vmrun_if1_then_then_ack(implementation):
+    """Coverage targets met by this run (12 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #1, then ack (ack reads eventinj, in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
         #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+         'owed': (0, 0x800000000000),
         }),
         # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0x800000000000),
+        }),
+        # 5. vmrun(c=0)
         #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
+         'irr': (0, 0x800000000000),
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
          'in_guest': (True, False),
         }),
-        # 4. vmrun(c=1)
+        # 6. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f}
+        #      eventinj[1] = {valid: true, vector: 0x2f}
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. deliver_event(c=0)
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0x800000000000),
+         'eventinj': ((True, 48), (True, 47)),
+         'in_guest': (True,) * 2,
+        }),
+        # 7. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
+        #      handler_vector[0] = 0x30
         #      owed[0] = {}
         ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
+         'eventinj': ((False, 0), (True, 47)),
          'rflags_if': (False, True),
          'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
+         'handler_vector': (48, 0),
+         'owed': (0, 0x800000000000),
         }),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
-        # 8. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 9. vmrun(c=0)
-        #      v_irq[0] = true
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 10. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 11. iret(c=0)
-        #      shadow[0] = false
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_write_eoi(implementation):
-    """Coverage targets met by this run (11 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)
-    - pair: vmrun taking the else branch of if #1, then write_eoi (write_eoi reads eventinj, in_guest, isr, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
+        # 8. send_ipi(src=0, dst=1, v=0x30)
         #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0x1000000000000),
+        #      kicked[1] = true
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1800000000000),
         }),
-        # 5. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
+        # 9. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x2f}
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 47)),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+        }),
+        # 10. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 11. vmrun(c=1)
+        #      v_irq[1] = true
+        #      eventinj[1] = {valid: true, vector: 0x2f}
+        #      exitintinfo[1] = {valid: false, vector: 0x00}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
-         'irr': (0x800000000000, 0),
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 6. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0x1000000000000),
-         'eventinj': ((True, 47), (True, 48)),
-         'in_guest': (True,) * 2,
-        }),
-        # 7. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((True, 47), (False, 0)),
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0x800000000000, 0),
-        }),
-        # 8. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False, True),
-        }),
-        # 9. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 10. vmrun(c=0)
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'eventinj': ((True, 47), (False, 0)),
+         'v_irq': (False, True),
+         'eventinj': ((False, 0), (True, 47)),
          'exitintinfo': ((False, 0),) * 2,
          'in_guest': (True,) * 2,
         }),
-        # 11. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'stage': ('Idle', 'EoiSent'),
-        }),
+        # 12. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if2_then_then_iret(implementation):
-    """Coverage targets met by this run (11 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #2, then iret (iret reads eventinj, in_guest)"""
+def test_delivery_cut_short_then_iret(implementation):
+    """Coverage targets met by this run (12 steps, the shortest for each):
+    - cover-then: cover delivery_cut_short holds, then iret"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -12381,7 +12412,157 @@ def test_vmrun_if2_then_then_iret(implementation):
          'eventinj': ((False, 0), (True, 48)),
          'in_guest': (False, True),
         }),
-        # 4. deliver_event(c=1)
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000,) * 2,
+        }),
+        # 6. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000,) * 2,
+         'eventinj': ((True, 48),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 7. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((True, 48), (False, 0)),
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 8. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 9. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((True, 48), (False, 0)),
+         'in_guest': (False, True),
+        }),
+        # 10. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'isr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 11. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 12. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_deliver_event_then_iret(implementation):
+    """Coverage targets met by this run (12 steps, the shortest for each):
+    - pair: deliver_event, then iret (iret reads eventinj, handler_vector, outer, rflags_if, shadow, stage)
+    - pair: deliver_event taking the else branch of if #0, then iret (iret reads eventinj, handler_vector, outer, rflags_if, shadow, stage)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0x800000000000, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0x1000000000000),
+        }),
+        # 5. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0x800000000000, 0),
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (False, True),
+        }),
+        # 6. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x800000000000, 0x1000000000000),
+         'eventinj': ((True, 47), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 7. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0), (True, 48)),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 8. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 9. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'isr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Idle'),
+        }),
+        # 10. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 11. deliver_event(c=1)
         #      eventinj[1] = {valid: false, vector: 0x00}
         #      rflags_if[1] = false
         #      stage[1] = Running
@@ -12389,50 +12570,118 @@ def test_vmrun_if2_then_then_iret(implementation):
         #      owed[1] = {}
         ('deliver_event', {'c': 1}, {
          'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'rflags_if': (False,) * 2,
+         'stage': ('EoiSent', 'Running'),
+         'handler_vector': (47, 48),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 7. vmrun(c=1)
+        # 12. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True, False), 'stage': ('Idle', 'Running'), 'handler_vector': (0, 48)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_if0_then_then_iret(implementation):
+    """Coverage targets met by this run (12 steps, the shortest for each):
+    - pair: vmexit taking the then branch of if #0, then iret (iret reads eventinj, in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
         }),
-        # 9. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 10. vmrun(c=0)
+        # 4. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000,) * 2,
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'owed': (0x1000000000000,) * 2,
+        }),
+        # 5. vmrun(c=0)
         #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 6. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
          'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
+         'isr': (0x1000000000000,) * 2,
+         'eventinj': ((False, 0), (True, 48)),
          'in_guest': (True,) * 2,
         }),
-        # 11. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 8. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 9. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'isr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Idle'),
+        }),
+        # 10. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 11. vmexit(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      exitintinfo[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {
+         'eventinj': ((False, 0),) * 2,
+         'exitintinfo': ((False, 0), (True, 48)),
+         'in_guest': (True, False),
+        }),
+        # 12. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -12443,14 +12692,116 @@ def test_write_eoi_then_write_eoi(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0x1000000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
+        }),
+        # 6. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000,) * 2,
+         'eventinj': ((True, 48),) * 2,
+         'in_guest': (True,) * 2,
+        }),
+        # 7. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((True, 48), (False, 0)),
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 8. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
+         'eventinj': ((False, 0),) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running',) * 2,
+         'handler_vector': (48,) * 2,
+         'owed': (0,) * 2,
+        }),
+        # 9. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Running')}),
+        # 10. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Acked',) * 2}),
+        # 11. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'isr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Acked'),
+        }),
+        # 12. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent',) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_deliver_event_if0_then_then_deliver_event(implementation):
+    """Coverage targets met by this run (12 steps, the shortest for each):
+    - pair: deliver_event taking the then branch of if #0, then deliver_event (deliver_event reads eventinj, handler_vector, outer, owed, rflags_if, shadow, stage)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
         #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
@@ -12479,33 +12830,69 @@ def test_write_eoi_then_write_eoi(implementation):
          'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 5. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 7. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
         #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
+        #      shadow[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'shadow': (False,) * 2,
+         'owed': (0, 0x1000000000000),
         }),
-        # 6. vmrun(c=0)
+        # 8. vmrun(c=1)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f, 0x30}
+        #      eventinj[1] = {valid: true, vector: 0x30}
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1800000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 9. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000,) * 2,
+        }),
+        # 10. vmrun(c=0)
         #      irr[0] = {}
         #      isr[0] = {0x30}
         #      eventinj[0] = {valid: true, vector: 0x30}
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0x800000000000),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
+         'isr': (0x1000000000000, 0x1800000000000),
+         'eventinj': ((True, 48),) * 2,
+         'in_guest': (True,) * 2,
         }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 8. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 9. deliver_event(c=0)
+        # 11. deliver_event(c=1)
+        #      eventinj[1] = {valid: false, vector: 0x00}
+        #      rflags_if[1] = false
+        #      handler_vector[1] = 0x30
+        #      outer[1] = {stage: Running, vector: 0x2f}
+        #      owed[1] = {}
+        ('deliver_event', {'c': 1}, {
+         'eventinj': ((True, 48), (False, 0)),
+         'rflags_if': (True, False),
+         'handler_vector': (0, 48),
+         'outer': (('Idle', 0), ('Running', 47)),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 12. deliver_event(c=0)
         #      eventinj[0] = {valid: false, vector: 0x00}
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -12514,27 +12901,10 @@ def test_write_eoi_then_write_eoi(implementation):
         ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
          'rflags_if': (False,) * 2,
-         'stage': ('Running', 'Acked'),
-         'handler_vector': (48, 47),
+         'stage': ('Running',) * 2,
+         'handler_vector': (48,) * 2,
          'owed': (0,) * 2,
         }),
-        # 10. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked',) * 2}),
-        # 11. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'stage': ('Acked', 'EoiSent'),
-        }),
-        # 12. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent',) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -12546,14 +12916,14 @@ def test_iret_then_deliver_event(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
         #      irr[1] = {0x30}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
@@ -12561,32 +12931,32 @@ def test_iret_then_deliver_event(implementation):
         # 3. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0, 0x1000000000000),
-         'isr': (0x1000000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 6. vmrun(c=1)
+        # 4. vmrun(c=1)
         #      irr[1] = {}
         #      isr[1] = {0x30}
         #      eventinj[1] = {valid: true, vector: 0x30}
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1000000000000),
+         'eventinj': ((False, 0), (True, 48)),
+         'in_guest': (True,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000,) * 2,
+        }),
+        # 6. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
          'isr': (0x1000000000000,) * 2,
          'eventinj': ((True, 48),) * 2,
@@ -12636,437 +13006,6 @@ def test_iret_then_deliver_event(implementation):
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
          'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_if0_then_then_iret(implementation):
-    """Coverage targets met by this run (12 steps, the shortest for each):
-    - pair: vmexit taking the then branch of if #0, then iret (iret reads eventinj, in_guest)
-    - cover-then: cover delivery_cut_short holds, then iret"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000,) * 2,
-         'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'owed': (0x800000000000,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0, 0x800000000000),
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 6. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0, 0x800000000000),
-        }),
-        # 7. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 8. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000,) * 2,
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (True,) * 2,
-        }),
-        # 9. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'isr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'stage': ('EoiSent', 'Idle'),
-        }),
-        # 10. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 11. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 47)),
-         'in_guest': (True, False),
-        }),
-        # 12. iret(c=0)
-        #      rflags_if[0] = true
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_deliver_event_then_iret(implementation):
-    """Coverage targets met by this run (12 steps, the shortest for each):
-    - pair: deliver_event, then iret (iret reads eventinj, handler_vector, outer, rflags_if, shadow, stage)
-    - pair: deliver_event taking the else branch of if #0, then iret (iret reads eventinj, handler_vector, outer, rflags_if, shadow, stage)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000,) * 2,
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 8. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 9. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'isr': (0x800000000000, 0),
-         'in_guest': (True, False),
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 10. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 11. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running', 'EoiSent'),
-         'handler_vector': (47,) * 2,
-         'owed': (0,) * 2,
-        }),
-        # 12. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (False, True), 'stage': ('Running', 'Idle'), 'handler_vector': (47, 0)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if1_then_then_ack(implementation):
-    """Coverage targets met by this run (12 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #1, then ack (ack reads eventinj, in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 5. vmexit(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      exitintinfo[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((True, 47), (False, 0)),
-         'in_guest': (False, True),
-        }),
-        # 6. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f, 0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1800000000000, 0),
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0x1000000000000,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x1800000000000, 0x1000000000000),
-        }),
-        # 9. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0x800000000000, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
-        }),
-        # 10. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0x1800000000000, 0),
-        }),
-        # 11. vmrun(c=0)
-        #      v_irq[0] = true
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      exitintinfo[0] = {valid: false, vector: 0x00}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'v_irq': (True, False),
-         'eventinj': ((True, 47), (False, 0)),
-         'exitintinfo': ((False, 0),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 12. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_deliver_event_if0_then_then_deliver_event(implementation):
-    """Coverage targets met by this run (12 steps, the shortest for each):
-    - pair: deliver_event taking the then branch of if #0, then deliver_event (deliver_event reads eventinj, handler_vector, outer, owed, rflags_if, shadow, stage)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      eventinj[0] = {valid: true, vector: 0x2f}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'eventinj': ((True, 47), (False, 0)),
-         'in_guest': (True, False),
-        }),
-        # 4. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. vmrun(c=0)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f, 0x30}
-        #      eventinj[0] = {valid: true, vector: 0x30}
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {
-         'irr': (0,) * 2,
-         'isr': (0x1800000000000, 0),
-         'eventinj': ((True, 48), (False, 0)),
-         'in_guest': (True,) * 2,
-        }),
-        # 9. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0x1000000000000,) * 2,
-        }),
-        # 10. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0x1800000000000, 0x1000000000000),
-         'eventinj': ((True, 48),) * 2,
-         'in_guest': (True,) * 2,
-        }),
-        # 11. deliver_event(c=0)
-        #      eventinj[0] = {valid: false, vector: 0x00}
-        #      rflags_if[0] = false
-        #      handler_vector[0] = 0x30
-        #      outer[0] = {stage: Running, vector: 0x2f}
-        #      owed[0] = {}
-        ('deliver_event', {'c': 0}, {
-         'eventinj': ((False, 0), (True, 48)),
-         'rflags_if': (False, True),
-         'handler_vector': (48, 0),
-         'outer': (('Running', 47), ('Idle', 0)),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 12. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
-         'eventinj': ((False, 0),) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running',) * 2,
-         'handler_vector': (48,) * 2,
          'owed': (0,) * 2,
         }),
     ]

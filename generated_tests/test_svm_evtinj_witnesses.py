@@ -46,12 +46,12 @@ def test_second_ipi_waits_in_irr_is_reached(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
+        # 1. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
         # 3. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      in_guest[1] = false
@@ -94,36 +94,36 @@ def test_delivery_cut_short_is_reached(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0x800000000000, 0),
         }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x1000000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
         }),
-        # 4. vmexit(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      exitintinfo[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
+        # 4. vmexit(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      exitintinfo[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
-         'exitintinfo': ((False, 0), (True, 48)),
+         'exitintinfo': ((True, 47), (False, 0)),
          'in_guest': (False,) * 2,
         }),
     ]
@@ -142,76 +142,76 @@ def test_nested_handlers_is_reached(implementation):
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
+         'owed': (0x800000000000, 0),
         }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      eventinj[1] = {valid: true, vector: 0x2f}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f}
+        #      eventinj[0] = {valid: true, vector: 0x2f}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'eventinj': ((False, 0), (True, 47)),
-         'in_guest': (False, True),
+         'isr': (0x800000000000, 0),
+         'eventinj': ((True, 47), (False, 0)),
+         'in_guest': (True, False),
         }),
-        # 4. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
+        # 4. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
          'shadow': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0x1000000000000, 0),
         }),
-        # 7. vmrun(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f, 0x30}
-        #      eventinj[1] = {valid: true, vector: 0x30}
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
+        # 7. vmrun(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f, 0x30}
+        #      eventinj[0] = {valid: true, vector: 0x30}
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0, 0x1800000000000),
-         'eventinj': ((False, 0), (True, 48)),
-         'in_guest': (False, True),
+         'isr': (0x1800000000000, 0),
+         'eventinj': ((True, 48), (False, 0)),
+         'in_guest': (True, False),
         }),
-        # 8. deliver_event(c=1)
-        #      eventinj[1] = {valid: false, vector: 0x00}
-        #      rflags_if[1] = false
-        #      handler_vector[1] = 0x30
-        #      outer[1] = {stage: Running, vector: 0x2f}
-        #      owed[1] = {}
-        ('deliver_event', {'c': 1}, {
+        # 8. deliver_event(c=0)
+        #      eventinj[0] = {valid: false, vector: 0x00}
+        #      rflags_if[0] = false
+        #      handler_vector[0] = 0x30
+        #      outer[0] = {stage: Running, vector: 0x2f}
+        #      owed[0] = {}
+        ('deliver_event', {'c': 0}, {
          'eventinj': ((False, 0),) * 2,
-         'rflags_if': (True, False),
-         'handler_vector': (0, 48),
-         'outer': (('Idle', 0), ('Running', 47)),
+         'rflags_if': (False, True),
+         'handler_vector': (48, 0),
+         'outer': (('Running', 47), ('Idle', 0)),
          'owed': (0,) * 2,
         }),
     ]
@@ -233,23 +233,22 @@ def test_window_for_shadow_is_reached(implementation):
         # 2. set_if(c=0, enabled=false)
         #      rflags_if[0] = false
         ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+         'owed': (0x1000000000000, 0),
         }),
         # 4. vmrun(c=0)
         #      v_irq[0] = true
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'v_irq': (True, False), 'in_guest': (True, False)}),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
+        # 5. mov_ss(c=0)
         #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
     ]
     last = _replay(steps, implementation)
     assert 'window_for_shadow' in model.check_covers(last), (

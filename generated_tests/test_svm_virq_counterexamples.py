@@ -70,67 +70,67 @@ def test_no_lost_ipi_is_violated(implementation):
     """Invariant no_lost_ipi: Every IPI sent whose handler has not started since is recorded where it will be delivered from: in IRR, or
     posted in V_IRQ.
     
-    Z3's shortest counterexample: 7 steps; it fails at the last state with c = 0, v = 47
+    Z3's shortest counterexample: 7 steps; it fails at the last state with c = 0, v = 48
     (Z3's witness: the model may show the violation with other values)."""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+         'owed': (0x1000000000000, 0),
         }),
         # 3. vmrun(c=0)
         #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
+        #      v_intr_vector[0] = 0x30
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
         # 4. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
+        #      handler_vector[0] = 0x30
         #      owed[0] = {}
         ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
          'rflags_if': (False, True),
          'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
+         'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
         # 5. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. send_ipi(src=1, dst=0, v=0x2f)
+        # 6. send_ipi(src=1, dst=0, v=0x30)
         #      in_guest[1] = false
         #      kicked[0] = true
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
          'in_guest': (True, False),
          'kicked': (True, False),
-         'owed': (0x800000000000, 0),
+         'owed': (0x1000000000000, 0),
         }),
-        # 7. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      isr[0] = {0x2f}
+        # 7. write_tpr_mmio(c=0, value=48)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      tpr[0] = 0x30
         #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
         #      kicked[0] = false
-        #      owed[0] = {0x2f, 0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0x800000000000, 0),
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'tpr': (48, 0),
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
          'kicked': (False,) * 2,
-         'owed': (0x1800000000000, 0),
         }),
     ]
     last = _replay(steps, implementation)

@@ -182,23 +182,23 @@ def test_vmrun_if0_then(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0x1000000000000, 0),
         }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
@@ -224,34 +224,34 @@ def test_take_virq_is_taken(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
+        # 1. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
     ]
@@ -263,14 +263,14 @@ def test_take_virq_if0_then(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[0] = false
+        #      in_guest[1] = false
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
@@ -339,34 +339,34 @@ def test_take_virq_if0_else(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
+        # 1. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
     ]
@@ -377,51 +377,6 @@ def test_ack_is_taken(implementation):
     """The shortest run whose last step is ack.
     
     ack: The handler acknowledges through a global variable: a memory write, no exit."""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_is_taken(implementation):
-    """The shortest run whose last step is write_eoi.
-    
-    write_eoi: The handler writes EOI (traps). svm_vmexit runs svm_update_virqinfo first (TPR sync; a taken vector moves
-    IRR -> ISR by vlapic_intr_accepted), then vlapic_process_eoi clears the highest ISR bit."""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -453,6 +408,51 @@ def test_write_eoi_is_taken(implementation):
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
          'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_is_taken(implementation):
+    """The shortest run whose last step is write_eoi.
+    
+    write_eoi: The handler writes EOI (traps). svm_vmexit runs svm_update_virqinfo first (TPR sync; a taken vector moves
+    IRR -> ISR by vlapic_intr_accepted), then vlapic_process_eoi clears the highest ISR bit."""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
         # 5. ack(c=1)
@@ -481,58 +481,58 @@ def test_iret_is_taken(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0x800000000000, 0),
         }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
          'irr': (0,) * 2,
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
+         'stage': ('EoiSent', 'Idle'),
         }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -542,58 +542,58 @@ def test_iret_if0_else(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0x800000000000, 0),
         }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
          'irr': (0,) * 2,
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
+         'stage': ('EoiSent', 'Idle'),
         }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -710,9 +710,25 @@ def test_send_ipi_refused(implementation):
     refuse(model, last, 'mov_ss', {'c': 0}, implementation, 0)
 
 
-def test_write_eoi_refused(implementation):
+def test_ack_refused(implementation):
     """Coverage targets met by this run (1 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: write_eoi refused: `stage[c] == Acked` false, the rest of the guard true
+    - refusal: ack refused: `stage[c] == Running` false, the rest of the guard true
+    - refusal: write_eoi refused: `stage[c] == Acked` false, the rest of the guard true"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'ack', {'c': 1}, implementation, 1)
+    refuse(model, last, 'write_eoi', {'c': 1}, implementation, 1)
+
+
+def test_vmrun_refused(implementation):
+    """Coverage targets met by this run (1 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: vmrun refused: `not in_guest[c]` false
     - refusal: iret refused: `stage[c] == EoiSent` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
@@ -722,40 +738,8 @@ def test_write_eoi_refused(implementation):
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
     ]
     last = _replay(steps, implementation)
-    refuse(model, last, 'write_eoi', {'c': 1}, implementation, 1)
+    refuse(model, last, 'vmrun', {'c': 1}, implementation, 1)
     refuse(model, last, 'iret', {'c': 1}, implementation, 1)
-
-
-def test_vmrun_refused(implementation):
-    """Coverage targets met by this run (1 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: vmrun refused: `not in_guest[c]` false
-    - refusal: ack refused: `stage[c] == Running` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'vmrun', {'c': 0}, implementation, 1)
-    refuse(model, last, 'ack', {'c': 0}, implementation, 1)
-
-
-def test_set_if_decision2(implementation):
-    """Coverage targets met by this run (2 steps, the shortest for each):
-    - decision: set_if, update of shadow: the right operand of 'and' line 227 decides, false (`shadow'[c] = enabled and not rflags_if[c]`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
 
 
 def test_write_cr8_update1(implementation):
@@ -767,28 +751,181 @@ def test_write_cr8_update1(implementation):
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=8)
-        #      v_tpr[1] = 8
-        ('write_cr8', {'c': 1, 'value': 8}, {'v_tpr': (0, 8)}),
+        # 2. write_cr8(c=1, value=15)
+        #      v_tpr[1] = 15
+        ('write_cr8', {'c': 1, 'value': 15}, {'v_tpr': (0, 15)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_cr8_then_write_cr8(implementation):
+def test_set_if_decision2(implementation):
+    """Coverage targets met by this run (2 steps, the shortest for each):
+    - decision: set_if, update of shadow: the right operand of 'and' line 227 decides, false (`shadow'[c] = enabled and not rflags_if[c]`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_set_if(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then write_cr8 (write_cr8 reads shadow, v_tpr)"""
+    - pair: write_cr8, then set_if (set_if reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=0)
+        # 2. write_cr8(c=0, value=14)
+        #      v_tpr[0] = 14
+        ('write_cr8', {'c': 0, 'value': 14}, {'v_tpr': (14, 0)}),
+        # 3. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_set_if(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: set_if, then set_if (set_if reads rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=true)
         #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-        # 3. write_cr8(c=0, value=0)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+        # 3. set_if(c=1, enabled=true)
         #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_mov_ss_then_set_if(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: mov_ss, then set_if (set_if reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 3. set_if(c=0, enabled=true)
+        #      shadow[0] = false
+        ('set_if', {'c': 0, 'enabled': True}, {'shadow': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: set_if, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+        # 3. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_update5(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - update: vmrun: the update `v_tpr'[c] = cr8_from_tpr(tpr[c])` changes what it assigns
+    - pair: write_tpr_mmio, then vmrun (vmrun reads in_guest, irr, isr, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
+        # 3. vmrun(c=1)
+        #      v_tpr[1] = 3
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_tpr': (0, 3), 'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_vmrun(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: vmexit, then vmrun (vmrun reads in_guest, irr, isr, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_cr8_then_vmrun(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: write_cr8, then vmrun (vmrun reads v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=5)
+        #      v_tpr[0] = 5
+        ('write_cr8', {'c': 0, 'value': 5}, {'v_tpr': (5, 0)}),
+        # 3. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_write_cr8(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: set_if, then write_cr8 (write_cr8 reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+        # 3. write_cr8(c=1, value=14)
+        #      v_tpr[1] = 14
+        ('write_cr8', {'c': 1, 'value': 14}, {'v_tpr': (0, 14)}),
     ]
     last = _replay(steps, implementation)
 
@@ -818,129 +955,42 @@ def test_write_cr8_then_send_ipi(implementation):
     last = _replay(steps, implementation)
 
 
-def test_write_cr8_then_set_if(implementation):
+def test_vmexit_update3(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then set_if (set_if reads shadow)"""
+    - update: vmexit: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns
+    - pair: write_cr8, then vmexit (vmexit reads v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-        # 3. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_mov_ss_then_send_ipi(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: mov_ss, then send_ipi (send_ipi reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 3. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_vmrun(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_tpr_mmio, then vmrun (vmrun reads in_guest, irr, isr, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
+        # 2. write_cr8(c=1, value=1)
+        #      v_tpr[1] = 1
+        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
+        # 3. vmexit(c=1)
+        #      tpr[1] = 0x10
         #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        ('vmexit', {'c': 1}, {'tpr': (0, 16), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_set_if_then_set_if(implementation):
+def test_write_cr8_then_write_cr8(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then set_if (set_if reads rflags_if, shadow)"""
+    - pair: write_cr8, then write_cr8 (write_cr8 reads shadow, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. set_if(c=1, enabled=false)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=0)
         #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': False}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_update3(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: write_tpr_mmio: the update `shadow'[c] = false` changes what it assigns
-    - pair: mov_ss, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 3. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2, 'shadow': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_update2(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: write_cr8: the update `shadow'[c] = false` changes what it assigns
-    - pair: mov_ss, then write_cr8 (write_cr8 reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
         # 3. write_cr8(c=0, value=0)
-        #      shadow[0] = false
-        ('write_cr8', {'c': 0, 'value': 0}, {'shadow': (False,) * 2}),
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -972,84 +1022,6 @@ def test_send_ipi_update4(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmrun_update5(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: vmrun: the update `v_tpr'[c] = cr8_from_tpr(tpr[c])` changes what it assigns"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
-        # 3. vmrun(c=1)
-        #      v_tpr[1] = 2
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_tpr': (0, 2), 'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_mov_ss(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then mov_ss (mov_ss reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-        # 3. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_mov_ss_then_set_if(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: mov_ss, then set_if (set_if reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 3. set_if(c=0, enabled=true)
-        #      shadow[0] = false
-        ('set_if', {'c': 0, 'enabled': True}, {'shadow': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_vmrun(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: vmexit, then vmrun (vmrun reads in_guest, irr, isr, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
 def test_mov_ss_then_mov_ss(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
     - pair: mov_ss, then mov_ss (mov_ss reads shadow)"""
@@ -1069,62 +1041,51 @@ def test_mov_ss_then_mov_ss(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmexit_update3(implementation):
+def test_write_tpr_mmio_update3(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - update: vmexit: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns
-    - pair: write_cr8, then vmexit (vmexit reads v_tpr)"""
+    - update: write_tpr_mmio: the update `shadow'[c] = false` changes what it assigns
+    - pair: mov_ss, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=12)
-        #      v_tpr[0] = 12
-        ('write_cr8', {'c': 0, 'value': 12}, {'v_tpr': (12, 0)}),
-        # 3. vmexit(c=0)
-        #      tpr[0] = 0xc0
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'tpr': (192, 0), 'in_guest': (False,) * 2}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 3. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2, 'shadow': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_set_if_then_write_cr8(implementation):
+def test_mov_ss_then_send_ipi(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then write_cr8 (write_cr8 reads shadow)"""
+    - pair: mov_ss, then send_ipi (send_ipi reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-        # 3. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: set_if, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-        # 3. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 3. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
     ]
     last = _replay(steps, implementation)
 
@@ -1138,13 +1099,13 @@ def test_write_cr8_then_write_tpr_mmio(implementation):
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-        # 3. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
+        # 2. write_cr8(c=1, value=1)
+        #      v_tpr[1] = 1
+        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
+        # 3. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
         #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -1158,9 +1119,9 @@ def test_write_cr8_then_mov_ss(implementation):
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=2)
-        #      v_tpr[0] = 2
-        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
+        # 2. write_cr8(c=0, value=13)
+        #      v_tpr[0] = 13
+        ('write_cr8', {'c': 0, 'value': 13}, {'v_tpr': (13, 0)}),
         # 3. mov_ss(c=0)
         #      shadow[0] = true
         ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
@@ -1168,21 +1129,77 @@ def test_write_cr8_then_mov_ss(implementation):
     last = _replay(steps, implementation)
 
 
-def test_write_cr8_then_vmrun(implementation):
+def test_write_cr8_update2(implementation):
     """Coverage targets met by this run (3 steps, the shortest for each):
-    - pair: write_cr8, then vmrun (vmrun reads v_tpr)"""
+    - update: write_cr8: the update `shadow'[c] = false` changes what it assigns
+    - pair: mov_ss, then write_cr8 (write_cr8 reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=2)
-        #      v_tpr[1] = 2
-        ('write_cr8', {'c': 1, 'value': 2}, {'v_tpr': (0, 2)}),
-        # 3. vmrun(c=0)
+        # 2. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 3. write_cr8(c=1, value=6)
+        #      v_tpr[1] = 6
+        #      shadow[1] = false
+        ('write_cr8', {'c': 1, 'value': 6}, {'v_tpr': (0, 6), 'shadow': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_mov_ss(implementation):
+    """Coverage targets met by this run (3 steps, the shortest for each):
+    - pair: set_if, then mov_ss (mov_ss reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+        # 3. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_send_ipi(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, owed, shadow, tpr, v_intr_vector)
+    - pair: send_ipi taking the else branch of if #0, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, owed, shadow, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x2f, 0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f, 0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1800000000000, 0),
+        }),
     ]
     last = _replay(steps, implementation)
 
@@ -1198,30 +1215,36 @@ def test_send_ipi_decision2(implementation):
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
+         'owed': (0x800000000000, 0),
         }),
         # 3. vmrun(c=0)
         #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
+        #      v_intr_vector[0] = 0x2f
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
         # 4. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x2f, 0x30}
         #      in_guest[0] = false
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {'in_guest': (False,) * 2}),
+        #      owed[0] = {0x2f, 0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1800000000000, 0),
+        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmexit_then_mov_ss(implementation):
+def test_write_tpr_mmio_then_set_if(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then mov_ss (mov_ss reads in_guest)"""
+    - pair: write_tpr_mmio, then set_if (set_if reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -1231,19 +1254,57 @@ def test_vmexit_then_mov_ss(implementation):
         # 2. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 4. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 3. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
+        # 4. set_if(c=0, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 0, 'enabled': True}, {}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_vmexit_then_write_tpr_mmio(implementation):
+def test_take_virq_refused(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: take_virq refused: `in_guest[c]` false, the rest of the guard true"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f, 0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f, 0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x1800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1800000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'take_virq', {'c': 1}, implementation, 4)
+
+
+def test_vmexit_then_mov_ss(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
+    - pair: vmexit, then mov_ss (mov_ss reads in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -1253,13 +1314,42 @@ def test_vmexit_then_write_tpr_mmio(implementation):
         # 2. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 4. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
+        # 3. vmexit(c=1)
         #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then set_if (set_if reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -1270,23 +1360,23 @@ def test_vmrun_if0_then_then_vmrun(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
+         'owed': (0, 0x1000000000000),
         }),
         # 3. vmrun(c=1)
         #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
+        #      v_intr_vector[1] = 0x30
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
         # 4. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
@@ -1294,9 +1384,10 @@ def test_vmrun_if0_then_then_vmrun(implementation):
     last = _replay(steps, implementation)
 
 
-def test_take_virq_refused(implementation):
+def test_take_virq_refused_2(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: take_virq refused: `in_guest[c]` false, the rest of the guard true"""
+    - refusal: take_virq refused: `not shadow[c]` false, the rest of the guard true
+    - pair: vmrun taking the then branch of if #0, then mov_ss (mov_ss reads in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -1317,109 +1408,17 @@ def test_take_virq_refused(implementation):
         #      v_intr_vector[1] = 0x2f
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. send_ipi(src=1, dst=1, v=0x2f)
-        #      in_guest[1] = false
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {'in_guest': (False,) * 2}),
+        # 4. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
     ]
     last = _replay(steps, implementation)
     refuse(model, last, 'take_virq', {'c': 1}, implementation, 4)
 
 
-def test_vmexit_then_send_ipi(implementation):
+def test_vmexit_then_set_if(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 4. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one above the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_intr_vector)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
-    - boundary: vmrun, def pending_vector (called in update of v_intr_vector): the left side of '>' line 24 one above the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. write_cr8(c=1, value=1)
-        #      v_tpr[1] = 1
-        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      tpr[1] = 0x10
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'tpr': (0, 16),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_send_ipi(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
-        # 4. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_else_then_send_ipi(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, owed, shadow, tpr, v_intr_vector)"""
+    - pair: vmexit, then set_if (set_if reads in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -1429,143 +1428,12 @@ def test_send_ipi_if0_else_then_send_ipi(implementation):
         # 2. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 4. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 3. vmexit(c=0)
         #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0x800000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_write_cr8(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then write_cr8 (write_cr8 reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
-        # 4. write_cr8(c=0, value=8)
-        #      v_tpr[0] = 8
-        ('write_cr8', {'c': 0, 'value': 8}, {'v_tpr': (8, 0)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_update2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - update: write_tpr_mmio: the update `kicked'[c] = false` changes what it assigns
-    - pair: send_ipi, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)
-    - pair: send_ipi taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_refused_2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: take_virq refused: `rflags_if[c]` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'take_virq', {'c': 1}, implementation, 4)
-
-
-def test_vmexit_decision2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - decision: vmexit, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
-    - pair: vmrun taking the then branch of if #0, then vmexit (vmexit reads in_guest, v_intr_vector, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
+        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
+        # 4. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -1576,88 +1444,26 @@ def test_vmrun_if0_then_then_write_cr8(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. write_cr8(c=0, value=7)
-        #      v_tpr[0] = 7
-        ('write_cr8', {'c': 0, 'value': 7}, {'v_tpr': (7, 0)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_set_if(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then set_if (set_if reads in_guest, shadow)
-    - pair: send_ipi taking the then branch of if #0, then set_if (set_if reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_then_mov_ss(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then mov_ss (mov_ss reads in_guest, shadow)
-    - pair: send_ipi taking the then branch of if #0, then mov_ss (mov_ss reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x30)
+        # 2. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
+        #      in_guest[1] = false
         #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
+         'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
         }),
-        # 4. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. write_cr8(c=1, value=15)
+        #      v_tpr[1] = 15
+        ('write_cr8', {'c': 1, 'value': 15}, {'v_tpr': (0, 15)}),
     ]
     last = _replay(steps, implementation)
 
@@ -1693,408 +1499,40 @@ def test_take_virq_refused_3(implementation):
     refuse(model, last, 'take_virq', {'c': 1}, implementation, 4)
 
 
-def test_vmexit_then_vmexit(implementation):
+def test_vmexit_decision2(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 4. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_set_if(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then set_if (set_if reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
-        # 4. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_mov_ss(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then mov_ss (mov_ss reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
-        # 4. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_set_if(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then set_if (set_if reads in_guest)"""
+    - decision: vmexit, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
+    - pair: vmrun taking the then branch of if #0, then vmexit (vmexit reads in_guest, v_intr_vector, v_irq, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 4. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_decision2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - decision: vmrun, def pending_vector (called in update of v_irq): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=10)
-        #      v_tpr[0] = 10
-        ('write_cr8', {'c': 0, 'value': 10}, {'v_tpr': (10, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      tpr[0] = 0xa0
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
         #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'tpr': (160, 0),
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
-        # 4. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 48), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_set_if(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then set_if (set_if reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+         'owed': (0x1000000000000, 0),
         }),
         # 3. vmrun(c=0)
         #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
+        #      v_intr_vector[0] = 0x30
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. set_if(c=0, enabled=false)
-        #      rflags_if[0] = false
-        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_decision2(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - decision: write_tpr_mmio, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
-    - pair: vmrun taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, v_intr_vector, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary4(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=2)
-        #      v_tpr[0] = 2
-        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      tpr[0] = 0x20
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. vmexit(c=0)
         #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'tpr': (32, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_vmexit(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: write_tpr_mmio, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. write_tpr_mmio(c=0, value=47)
-        #      tpr[0] = 0x2f
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
-        # 4. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_else_then_set_if(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then set_if (set_if reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_else_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_write_cr8(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: vmexit, then write_cr8 (write_cr8 reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 4. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary6(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one below the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. write_cr8(c=0, value=4)
-        #      v_tpr[0] = 4
-        ('write_cr8', {'c': 0, 'value': 4}, {'v_tpr': (4, 0)}),
-        # 3. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      tpr[0] = 0x40
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'tpr': (64, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_then_then_vmrun(implementation):
-    """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then vmrun (vmrun reads in_guest, irr, isr, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
 def test_take_virq_refused_4(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: take_virq refused: `not shadow[c]` false, the rest of the guard true
-    - pair: vmrun taking the then branch of if #0, then mov_ss (mov_ss reads in_guest)"""
+    - refusal: take_virq refused: `rflags_if[c]` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2115,19 +1553,18 @@ def test_take_virq_refused_4(implementation):
         #      v_intr_vector[1] = 0x30
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 4. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
     ]
     last = _replay(steps, implementation)
     refuse(model, last, 'take_virq', {'c': 1}, implementation, 4)
 
 
-def test_vmexit_update2(implementation):
+def test_send_ipi_then_mov_ss(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - update: vmexit: the update `kicked'[c] = false` changes what it assigns
-    - pair: send_ipi, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)
-    - pair: send_ipi taking the then branch of if #0, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
+    - pair: send_ipi, then mov_ss (mov_ss reads in_guest, shadow)
+    - pair: send_ipi taking the then branch of if #0, then mov_ss (mov_ss reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2137,6 +1574,447 @@ def test_vmexit_update2(implementation):
         # 2. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_decision2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - decision: write_tpr_mmio, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
+    - pair: vmrun taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, v_intr_vector, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_decision2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - decision: vmrun, def pending_vector (called in update of v_irq): the right operand of 'and' line 24 decides, false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=7)
+        #      v_tpr[0] = 7
+        ('write_cr8', {'c': 0, 'value': 7}, {'v_tpr': (7, 0)}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      tpr[0] = 0x70
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'tpr': (112, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi, then write_cr8 (write_cr8 reads in_guest, shadow)
+    - pair: send_ipi taking the else branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_intr_vector)): the left side of '>=' line 19 one above the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. write_cr8(c=1, value=1)
+        #      v_tpr[1] = 1
+        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      tpr[1] = 0x10
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'tpr': (0, 16),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_then_then_vmrun(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the then branch of if #0, then vmrun (vmrun reads in_guest, irr, isr, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary4(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=3)
+        #      v_tpr[0] = 3
+        ('write_cr8', {'c': 0, 'value': 3}, {'v_tpr': (3, 0)}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'tpr': (48, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
+        # 4. write_cr8(c=1, value=2)
+        #      v_tpr[1] = 2
+        ('write_cr8', {'c': 1, 'value': 2}, {'v_tpr': (0, 2)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_send_ipi(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        # 4. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_update2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - update: send_ipi: the update `kicked'[src] = false` changes what it assigns
+    - pair: send_ipi taking the then branch of if #0, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, owed, shadow, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x800000000000),
+        }),
+        # 4. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'owed': (0x1000000000000, 0x800000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary5(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one above the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)
+    - boundary: vmrun, def pending_vector (called in update of v_intr_vector): the left side of '>' line 24 one above the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=1)
+        #      v_tpr[0] = 1
+        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      tpr[0] = 0x10
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'tpr': (16, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then write_cr8 (write_cr8 reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. write_cr8(c=0, value=2)
+        #      v_tpr[0] = 2
+        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_vmexit(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)
+    - pair: send_ipi taking the else branch of if #0, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_then_then_write_cr8(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the then branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
         # 3. send_ipi(src=0, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      in_guest[0] = false
@@ -2148,18 +2026,45 @@ def test_vmexit_update2(implementation):
          'kicked': (False, True),
          'owed': (0, 0x1000000000000),
         }),
-        # 4. vmexit(c=1)
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
+        # 4. write_cr8(c=1, value=6)
+        #      v_tpr[1] = 6
+        ('write_cr8', {'c': 1, 'value': 6}, {'v_tpr': (0, 6)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_then_write_cr8(implementation):
+def test_vmexit_then_send_ipi(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi, then write_cr8 (write_cr8 reads in_guest, shadow)
-    - pair: send_ipi taking the then branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    - pair: vmexit, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi, then set_if (set_if reads in_guest, shadow)
+    - pair: send_ipi taking the then branch of if #0, then set_if (set_if reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2180,9 +2085,84 @@ def test_send_ipi_then_write_cr8(implementation):
          'kicked': (True, False),
          'owed': (0x1000000000000, 0),
         }),
-        # 4. write_cr8(c=0, value=6)
-        #      v_tpr[0] = 6
-        ('write_cr8', {'c': 0, 'value': 6}, {'v_tpr': (6, 0)}),
+        # 4. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_set_if(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then set_if (set_if reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_vmexit(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        # 4. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: write_tpr_mmio, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=0, value=47)
+        #      tpr[0] = 0x2f
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {'tpr': (47, 0), 'in_guest': (False, True)}),
+        # 4. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (47, 48), 'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -2193,59 +2173,116 @@ def test_send_ipi_if0_else_then_mov_ss(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 4. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_update2(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - update: vmexit: the update `kicked'[c] = false` changes what it assigns
+    - pair: send_ipi taking the then branch of if #0, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
         # 2. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        # 3. send_ipi(src=1, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[0] = false
+        #      in_guest[1] = false
+        #      kicked[0] = true
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
+         'in_guest': (True, False),
+         'kicked': (True, False),
          'owed': (0x800000000000, 0),
         }),
-        # 4. mov_ss(c=1)
-        #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 4. vmexit(c=0)
+        #      in_guest[0] = false
+        #      kicked[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2, 'kicked': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_if0_else_then_write_cr8(implementation):
+def test_vmrun_boundary6(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the left side of '>' line 24 one below the right, the if-expression at line 19 true (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        # 2. write_cr8(c=1, value=4)
+        #      v_tpr[1] = 4
+        ('write_cr8', {'c': 1, 'value': 4}, {'v_tpr': (0, 4)}),
+        # 3. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      tpr[1] = 0x40
         #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'tpr': (0, 64),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
         }),
-        # 4. write_cr8(c=0, value=15)
-        #      v_tpr[0] = 15
-        ('write_cr8', {'c': 0, 'value': 15}, {'v_tpr': (15, 0)}),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_if0_else_then_vmexit(implementation):
+def test_write_tpr_mmio_then_mov_ss(implementation):
     """Coverage targets met by this run (4 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
+    - pair: write_tpr_mmio, then mov_ss (mov_ss reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
+        # 4. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_vmexit(implementation):
+    """Coverage targets met by this run (4 steps, the shortest for each):
+    - pair: vmexit, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2255,18 +2292,143 @@ def test_send_ipi_if0_else_then_vmexit(implementation):
         # 2. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 4. vmexit(c=0)
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_boundary2(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - boundary: take_virq, guard: the left side of '>' line 132 one above the right (`requires prio(v_intr_vector[c]) > v_tpr[c]`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. write_cr8(c=0, value=2)
+        #      v_tpr[0] = 2
+        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
         # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      tpr[0] = 0x20
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'tpr': (32, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_stale_irr_while_handling_then_write_cr8(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - cover-then: cover stale_irr_while_handling holds, then write_cr8"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
         #      irr[0] = {0x30}
         #      in_guest[0] = false
         #      owed[0] = {0x30}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
-         'in_guest': (False, True),
+         'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
         }),
-        # 4. vmexit(c=1)
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. write_cr8(c=0, value=5)
+        #      v_tpr[0] = 5
+        ('write_cr8', {'c': 0, 'value': 5}, {'v_tpr': (5, 0)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_update3(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - update: vmrun: the update `v_irq'[c] = false` changes what it assigns
+    - update: vmrun: the update `v_intr_vector'[c] = 0` changes what it assigns"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
         #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (False,) * 2}),
+        # 5. vmrun(c=1)
+        #      v_irq[1] = false
+        #      v_intr_vector[1] = 0x00
+        #      v_tpr[1] = 2
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'v_tpr': (0, 2),
+         'in_guest': (False, True),
+        }),
     ]
     last = _replay(steps, implementation)
 
@@ -2274,6 +2436,50 @@ def test_send_ipi_if0_else_then_vmexit(implementation):
 def test_set_if_then_take_virq(implementation):
     """Coverage targets met by this run (5 steps, the shortest for each):
     - pair: set_if, then take_virq (take_virq reads rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+        # 5. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_then_send_ipi(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - pair: take_virq, then send_ipi (send_ipi reads owed, v_irq)
+    - pair: take_virq taking the else branch of if #0, then send_ipi (send_ipi reads owed, v_irq)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2294,10 +2500,7 @@ def test_set_if_then_take_virq(implementation):
         #      v_intr_vector[0] = 0x30
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-        # 5. take_virq(c=0)
+        # 4. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -2310,23 +2513,82 @@ def test_set_if_then_take_virq(implementation):
          'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
+        # 5. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      isr[0] = {0x30}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'isr': (0x1000000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_ack_refused(implementation):
+def test_ack_refused_2(implementation):
     """Coverage targets met by this run (5 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
     - refusal: ack refused: `in_guest[c]` false, the rest of the guard true
-    - decision: write_tpr_mmio, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, true (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
-    - decision: write_tpr_mmio, def exit_irr (called in update of irr): the condition of the if-expression at line 77 true (`if virq_taken(v_irq, vector) then accept_irr(irr, vector) else irr`)
-    - decision: write_tpr_mmio, def exit_isr (called in update of isr): the condition of the if-expression at line 81 true (`if virq_taken(v_irq, vector) then accept_isr(isr, vector) else isr`)
-    - decision: write_tpr_mmio, def exit_vector (called in update of v_intr_vector): the condition of the if-expression at line 84 true (`def exit_vector(v_irq: bool, vector: Vector): Vector = if virq_taken(v_irq, vector) then 0 else vector`)
-    - update: write_tpr_mmio: the update `irr'[c] = exit_irr(irr[c], v_irq[c], v_intr_vector[c])` changes what it assigns
-    - update: write_tpr_mmio: the update `isr'[c] = exit_isr(isr[c], v_irq[c], v_intr_vector[c])` changes what it assigns
-    - update: write_tpr_mmio: the update `v_intr_vector'[c] = exit_vector(v_irq[c], v_intr_vector[c])` changes what it assigns
     - pair: take_virq, then write_tpr_mmio (write_tpr_mmio reads v_irq)
-    - pair: take_virq taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads v_irq)
-    - cover-then: cover stale_irr_while_handling holds, then write_tpr_mmio"""
+    - pair: take_virq taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. write_tpr_mmio(c=0, value=47)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      tpr[0] = 0x2f
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 47}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'tpr': (47, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'ack', {'c': 0}, implementation, 5)
+
+
+def test_stale_irr_while_handling_then_mov_ss(implementation):
+    """Coverage targets met by this run (5 steps, the shortest for each):
+    - cover-then: cover stale_irr_while_handling holds, then mov_ss"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2360,38 +2622,27 @@ def test_ack_refused(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. write_tpr_mmio(c=0, value=48)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f}
-        #      tpr[0] = 0x30
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {
-         'irr': (0,) * 2,
-         'isr': (0x800000000000, 0),
-         'tpr': (48, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-        }),
+        # 5. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
     ]
     last = _replay(steps, implementation)
-    refuse(model, last, 'ack', {'c': 0}, implementation, 5)
 
 
-def test_stale_irr_while_handling_then_mov_ss(implementation):
+def test_vmrun_if0_else_then_take_virq(implementation):
     """Coverage targets met by this run (5 steps, the shortest for each):
-    - cover-then: cover stale_irr_while_handling holds, then mov_ss"""
+    - pair: vmrun taking the else branch of if #0, then take_virq (take_virq reads in_guest, v_intr_vector, v_irq, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
         #      irr[0] = {0x30}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
          'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
@@ -2401,7 +2652,10 @@ def test_stale_irr_while_handling_then_mov_ss(implementation):
         #      v_intr_vector[0] = 0x30
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -2414,64 +2668,6 @@ def test_stale_irr_while_handling_then_mov_ss(implementation):
          'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 5. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_then_send_ipi(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: take_virq, then send_ipi (send_ipi reads owed, v_irq)
-    - pair: take_virq taking the else branch of if #0, then send_ipi (send_ipi reads owed, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[0] = {}
-        #      irr[1] = {0x30}
-        #      isr[0] = {0x2f}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'isr': (0x800000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
     ]
     last = _replay(steps, implementation)
 
@@ -2479,92 +2675,6 @@ def test_take_virq_then_send_ipi(implementation):
 def test_write_cr8_then_take_virq(implementation):
     """Coverage targets met by this run (5 steps, the shortest for each):
     - pair: write_cr8, then take_virq (take_virq reads shadow, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-        # 5. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_stale_irr_while_handling_then_write_cr8(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - cover-then: cover stale_irr_while_handling holds, then write_cr8"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. write_cr8(c=1, value=12)
-        #      v_tpr[1] = 12
-        ('write_cr8', {'c': 1, 'value': 12}, {'v_tpr': (0, 12)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_boundary2(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - boundary: take_virq, guard: the left side of '>' line 132 one above the right (`requires prio(v_intr_vector[c]) > v_tpr[c]`)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -2605,92 +2715,6 @@ def test_take_virq_boundary2(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if0_else_then_take_virq(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - pair: vmrun taking the else branch of if #0, then take_virq (take_virq reads in_guest, v_intr_vector, v_irq, v_tpr)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_update3(implementation):
-    """Coverage targets met by this run (5 steps, the shortest for each):
-    - update: vmrun: the update `v_irq'[c] = false` changes what it assigns
-    - update: vmrun: the update `v_intr_vector'[c] = 0` changes what it assigns"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
-        # 5. vmrun(c=1)
-        #      v_irq[1] = false
-        #      v_intr_vector[1] = 0x00
-        #      v_tpr[1] = 3
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'v_tpr': (0, 3),
-         'in_guest': (False, True),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
 def test_vmexit_decision1(implementation):
     """Coverage targets met by this run (5 steps, the shortest for each):
     - decision: vmexit, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, true (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
@@ -2706,14 +2730,14 @@ def test_vmexit_decision1(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
@@ -2747,446 +2771,6 @@ def test_vmexit_decision1(implementation):
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
         }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_refused_5(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: take_virq refused: `v_irq[c]` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. write_cr8(c=0, value=0)
-        #      shadow[0] = false
-        ('write_cr8', {'c': 0, 'value': 0}, {'shadow': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'take_virq', {'c': 0}, implementation, 6)
-
-
-def test_send_ipi_then_take_virq(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: send_ipi, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector)
-    - pair: send_ipi taking the then branch of if #0, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=1, dst=0, v=0x30)
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {'in_guest': (True, False), 'kicked': (True, False)}),
-        # 6. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary7(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. send_ipi(src=0, dst=0, v=0x30)
-        #      isr[0] = {0x30}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'isr': (0x1000000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_take_virq(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: write_tpr_mmio, then take_virq (take_virq reads in_guest, shadow, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True,) * 2}),
-        # 5. write_tpr_mmio(c=1, value=47)
-        #      tpr[1] = 0x2f
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
-        # 6. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_refused(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: iret refused: `in_guest[c]` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'iret', {'c': 0}, implementation, 6)
-
-
-def test_ack_update2(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - update: ack: the update `shadow'[c] = false` changes what it assigns
-    - pair: set_if, then ack (ack reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. ack(c=0)
-        #      shadow[0] = false
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'shadow': (False,) * 2, 'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_then_ack(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmrun, then ack (ack reads in_guest)
-    - pair: vmrun taking the else branch of if #0, then ack (ack reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_mov_ss_then_take_virq(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: mov_ss, then take_virq (take_virq reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 6. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_set_if(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then set_if (set_if reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. set_if(c=0, enabled=false)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': False}, {}),
     ]
     last = _replay(steps, implementation)
 
@@ -3247,72 +2831,20 @@ def test_vmrun_boundary9(implementation):
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_if0_else_then_take_virq(implementation):
+def test_vmrun_boundary7(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: send_ipi taking the else branch of if #0, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector)"""
+    - boundary: vmrun, def pending_vector (called in update of v_irq): the two sides of '>' line 24 equal, the if-expression at line 19 false (`if v != 0 and prio(v) > prio(ppr(tpr, isr)) then v else 0`)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
+        # 1. vmrun(c=0)
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0x1000000000000, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0x1000000000000, 0x800000000000),
-        }),
-        # 6. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0, 0x800000000000),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_send_ipi(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then send_ipi (send_ipi reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
         #      irr[1] = {0x30}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
@@ -3335,187 +2867,27 @@ def test_ack_then_send_ipi(implementation):
          'handler_vector': (0, 48),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      irr[1] = {}
+        # 5. send_ipi(src=1, dst=1, v=0x30)
         #      isr[1] = {0x30}
         #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
          'isr': (0, 0x1000000000000),
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+         'owed': (0, 0x1000000000000),
         }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_refused_2(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
-    - refusal: write_eoi refused: `in_guest[c]` false, the rest of the guard true"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. vmexit(c=1)
-        #      irr[1] = {}
-        #      isr[1] = {0x2f}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {
-         'irr': (0,) * 2,
-         'isr': (0, 0x800000000000),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-    refuse(model, last, 'write_eoi', {'c': 1}, implementation, 6)
-
-
-def test_ack_then_write_cr8(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then write_cr8 (write_cr8 reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
+        # 6. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_ack_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_tpr_mmio(c=0, value=47)
-        #      irr[0] = {}
-        #      isr[0] = {0x30}
-        #      tpr[0] = 0x2f
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {
-         'irr': (0,) * 2,
-         'isr': (0x1000000000000, 0),
-         'tpr': (47, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_mov_ss(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: ack, then mov_ss (mov_ss reads shadow)"""
+def test_iret_refused(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: iret refused: `in_guest[c]` false, the rest of the guard true"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -3552,9 +2924,513 @@ def test_ack_then_mov_ss(implementation):
         # 5. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'iret', {'c': 0}, implementation, 6)
+
+
+def test_ack_then_send_ipi(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then send_ipi (send_ipi reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[0] = {}
+        #      irr[1] = {0x30}
+        #      isr[0] = {0x30}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0x1000000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_then_ack(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmrun, then ack (ack reads in_guest)
+    - pair: vmrun taking the else branch of if #0, then ack (ack reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_write_cr8(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then write_cr8 (write_cr8 reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_cr8(c=1, value=7)
+        #      v_tpr[1] = 7
+        ('write_cr8', {'c': 1, 'value': 7}, {'v_tpr': (0, 7)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_take_virq(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: send_ipi, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector)
+    - pair: send_ipi taking the else branch of if #0, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x800000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0x800000000000, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0x800000000000, 0x1000000000000),
+        }),
+        # 6. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0, 0x1000000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_refused_5(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: take_virq refused: `v_irq[c]` false, the rest of the guard true
+    - update: ack: the update `shadow'[c] = false` changes what it assigns
+    - pair: set_if, then ack (ack reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 6. ack(c=1)
+        #      shadow[1] = false
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'shadow': (False,) * 2, 'stage': ('Idle', 'Acked')}),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'take_virq', {'c': 1}, implementation, 6)
+
+
+def test_write_cr8_then_ack(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: write_cr8, then ack (ack reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. write_cr8(c=0, value=8)
+        #      v_tpr[0] = 8
+        ('write_cr8', {'c': 0, 'value': 8}, {'v_tpr': (8, 0)}),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_take_virq(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: vmexit, then take_virq (take_virq reads in_guest, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True,) * 2}),
+        # 5. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 6. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_ack_then_mov_ss(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then mov_ss (mov_ss reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
         # 6. mov_ss(c=0)
         #      shadow[0] = true
         ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_refused(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each; at its end the implementation must refuse each step the spec does not enable there):
+    - refusal: write_eoi refused: `in_guest[c]` false, the rest of the guard true"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+    ]
+    last = _replay(steps, implementation)
+    refuse(model, last, 'write_eoi', {'c': 1}, implementation, 6)
+
+
+def test_mov_ss_then_take_virq(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: mov_ss, then take_virq (take_virq reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 6. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
     ]
     last = _replay(steps, implementation)
 
@@ -3606,321 +3482,9 @@ def test_mov_ss_then_ack(implementation):
     last = _replay(steps, implementation)
 
 
-def test_write_cr8_then_ack(implementation):
+def test_ack_then_set_if(implementation):
     """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: write_cr8, then ack (ack reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. write_cr8(c=0, value=2)
-        #      v_tpr[0] = 2
-        ('write_cr8', {'c': 0, 'value': 2}, {'v_tpr': (2, 0)}),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_take_virq(implementation):
-    """Coverage targets met by this run (6 steps, the shortest for each):
-    - pair: vmexit, then take_virq (take_virq reads in_guest, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 6. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_boundary3(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)
-    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_intr_vector)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. write_cr8(c=0, value=1)
-        #      v_tpr[0] = 1
-        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
-        # 5. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      isr[0] = {0x2f}
-        #      tpr[0] = 0x10
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0x800000000000, 0),
-         'tpr': (16, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: write_tpr_mmio, then ack (ack reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True,) * 2}),
-        # 5. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 6. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
-        # 7. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmexit, then ack (ack reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_write_eoi(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: set_if, then write_eoi (write_eoi reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. set_if(c=1, enabled=false)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': False}, {}),
-        # 7. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_write_eoi(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: write_cr8, then write_eoi (write_eoi reads shadow, v_tpr)"""
+    - pair: ack, then set_if (set_if reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -3957,87 +3521,17 @@ def test_write_cr8_then_write_eoi(implementation):
         # 5. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_cr8(c=0, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 0, 'value': 0}, {}),
-        # 7. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
+        # 6. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_eoi_update4(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - update: write_eoi: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. write_cr8(c=0, value=1)
-        #      v_tpr[0] = 1
-        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
-        # 5. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_eoi(c=0)
-        #      irr[0] = {}
-        #      tpr[0] = 0x10
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'tpr': (16, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_then_write_eoi(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmrun, then write_eoi (write_eoi reads in_guest, v_intr_vector, v_irq, v_tpr)
-    - pair: vmrun taking the else branch of if #0, then write_eoi (write_eoi reads in_guest, v_intr_vector, v_irq, v_tpr)"""
+def test_ack_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: ack, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -4074,20 +3568,284 @@ def test_vmrun_then_write_eoi(implementation):
         # 5. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 7. write_eoi(c=0)
+        # 6. write_tpr_mmio(c=0, value=48)
         #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      tpr[0] = 0x30
         #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {
          'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'tpr': (48, 0),
          'v_intr_vector': (0,) * 2,
-         'in_guest': (False, True),
-         'stage': ('EoiSent', 'Idle'),
+         'in_guest': (False,) * 2,
         }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_then_then_take_virq(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: send_ipi taking the then branch of if #0, then take_virq (take_virq reads in_guest, owed, shadow, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f, 0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x2f, 0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x1800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1800000000000, 0),
+        }),
+        # 6. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {0x2f}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0x800000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_take_virq(implementation):
+    """Coverage targets met by this run (6 steps, the shortest for each):
+    - pair: write_tpr_mmio, then take_virq (take_virq reads in_guest, shadow, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 5. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
+        # 6. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: vmexit, then ack (ack reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: send_ipi, then ack (ack reads in_guest, shadow)
+    - pair: send_ipi taking the else branch of if #0, then ack (ack reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000,) * 2,
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary3(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_irq)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. write_cr8(c=0, value=1)
+        #      v_tpr[0] = 1
+        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. send_ipi(src=0, dst=0, v=0x2f)
+        #      isr[0] = {0x2f}
+        #      tpr[0] = 0x10
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'isr': (0x800000000000, 0),
+         'tpr': (16, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
     ]
     last = _replay(steps, implementation)
 
@@ -4096,6 +3854,294 @@ def test_write_eoi_update3(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
     - update: write_eoi: the update `shadow'[c] = false` changes what it assigns
     - pair: mov_ss, then write_eoi (write_eoi reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+        # 7. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_update4(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - update: write_eoi: the update `tpr'[c] = tpr_from_cr8(v_tpr[c])` changes what it assigns"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. write_cr8(c=0, value=1)
+        #      v_tpr[0] = 1
+        ('write_cr8', {'c': 0, 'value': 1}, {'v_tpr': (1, 0)}),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_eoi(c=0)
+        #      irr[0] = {}
+        #      tpr[0] = 0x10
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'tpr': (16, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: write_tpr_mmio, then ack (ack reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_boundary12(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - boundary: vmrun, def ppr (called in def pending_vector (called in update of v_intr_vector)): the left side of '>=' line 19 one below the right (`if prio(tpr) >= prio(isrv(isr)) then tpr else isrv(isr) & 0xf0`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. write_cr8(c=1, value=1)
+        #      v_tpr[1] = 1
+        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      isr[1] = {0x2f}
+        #      tpr[1] = 0x10
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0, 0x800000000000),
+         'tpr': (0, 16),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_then_then_ack(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: send_ipi taking the then branch of if #0, then ack (ack reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f, 0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x1800000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x800000000000),
+        }),
+        # 7. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_set_if_then_write_eoi(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: set_if, then write_eoi (write_eoi reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -4132,9 +4178,10 @@ def test_write_eoi_update3(implementation):
         # 5. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. mov_ss(c=1)
+        # 6. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
         #      shadow[1] = true
-        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
         # 7. write_eoi(c=1)
         #      irr[1] = {}
         #      v_intr_vector[1] = 0x00
@@ -4152,55 +4199,60 @@ def test_write_eoi_update3(implementation):
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_then_ack(implementation):
+def test_vmrun_if0_then_then_ack(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: send_ipi, then ack (ack reads in_guest, shadow)
-    - pair: send_ipi taking the else branch of if #0, then ack (ack reads in_guest, shadow)"""
+    - pair: vmrun taking the then branch of if #0, then ack (ack reads in_guest)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=0)
+        # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
         #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
+        #      v_intr_vector[1] = 0x2f
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (True,) * 2}),
-        # 5. take_virq(c=1)
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
         #      v_irq[1] = false
         #      rflags_if[1] = false
         #      stage[1] = Running
-        #      handler_vector[1] = 0x30
+        #      handler_vector[1] = 0x2f
         #      owed[1] = {}
         ('take_virq', {'c': 1}, {
          'v_irq': (False,) * 2,
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 6. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0x1000000000000),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
+        # 5. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
         }),
+        # 6. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
         # 7. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
@@ -4208,30 +4260,177 @@ def test_send_ipi_then_ack(implementation):
     last = _replay(steps, implementation)
 
 
-def test_vmrun_if0_then_then_ack(implementation):
+def test_write_cr8_then_write_eoi(implementation):
     """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then ack (ack reads in_guest)"""
+    - pair: write_cr8, then write_eoi (write_eoi reads shadow, v_tpr)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_cr8(c=1, value=1)
+        #      v_tpr[1] = 1
+        ('write_cr8', {'c': 1, 'value': 1}, {'v_tpr': (0, 1)}),
+        # 7. write_eoi(c=1)
+        #      irr[1] = {}
+        #      tpr[1] = 0x10
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'tpr': (0, 16),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_then_write_eoi(implementation):
+    """Coverage targets met by this run (7 steps, the shortest for each):
+    - pair: vmrun, then write_eoi (write_eoi reads in_guest, v_intr_vector, v_irq, v_tpr)
+    - pair: vmrun taking the else branch of if #0, then write_eoi (write_eoi reads in_guest, v_intr_vector, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 7. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (True, False),
+         'stage': ('Idle', 'EoiSent'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_stale_irr_while_handling_then_take_virq(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - cover-then: cover stale_irr_while_handling holds, then take_virq"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. send_ipi(src=1, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
         #      in_guest[1] = false
         #      owed[0] = {0x2f}
         ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+         'irr': (0x800000000000,) * 2,
          'in_guest': (False,) * 2,
+         'owed': (0x800000000000,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 6. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
          'owed': (0x800000000000, 0),
         }),
-        # 3. vmrun(c=0)
+        # 7. vmrun(c=0)
         #      v_irq[0] = true
         #      v_intr_vector[0] = 0x2f
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47,) * 2, 'in_guest': (True,) * 2}),
+        # 8. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -4239,87 +4438,79 @@ def test_vmrun_if0_then_then_ack(implementation):
         #      owed[0] = {}
         ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
+         'rflags_if': (False,) * 2,
+         'stage': ('Running',) * 2,
+         'handler_vector': (47,) * 2,
          'owed': (0,) * 2,
         }),
-        # 5. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      isr[0] = {0x2f}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0x800000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 6. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 7. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_if0_then_then_ack(implementation):
-    """Coverage targets met by this run (7 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then ack (ack reads in_guest, shadow)"""
+def test_write_eoi_update2(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - update: write_eoi: the update `kicked'[c] = false` changes what it assigns"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0x1000000000000, 0),
         }),
         # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
         # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (True,) * 2}),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 6. send_ipi(src=0, dst=1, v=0x30)
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
+        # 6. send_ipi(src=1, dst=0, v=0x30)
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1000000000000, 0),
         }),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 8. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      kicked[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
+        }),
     ]
     last = _replay(steps, implementation)
 
@@ -4330,14 +4521,14 @@ def test_set_if_refused(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
@@ -4402,62 +4593,94 @@ def test_set_if_refused(implementation):
     refuse(model, last, 'set_if', {'c': 0, 'enabled': False}, implementation, 8)
 
 
-def test_take_virq_then_take_virq(implementation):
+def test_write_eoi_then_write_tpr_mmio(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: take_virq, then take_virq (take_virq reads handler_vector, outer, owed, rflags_if, stage, v_irq)
-    - pair: take_virq taking the else branch of if #0, then take_virq (take_virq reads handler_vector, outer, owed, rflags_if, stage, v_irq)
-    - cover-then: cover stale_irr_while_handling holds, then take_virq"""
+    - pair: write_eoi, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0, 0x800000000000),
         }),
         # 3. vmrun(c=1)
         #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
+        #      v_intr_vector[1] = 0x2f
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000,) * 2,
-         'in_guest': (False, True),
-         'owed': (0x1000000000000,) * 2,
-        }),
-        # 6. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True,) * 2, 'v_intr_vector': (48,) * 2, 'in_guest': (True,) * 2}),
-        # 7. take_virq(c=1)
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
         #      v_irq[1] = false
         #      rflags_if[1] = false
         #      stage[1] = Running
-        #      handler_vector[1] = 0x30
+        #      handler_vector[1] = 0x2f
         #      owed[1] = {}
         ('take_virq', {'c': 1}, {
-         'v_irq': (True, False),
+         'v_irq': (False,) * 2,
          'rflags_if': (True, False),
          'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (True, False),
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 8. write_tpr_mmio(c=0, value=48)
+        #      tpr[0] = 0x30
+        #      in_guest[0] = false
+        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_decision4(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - decision: write_eoi, def exit_irr (called in update of irr): the condition of the if-expression at line 77 false (`if virq_taken(v_irq, vector) then accept_irr(irr, vector) else irr`)
+    - decision: write_eoi, def exit_isr (called in update of isr): the condition of the if-expression at line 81 false (`if virq_taken(v_irq, vector) then accept_isr(isr, vector) else isr`)
+    - decision: write_eoi, def exit_vector (called in update of v_intr_vector): the condition of the if-expression at line 84 false (`def exit_vector(v_irq: bool, vector: Vector): Vector = if virq_taken(v_irq, vector) then 0 else vector`)
+    - update: write_eoi: the update `isr'[c] = eoi_isr(exit_isr(isr[c], v_irq[c], v_intr_vector[c]))` changes what it assigns"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
          'owed': (0x1000000000000, 0),
         }),
-        # 8. take_virq(c=0)
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -4465,78 +4688,93 @@ def test_take_virq_then_take_virq(implementation):
         #      owed[0] = {}
         ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running',) * 2,
-         'handler_vector': (48,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. vmexit(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x30}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        ('vmexit', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1000000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+        }),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_eoi_update2(implementation):
+def test_write_tpr_mmio_then_write_eoi(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - update: write_eoi: the update `kicked'[c] = false` changes what it assigns"""
+    - pair: write_tpr_mmio, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. vmrun(c=1)
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (True,) * 2}),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 6. send_ipi(src=0, dst=1, v=0x30)
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 8. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_tpr_mmio(c=1, value=47)
+        #      tpr[1] = 0x2f
         #      in_guest[1] = false
-        #      kicked[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
+        ('write_tpr_mmio', {'c': 1, 'value': 47}, {'tpr': (0, 47), 'in_guest': (True, False)}),
+        # 8. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
          'irr': (0,) * 2,
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
+         'stage': ('EoiSent', 'Idle'),
         }),
     ]
     last = _replay(steps, implementation)
@@ -4548,6 +4786,67 @@ def test_write_eoi_then_set_if(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True,) * 2}),
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Idle'),
+        }),
+        # 8. set_if(c=1, enabled=false)
+        #      rflags_if[1] = false
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_then_take_virq(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: take_virq, then take_virq (take_virq reads handler_vector, outer, owed, rflags_if, stage, v_irq)
+    - pair: take_virq taking the else branch of if #0, then take_virq (take_virq reads handler_vector, outer, owed, rflags_if, stage, v_irq)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
@@ -4556,6 +4855,147 @@ def test_write_eoi_then_set_if(implementation):
         #      in_guest[1] = false
         #      owed[0] = {0x2f}
         ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0x800000000000,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (True,) * 2, 'v_intr_vector': (47,) * 2, 'in_guest': (False, True)}),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 7. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False, True),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0, 0x800000000000),
+        }),
+        # 8. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running',) * 2,
+         'handler_vector': (47,) * 2,
+         'owed': (0,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_then_write_eoi(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: send_ipi, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)
+    - pair: send_ipi taking the then branch of if #0, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 7. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f, 0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x1800000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x800000000000, 0),
+        }),
+        # 8. write_eoi(c=0)
+        #      irr[0] = {0x2f}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      kicked[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0x800000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'kicked': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_write_eoi(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: vmexit, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
@@ -4578,13 +5018,16 @@ def test_write_eoi_then_set_if(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. vmrun(c=1)
+        # 5. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 7. write_eoi(c=0)
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 8. write_eoi(c=0)
         #      irr[0] = {}
         #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
@@ -4592,12 +5035,141 @@ def test_write_eoi_then_set_if(implementation):
         ('write_eoi', {'c': 0}, {
          'irr': (0,) * 2,
          'v_intr_vector': (0,) * 2,
-         'in_guest': (False, True),
+         'in_guest': (False,) * 2,
          'stage': ('EoiSent', 'Idle'),
         }),
-        # 8. set_if(c=1, enabled=false)
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_else_then_write_eoi(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: send_ipi taking the else branch of if #0, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
         #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (False,) * 2}),
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000,) * 2,
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 8. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0x1000000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_decision2(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - decision: write_eoi, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 6. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 7. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 8. write_eoi(c=1)
+        #      isr[1] = {}
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
     ]
     last = _replay(steps, implementation)
 
@@ -4662,20 +5234,146 @@ def test_write_eoi_then_mov_ss(implementation):
     last = _replay(steps, implementation)
 
 
-def test_write_tpr_mmio_then_write_eoi(implementation):
+def test_write_eoi_then_write_cr8(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_tpr_mmio, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
+    - pair: write_eoi, then write_cr8 (write_cr8 reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (True, False),
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 8. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_send_ipi(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: write_eoi, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 7. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (True, False),
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 8. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_write_eoi(implementation):
+    """Coverage targets met by this run (8 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then write_eoi (write_eoi reads in_guest, v_intr_vector, v_irq, v_tpr)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
@@ -4685,10 +5383,7 @@ def test_write_tpr_mmio_then_write_eoi(implementation):
         #      v_intr_vector[0] = 0x2f
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. take_virq(c=0)
+        # 4. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -4701,34 +5396,39 @@ def test_write_tpr_mmio_then_write_eoi(implementation):
          'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 6. ack(c=0)
+        # 5. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
-        # 8. write_eoi(c=0)
-        #      irr[0] = {}
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      isr[0] = {0x2f}
         #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'isr': (0x800000000000, 0),
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
+         'owed': (0x1000000000000, 0),
         }),
+        # 7. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 8. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_eoi_decision4(implementation):
+def test_write_eoi_then_vmexit(implementation):
     """Coverage targets met by this run (8 steps, the shortest for each):
-    - decision: write_eoi, def exit_irr (called in update of irr): the condition of the if-expression at line 77 false (`if virq_taken(v_irq, vector) then accept_irr(irr, vector) else irr`)
-    - decision: write_eoi, def exit_isr (called in update of isr): the condition of the if-expression at line 81 false (`if virq_taken(v_irq, vector) then accept_isr(isr, vector) else isr`)
-    - decision: write_eoi, def exit_vector (called in update of v_intr_vector): the condition of the if-expression at line 84 false (`def exit_vector(v_irq: bool, vector: Vector): Vector = if virq_taken(v_irq, vector) then 0 else vector`)
-    - update: write_eoi: the update `isr'[c] = eoi_isr(exit_isr(isr[c], v_irq[c], v_intr_vector[c]))` changes what it assigns"""
+    - pair: write_eoi, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -4765,75 +5465,10 @@ def test_write_eoi_decision4(implementation):
         # 5. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. send_ipi(src=0, dst=0, v=0x2f)
-        #      isr[0] = {0x2f}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'isr': (0x800000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. write_eoi(c=0)
-        #      isr[0] = {}
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('EoiSent', 'Idle')}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: vmexit, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
+        # 6. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. vmexit(c=1)
-        #      in_guest[1] = false
-        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
-        # 8. write_eoi(c=0)
+        # 7. write_eoi(c=0)
         #      irr[0] = {}
         #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
@@ -4841,17 +5476,19 @@ def test_vmexit_then_write_eoi(implementation):
         ('write_eoi', {'c': 0}, {
          'irr': (0,) * 2,
          'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
+         'in_guest': (False, True),
          'stage': ('EoiSent', 'Idle'),
         }),
+        # 8. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_eoi_decision2(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - decision: write_eoi, def virq_taken (called in def exit_irr (called in update of irr)): the right operand of 'and' line 73 decides, false (`def virq_taken(v_irq: bool, vector: Vector): bool = vector != 0 and not v_irq`)
-    - pair: vmrun taking the then branch of if #0, then write_eoi (write_eoi reads in_guest, v_intr_vector, v_irq, v_tpr)"""
+def test_write_cr8_then_iret(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: write_cr8, then iret (iret reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -4888,17 +5525,86 @@ def test_write_eoi_decision2(implementation):
         # 5. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. write_cr8(c=1, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 1, 'value': 0}, {}),
+        # 9. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_if0_then_then_send_ipi(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: take_virq taking the then branch of if #0, then send_ipi (send_ipi reads owed, v_irq)
+    - cover-then: cover nested_handlers holds, then send_ipi"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
         # 6. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      isr[1] = {0x2f}
         #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
+        #      shadow[1] = false
         #      owed[1] = {0x30}
         ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
          'isr': (0, 0x800000000000),
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
          'owed': (0, 0x1000000000000),
         }),
         # 7. vmrun(c=1)
@@ -4906,169 +5612,135 @@ def test_write_eoi_decision2(implementation):
         #      v_intr_vector[1] = 0x30
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 8. write_eoi(c=1)
-        #      isr[1] = {}
+        # 8. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      handler_vector[1] = 0x30
+        #      outer[1] = {stage: Running, vector: 0x2f}
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'handler_vector': (0, 48),
+         'outer': (('Idle', 0), ('Running', 47)),
+         'owed': (0,) * 2,
+        }),
+        # 9. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      irr[1] = {}
+        #      isr[1] = {0x2f, 0x30}
+        #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'isr': (0, 0x1800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: send_ipi, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)
-    - pair: send_ipi taking the else branch of if #0, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
+def test_ack_then_take_virq(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: ack, then take_virq (take_virq reads shadow, stage)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
+         'owed': (0x800000000000, 0),
         }),
         # 3. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
         # 4. vmrun(c=0)
         #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
+        #      v_intr_vector[0] = 0x2f
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True,) * 2}),
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True,) * 2}),
         # 5. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x30
+        #      handler_vector[0] = 0x2f
         #      owed[0] = {}
         ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
          'rflags_if': (False, True),
          'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
+         'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 6. ack(c=0)
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0x800000000000, 0x1000000000000),
+         'in_guest': (True, False),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (47, 48), 'in_guest': (True,) * 2}),
+        # 8. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0x1000000000000, 0x800000000000),
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 8. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0, 0x800000000000),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
+        # 9. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Acked', 'Running'),
+         'handler_vector': (47, 48),
+         'owed': (0,) * 2,
         }),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_eoi_then_write_cr8(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then write_cr8 (write_cr8 reads in_guest, shadow)"""
+def test_iret_then_send_ipi(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then send_ipi (send_ipi reads shadow)
+    - pair: iret taking the else branch of if #0, then send_ipi (send_ipi reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False, True),
-         'stage': ('EoiSent', 'Idle'),
-        }),
-        # 8. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_vmexit(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then vmexit (vmexit reads in_guest, irr, isr, kicked, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 3. send_ipi(src=1, dst=1, v=0x30)
+        # 2. send_ipi(src=0, dst=1, v=0x30)
         #      irr[1] = {0x30}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
          'irr': (0, 0x1000000000000),
-         'in_guest': (True, False),
+         'in_guest': (False,) * 2,
          'owed': (0, 0x1000000000000),
         }),
-        # 4. vmrun(c=1)
+        # 3. vmrun(c=1)
         #      v_irq[1] = true
         #      v_intr_vector[1] = 0x30
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (True,) * 2}),
-        # 5. take_virq(c=1)
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
         #      v_irq[1] = false
         #      rflags_if[1] = false
         #      stage[1] = Running
@@ -5081,10 +5753,10 @@ def test_write_eoi_then_vmexit(implementation):
          'handler_vector': (0, 48),
          'owed': (0,) * 2,
         }),
-        # 6. ack(c=1)
+        # 5. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. write_eoi(c=1)
+        # 6. write_eoi(c=1)
         #      irr[1] = {}
         #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
@@ -5092,70 +5764,18 @@ def test_write_eoi_then_vmexit(implementation):
         ('write_eoi', {'c': 1}, {
          'irr': (0,) * 2,
          'v_intr_vector': (0,) * 2,
-         'in_guest': (True, False),
+         'in_guest': (False,) * 2,
          'stage': ('Idle', 'EoiSent'),
         }),
-        # 8. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_eoi_then_send_ipi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then send_ipi (send_ipi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
+        # 7. vmrun(c=1)
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 7. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False, True),
-         'stage': ('EoiSent', 'Idle'),
-        }),
-        # 8. send_ipi(src=1, dst=1, v=0x30)
+        # 8. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. send_ipi(src=1, dst=1, v=0x30)
         #      irr[1] = {0x30}
         #      in_guest[1] = false
         #      owed[1] = {0x30}
@@ -5168,77 +5788,356 @@ def test_write_eoi_then_send_ipi(implementation):
     last = _replay(steps, implementation)
 
 
-def test_send_ipi_if0_then_then_write_eoi(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then write_eoi (write_eoi reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
+def test_take_virq_if0_then_then_ack(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: take_virq taking the then branch of if #0, then ack (ack reads stage)
+    - cover-then: cover nested_handlers holds, then ack"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
         #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
+         'owed': (0x800000000000, 0),
         }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. send_ipi(src=0, dst=1, v=0x2f)
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      isr[0] = {0x2f}
+        #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x800000000000),
-        }),
-        # 8. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      kicked[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
+        #      shadow[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'isr': (0x800000000000, 0),
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
-         'kicked': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
+         'shadow': (False,) * 2,
+         'owed': (0x1000000000000, 0),
         }),
+        # 7. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 8. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      handler_vector[0] = 0x30
+        #      outer[0] = {stage: Running, vector: 0x2f}
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'handler_vector': (48, 0),
+         'outer': (('Running', 47), ('Idle', 0)),
+         'owed': (0,) * 2,
+        }),
+        # 9. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
     ]
     last = _replay(steps, implementation)
 
 
-def test_write_eoi_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (8 steps, the shortest for each):
-    - pair: write_eoi, then write_tpr_mmio (write_tpr_mmio reads in_guest, irr, isr, kicked, shadow, tpr, v_intr_vector)"""
+def test_iret_then_mov_ss(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then mov_ss (mov_ss reads shadow)
+    - pair: iret taking the else branch of if #0, then mov_ss (mov_ss reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
+        }),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_update2(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - update: iret: the update `shadow'[c] = false` changes what it assigns
+    - pair: set_if, then iret (iret reads rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 9. iret(c=1)
+        #      shadow[1] = false
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'shadow': (False,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_set_if(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then set_if (set_if reads outer, rflags_if, shadow)
+    - pair: iret taking the else branch of if #0, then set_if (set_if reads outer, rflags_if, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. set_if(c=1, enabled=true)
+        #      (nothing changes)
+        ('set_if', {'c': 1, 'enabled': True}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_iret_then_write_tpr_mmio(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: iret, then write_tpr_mmio (write_tpr_mmio reads shadow)
+    - pair: iret taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_mov_ss_then_iret(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: mov_ss, then iret (iret reads shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -5272,13 +6171,10 @@ def test_write_eoi_then_write_tpr_mmio(implementation):
          'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=1)
+        # 5. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. write_eoi(c=1)
+        # 6. write_eoi(c=1)
         #      irr[1] = {}
         #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
@@ -5286,13 +6182,26 @@ def test_write_eoi_then_write_tpr_mmio(implementation):
         ('write_eoi', {'c': 1}, {
          'irr': (0,) * 2,
          'v_intr_vector': (0,) * 2,
-         'in_guest': (True, False),
+         'in_guest': (False,) * 2,
          'stage': ('Idle', 'EoiSent'),
         }),
-        # 8. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False,) * 2}),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. mov_ss(c=1)
+        #      shadow[1] = true
+        ('mov_ss', {'c': 1}, {'shadow': (False, True)}),
+        # 9. iret(c=1)
+        #      rflags_if[1] = true
+        #      shadow[1] = false
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {
+         'rflags_if': (True,) * 2,
+         'shadow': (False,) * 2,
+         'stage': ('Idle',) * 2,
+         'handler_vector': (0,) * 2,
+        }),
     ]
     last = _replay(steps, implementation)
 
@@ -5378,733 +6287,6 @@ def test_take_virq_if0_then_then_vmrun(implementation):
     last = _replay(steps, implementation)
 
 
-def test_iret_update2(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - update: iret: the update `shadow'[c] = false` changes what it assigns
-    - pair: mov_ss, then iret (iret reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-        # 9. iret(c=0)
-        #      rflags_if[0] = true
-        #      shadow[0] = false
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {
-         'rflags_if': (True,) * 2,
-         'shadow': (False,) * 2,
-         'stage': ('Idle',) * 2,
-         'handler_vector': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_take_virq(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: ack, then take_virq (take_virq reads shadow, stage)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0x1000000000000, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0x800000000000),
-        }),
-        # 5. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (True,) * 2, 'v_intr_vector': (48, 47), 'in_guest': (False, True)}),
-        # 6. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 7. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False, True),
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0, 0x800000000000),
-        }),
-        # 8. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 9. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Acked', 'Running'),
-         'handler_vector': (48, 47),
-         'owed': (0,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_cr8_then_iret(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: write_cr8, then iret (iret reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-        # 9. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_then_send_ipi(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then send_ipi (send_ipi reads shadow)
-    - pair: iret taking the else branch of if #0, then send_ipi (send_ipi reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. iret(c=0)
-        #      rflags_if[0] = true
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then write_tpr_mmio (write_tpr_mmio reads shadow)
-    - pair: iret taking the else branch of if #0, then write_tpr_mmio (write_tpr_mmio reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. write_tpr_mmio(c=1, value=48)
-        #      tpr[1] = 0x30
-        #      in_guest[1] = false
-        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (False,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_then_mov_ss(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then mov_ss (mov_ss reads shadow)
-    - pair: iret taking the else branch of if #0, then mov_ss (mov_ss reads shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 6. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('EoiSent', 'Idle'),
-        }),
-        # 7. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 8. iret(c=0)
-        #      rflags_if[0] = true
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_if0_then_then_send_ipi(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: take_virq taking the then branch of if #0, then send_ipi (send_ipi reads owed, v_irq)
-    - cover-then: cover nested_handlers holds, then send_ipi"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      isr[0] = {0x2f}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0x800000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 8. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      handler_vector[0] = 0x30
-        #      outer[0] = {stage: Running, vector: 0x2f}
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'handler_vector': (48, 0),
-         'outer': (('Running', 47), ('Idle', 0)),
-         'owed': (0,) * 2,
-        }),
-        # 9. send_ipi(src=0, dst=0, v=0x30)
-        #      isr[0] = {0x2f, 0x30}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'isr': (0x1800000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_if0_then_then_write_tpr_mmio(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: take_virq taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads v_irq)
-    - cover-then: cover nested_handlers holds, then write_tpr_mmio"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=0, enabled=true)
-        #      rflags_if[0] = true
-        #      shadow[0] = true
-        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
-        # 6. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      isr[0] = {0x2f}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      shadow[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'isr': (0x800000000000, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 8. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      handler_vector[0] = 0x30
-        #      outer[0] = {stage: Running, vector: 0x2f}
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'handler_vector': (48, 0),
-         'outer': (('Running', 47), ('Idle', 0)),
-         'owed': (0,) * 2,
-        }),
-        # 9. write_tpr_mmio(c=0, value=47)
-        #      irr[0] = {}
-        #      isr[0] = {0x2f, 0x30}
-        #      tpr[0] = 0x2f
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 47}, {
-         'irr': (0,) * 2,
-         'isr': (0x1800000000000, 0),
-         'tpr': (47, 0),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_set_if_then_iret(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: set_if, then iret (iret reads rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 9. iret(c=1)
-        #      shadow[1] = false
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'shadow': (False,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_iret_then_set_if(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: iret, then set_if (set_if reads outer, rflags_if, shadow)
-    - pair: iret taking the else branch of if #0, then set_if (set_if reads outer, rflags_if, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. set_if(c=1, enabled=false)
-        #      rflags_if[1] = false
-        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
 def test_iret_then_write_cr8(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
     - pair: iret, then write_cr8 (write_cr8 reads shadow)
@@ -6115,76 +6297,77 @@ def test_iret_then_write_cr8(implementation):
         # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[0] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-        # 9. write_cr8(c=1, value=0)
-        #      (nothing changes)
-        ('write_cr8', {'c': 1, 'value': 0}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_nested_handlers_then_mov_ss(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - cover-then: cover nested_handlers holds, then mov_ss"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
         # 2. send_ipi(src=0, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
         #      in_guest[0] = false
         #      owed[0] = {0x2f}
         ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
+        }),
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 9. write_cr8(c=0, value=0)
+        #      (nothing changes)
+        ('write_cr8', {'c': 0, 'value': 0}, {}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_if0_then_then_vmexit(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - pair: take_virq taking the then branch of if #0, then vmexit (vmexit reads v_irq)
+    - cover-then: cover nested_handlers holds, then vmexit"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
@@ -6244,90 +6427,17 @@ def test_nested_handlers_then_mov_ss(implementation):
          'outer': (('Running', 47), ('Idle', 0)),
          'owed': (0,) * 2,
         }),
-        # 9. mov_ss(c=0)
-        #      shadow[0] = true
-        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_if0_then_then_ack(implementation):
-    """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: take_virq taking the then branch of if #0, then ack (ack reads stage)
-    - cover-then: cover nested_handlers holds, then ack"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
+        # 9. vmexit(c=0)
+        #      irr[0] = {}
+        #      isr[0] = {0x2f, 0x30}
+        #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      isr[1] = {0x2f}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'isr': (0, 0x800000000000),
+        ('vmexit', {'c': 0}, {
+         'irr': (0,) * 2,
+         'isr': (0x1800000000000, 0),
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0, 0x1000000000000),
         }),
-        # 7. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 8. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      handler_vector[1] = 0x30
-        #      outer[1] = {stage: Running, vector: 0x2f}
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'handler_vector': (0, 48),
-         'outer': (('Idle', 0), ('Running', 47)),
-         'owed': (0,) * 2,
-        }),
-        # 9. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
     ]
     last = _replay(steps, implementation)
 
@@ -6412,10 +6522,334 @@ def test_nested_handlers_then_write_cr8(implementation):
     last = _replay(steps, implementation)
 
 
-def test_take_virq_if0_then_then_vmexit(implementation):
+def test_take_virq_if0_then_then_write_tpr_mmio(implementation):
     """Coverage targets met by this run (9 steps, the shortest for each):
-    - pair: take_virq taking the then branch of if #0, then vmexit (vmexit reads v_irq)
-    - cover-then: cover nested_handlers holds, then vmexit"""
+    - pair: take_virq taking the then branch of if #0, then write_tpr_mmio (write_tpr_mmio reads v_irq)
+    - cover-then: cover nested_handlers holds, then write_tpr_mmio"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=1, enabled=true)
+        #      rflags_if[1] = true
+        #      shadow[1] = true
+        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
+        # 6. send_ipi(src=1, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      isr[1] = {0x2f}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      shadow[1] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0, 0x800000000000),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 7. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 8. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      handler_vector[1] = 0x30
+        #      outer[1] = {stage: Running, vector: 0x2f}
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'handler_vector': (0, 48),
+         'outer': (('Idle', 0), ('Running', 47)),
+         'owed': (0,) * 2,
+        }),
+        # 9. write_tpr_mmio(c=1, value=48)
+        #      irr[1] = {}
+        #      isr[1] = {0x2f, 0x30}
+        #      tpr[1] = 0x30
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {
+         'irr': (0,) * 2,
+         'isr': (0, 0x1800000000000),
+         'tpr': (0, 48),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_nested_handlers_then_mov_ss(implementation):
+    """Coverage targets met by this run (9 steps, the shortest for each):
+    - cover-then: cover nested_handlers holds, then mov_ss"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      isr[0] = {0x2f}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'isr': (0x800000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'shadow': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 7. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 8. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      handler_vector[0] = 0x30
+        #      outer[0] = {stage: Running, vector: 0x2f}
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'handler_vector': (48, 0),
+         'outer': (('Running', 47), ('Idle', 0)),
+         'owed': (0,) * 2,
+        }),
+        # 9. mov_ss(c=0)
+        #      shadow[0] = true
+        ('mov_ss', {'c': 0}, {'shadow': (True, False)}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmexit_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: vmexit, then iret (iret reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Idle'),
+        }),
+        # 8. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 9. vmexit(c=1)
+        #      in_guest[1] = false
+        ('vmexit', {'c': 1}, {'in_guest': (True, False)}),
+        # 10. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_take_virq_then_write_eoi(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: take_virq, then write_eoi (write_eoi reads stage, v_irq)
+    - pair: take_virq taking the else branch of if #0, then write_eoi (write_eoi reads stage, v_irq)
+    - cover-then: cover stale_irr_while_handling holds, then write_eoi"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0x800000000000),
+        }),
+        # 5. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 6. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0, 0x800000000000),
+        }),
+        # 7. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 8. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (48, 47), 'in_guest': (True,) * 2}),
+        # 9. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Acked', 'Running'),
+         'handler_vector': (48, 47),
+         'owed': (0,) * 2,
+        }),
+        # 10. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0, 0x800000000000),
+         'v_intr_vector': (0, 47),
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Running'),
+        }),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_nested_handlers_then_write_eoi(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - cover-then: cover nested_handlers holds, then write_eoi"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -6486,16 +6920,19 @@ def test_take_virq_if0_then_then_vmexit(implementation):
          'outer': (('Running', 47), ('Idle', 0)),
          'owed': (0,) * 2,
         }),
-        # 9. vmexit(c=0)
+        # 9. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 10. write_eoi(c=0)
         #      irr[0] = {}
-        #      isr[0] = {0x2f, 0x30}
         #      v_intr_vector[0] = 0x00
         #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
          'irr': (0,) * 2,
-         'isr': (0x1800000000000, 0),
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
+         'stage': ('EoiSent', 'Idle'),
         }),
     ]
     last = _replay(steps, implementation)
@@ -6507,14 +6944,14 @@ def test_nested_handlers_then_set_if(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
         #      irr[1] = {0x2f}
-        #      in_guest[1] = false
+        #      in_guest[0] = false
         #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
          'irr': (0, 0x800000000000),
          'in_guest': (False,) * 2,
          'owed': (0, 0x800000000000),
@@ -6577,78 +7014,9 @@ def test_nested_handlers_then_set_if(implementation):
         # 9. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 10. set_if(c=0, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 0, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_write_tpr_mmio_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: write_tpr_mmio, then iret (iret reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (True, False),
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 8. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 9. write_tpr_mmio(c=0, value=48)
-        #      tpr[0] = 0x30
-        #      in_guest[0] = false
-        ('write_tpr_mmio', {'c': 0, 'value': 48}, {'tpr': (48, 0), 'in_guest': (False, True)}),
-        # 10. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        # 10. set_if(c=0, enabled=false)
+        #      rflags_if[0] = false
+        ('set_if', {'c': 0, 'enabled': False}, {'rflags_if': (False,) * 2}),
     ]
     last = _replay(steps, implementation)
 
@@ -6660,42 +7028,42 @@ def test_send_ipi_then_iret(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
+         'owed': (0x1000000000000, 0),
         }),
         # 3. vmrun(c=0)
         #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
+        #      v_intr_vector[0] = 0x30
         #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 5. take_virq(c=0)
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
+        #      handler_vector[0] = 0x30
         #      owed[0] = {}
         ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
          'rflags_if': (False, True),
          'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
+         'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 6. ack(c=0)
+        # 5. ack(c=0)
         #      stage[0] = Acked
         ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 6. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
         # 7. write_eoi(c=0)
         #      irr[0] = {}
         #      v_intr_vector[0] = 0x00
@@ -6728,9 +7096,154 @@ def test_send_ipi_then_iret(implementation):
     last = _replay(steps, implementation)
 
 
-def test_write_eoi_then_take_virq(implementation):
+def test_ack_then_ack(implementation):
     """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: write_eoi, then take_virq (take_virq reads in_guest, shadow, stage, v_intr_vector)"""
+    - pair: ack, then ack (ack reads shadow, stage)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 3. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 4. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0x800000000000),
+        }),
+        # 5. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 6. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (True,) * 2, 'v_intr_vector': (48, 47), 'in_guest': (True,) * 2}),
+        # 7. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x2f
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (True, False),
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 47),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 8. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False,) * 2,
+         'stage': ('Running',) * 2,
+         'handler_vector': (48, 47),
+         'owed': (0,) * 2,
+        }),
+        # 9. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Running')}),
+        # 10. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Acked',) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_tpr_mmio_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: write_tpr_mmio, then iret (iret reads in_guest, shadow)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x1000000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 6. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 7. write_eoi(c=0)
+        #      irr[0] = {}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False, True),
+         'stage': ('EoiSent', 'Idle'),
+        }),
+        # 8. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
+        # 9. write_tpr_mmio(c=1, value=48)
+        #      tpr[1] = 0x30
+        #      in_guest[1] = false
+        ('write_tpr_mmio', {'c': 1, 'value': 48}, {'tpr': (0, 48), 'in_guest': (True, False)}),
+        # 10. iret(c=0)
+        #      rflags_if[0] = true
+        #      stage[0] = Idle
+        #      handler_vector[0] = 0x00
+        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_send_ipi_if0_then_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: send_ipi taking the then branch of if #0, then iret (iret reads in_guest, shadow)"""
     steps = [
         # 0. the initial state
         (None, {}, {}),
@@ -6751,10 +7264,7 @@ def test_write_eoi_then_take_virq(implementation):
         #      v_intr_vector[1] = 0x2f
         #      in_guest[1] = true
         ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. take_virq(c=1)
+        # 4. take_virq(c=1)
         #      v_irq[1] = false
         #      rflags_if[1] = false
         #      stage[1] = Running
@@ -6767,35 +7277,146 @@ def test_write_eoi_then_take_virq(implementation):
          'handler_vector': (0, 47),
          'owed': (0,) * 2,
         }),
-        # 6. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000,) * 2,
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47,) * 2, 'in_guest': (True,) * 2}),
-        # 8. ack(c=1)
+        # 5. ack(c=1)
         #      stage[1] = Acked
         ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 9. write_eoi(c=1)
+        # 6. write_eoi(c=1)
         #      irr[1] = {}
         #      v_intr_vector[1] = 0x00
         #      in_guest[1] = false
         #      stage[1] = EoiSent
         ('write_eoi', {'c': 1}, {
-         'irr': (0x800000000000, 0),
-         'v_intr_vector': (47, 0),
-         'in_guest': (True, False),
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
          'stage': ('Idle', 'EoiSent'),
         }),
-        # 10. take_virq(c=0)
+        # 7. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 8. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 9. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      kicked[1] = true
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False, True),
+         'kicked': (False, True),
+         'owed': (0, 0x1000000000000),
+        }),
+        # 10. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_vmrun_if0_then_then_iret(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: vmrun taking the then branch of if #0, then iret (iret reads in_guest)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[1] = {0x30}
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 3. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
+        # 4. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
+         'rflags_if': (True, False),
+         'stage': ('Idle', 'Running'),
+         'handler_vector': (0, 48),
+         'owed': (0,) * 2,
+        }),
+        # 5. ack(c=1)
+        #      stage[1] = Acked
+        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
+        # 6. write_eoi(c=1)
+        #      irr[1] = {}
+        #      v_intr_vector[1] = 0x00
+        #      in_guest[1] = false
+        #      stage[1] = EoiSent
+        ('write_eoi', {'c': 1}, {
+         'irr': (0,) * 2,
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'stage': ('Idle', 'EoiSent'),
+        }),
+        # 7. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 8. send_ipi(src=1, dst=1, v=0x2f)
+        #      irr[1] = {0x2f}
+        #      in_guest[1] = false
+        #      owed[1] = {0x2f}
+        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
+         'irr': (0, 0x800000000000),
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x800000000000),
+        }),
+        # 9. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x2f
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
+        # 10. iret(c=1)
+        #      rflags_if[1] = true
+        #      stage[1] = Idle
+        #      handler_vector[1] = 0x00
+        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+    ]
+    last = _replay(steps, implementation)
+
+
+def test_write_eoi_then_take_virq(implementation):
+    """Coverage targets met by this run (10 steps, the shortest for each):
+    - pair: write_eoi, then take_virq (take_virq reads in_guest, shadow, stage, v_intr_vector)"""
+    steps = [
+        # 0. the initial state
+        (None, {}, {}),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
+         'in_guest': (False,) * 2,
+         'owed': (0x800000000000, 0),
+        }),
+        # 3. vmrun(c=0)
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
+        # 4. take_virq(c=0)
         #      v_irq[0] = false
         #      rflags_if[0] = false
         #      stage[0] = Running
@@ -6803,9 +7424,52 @@ def test_write_eoi_then_take_virq(implementation):
         #      owed[0] = {}
         ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
+         'owed': (0,) * 2,
+        }),
+        # 5. send_ipi(src=0, dst=1, v=0x30)
+        #      irr[0] = {}
+        #      irr[1] = {0x30}
+        #      isr[0] = {0x2f}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      owed[1] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 1, 'v': 48}, {
+         'irr': (0, 0x1000000000000),
+         'isr': (0x800000000000, 0),
+         'v_intr_vector': (0,) * 2,
+         'in_guest': (False,) * 2,
+         'owed': (0, 0x1000000000000),
+        }),
+        # 6. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 7. vmrun(c=1)
+        #      v_irq[1] = true
+        #      v_intr_vector[1] = 0x30
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (True,) * 2}),
+        # 8. ack(c=0)
+        #      stage[0] = Acked
+        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
+        # 9. write_eoi(c=0)
+        #      isr[0] = {}
+        #      in_guest[0] = false
+        #      stage[0] = EoiSent
+        ('write_eoi', {'c': 0}, {'isr': (0,) * 2, 'in_guest': (False, True), 'stage': ('EoiSent', 'Idle')}),
+        # 10. take_virq(c=1)
+        #      v_irq[1] = false
+        #      rflags_if[1] = false
+        #      stage[1] = Running
+        #      handler_vector[1] = 0x30
+        #      owed[1] = {}
+        ('take_virq', {'c': 1}, {
+         'v_irq': (False,) * 2,
          'rflags_if': (False,) * 2,
-         'stage': ('Running', 'EoiSent'),
-         'handler_vector': (47,) * 2,
+         'stage': ('EoiSent', 'Running'),
+         'handler_vector': (47, 48),
          'owed': (0,) * 2,
         }),
     ]
@@ -6818,14 +7482,14 @@ def test_take_virq_if0_then_then_set_if(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        # 1. vmrun(c=1)
+        #      in_guest[1] = true
+        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
+        # 2. send_ipi(src=1, dst=0, v=0x2f)
         #      irr[0] = {0x2f}
-        #      in_guest[0] = false
+        #      in_guest[1] = false
         #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 47}, {
          'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
          'owed': (0x800000000000, 0),
@@ -6888,562 +7552,8 @@ def test_take_virq_if0_then_then_set_if(implementation):
          'outer': (('Running', 47), ('Idle', 0)),
          'owed': (0,) * 2,
         }),
-        # 10. set_if(c=1, enabled=true)
-        #      (nothing changes)
-        ('set_if', {'c': 1, 'enabled': True}, {}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmrun_if0_then_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: vmrun taking the then branch of if #0, then iret (iret reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
+        # 10. set_if(c=1, enabled=false)
         #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 5. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 6. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      isr[1] = {0x30}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'isr': (0, 0x1000000000000),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 7. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 8. write_eoi(c=1)
-        #      isr[1] = {}
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {'isr': (0,) * 2, 'in_guest': (False,) * 2, 'stage': ('Idle', 'EoiSent')}),
-        # 9. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 10. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_stale_irr_while_handling_then_write_eoi(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - cover-then: cover stale_irr_while_handling holds, then write_eoi"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0x800000000000),
-         'in_guest': (False, True),
-         'owed': (0x1000000000000, 0x800000000000),
-        }),
-        # 6. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 47), 'in_guest': (True,) * 2}),
-        # 8. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running',) * 2,
-         'handler_vector': (48, 47),
-         'owed': (0,) * 2,
-        }),
-        # 9. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Running', 'Acked')}),
-        # 10. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0x1000000000000, 0),
-         'v_intr_vector': (48, 0),
-         'in_guest': (True, False),
-         'stage': ('Running', 'EoiSent'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_ack_then_ack(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: ack, then ack (ack reads shadow, stage)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      in_guest[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 4. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x30
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 48),
-         'owed': (0,) * 2,
-        }),
-        # 6. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0x1000000000000),
-         'in_guest': (False, True),
-         'owed': (0x800000000000, 0),
-        }),
-        # 7. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 48), 'in_guest': (True,) * 2}),
-        # 8. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Running',) * 2,
-         'handler_vector': (47, 48),
-         'owed': (0,) * 2,
-        }),
-        # 9. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Running', 'Acked')}),
-        # 10. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked',) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_take_virq_then_write_eoi(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: take_virq, then write_eoi (write_eoi reads stage, v_irq)
-    - pair: take_virq taking the else branch of if #0, then write_eoi (write_eoi reads stage, v_irq)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x2f)
-        #      irr[0] = {0x2f}
-        #      in_guest[0] = false
-        #      owed[0] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
-         'irr': (0x800000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x800000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x2f
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (47, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x2f
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (47, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0x800000000000,) * 2,
-         'in_guest': (True, False),
-         'owed': (0, 0x800000000000),
-        }),
-        # 8. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (47,) * 2, 'in_guest': (True,) * 2}),
-        # 9. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False,) * 2,
-         'stage': ('Acked', 'Running'),
-         'handler_vector': (47,) * 2,
-         'owed': (0,) * 2,
-        }),
-        # 10. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0, 0x800000000000),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
-         'stage': ('EoiSent', 'Running'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_nested_handlers_then_write_eoi(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - cover-then: cover nested_handlers holds, then write_eoi"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (False, True)}),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      isr[1] = {0x2f}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'isr': (0, 0x800000000000),
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'shadow': (False,) * 2,
-         'owed': (0, 0x1000000000000),
-        }),
-        # 7. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 48), 'in_guest': (False, True)}),
-        # 8. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      handler_vector[1] = 0x30
-        #      outer[1] = {stage: Running, vector: 0x2f}
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'handler_vector': (0, 48),
-         'outer': (('Idle', 0), ('Running', 47)),
-         'owed': (0,) * 2,
-        }),
-        # 9. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 10. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False,) * 2,
-         'stage': ('Idle', 'EoiSent'),
-        }),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_vmexit_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: vmexit, then iret (iret reads in_guest)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'v_irq': (False, True), 'v_intr_vector': (0, 47), 'in_guest': (True,) * 2}),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
-         'owed': (0,) * 2,
-        }),
-        # 6. ack(c=1)
-        #      stage[1] = Acked
-        ('ack', {'c': 1}, {'stage': ('Idle', 'Acked')}),
-        # 7. write_eoi(c=1)
-        #      irr[1] = {}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      stage[1] = EoiSent
-        ('write_eoi', {'c': 1}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (True, False),
-         'stage': ('Idle', 'EoiSent'),
-        }),
-        # 8. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 9. vmexit(c=0)
-        #      in_guest[0] = false
-        ('vmexit', {'c': 0}, {'in_guest': (False, True)}),
-        # 10. iret(c=1)
-        #      rflags_if[1] = true
-        #      stage[1] = Idle
-        #      handler_vector[1] = 0x00
-        ('iret', {'c': 1}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
-    ]
-    last = _replay(steps, implementation)
-
-
-def test_send_ipi_if0_then_then_iret(implementation):
-    """Coverage targets met by this run (10 steps, the shortest for each):
-    - pair: send_ipi taking the then branch of if #0, then iret (iret reads in_guest, shadow)"""
-    steps = [
-        # 0. the initial state
-        (None, {}, {}),
-        # 1. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 2. send_ipi(src=0, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[0] = false
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (False,) * 2,
-         'owed': (0x1000000000000, 0),
-        }),
-        # 3. vmrun(c=0)
-        #      v_irq[0] = true
-        #      v_intr_vector[0] = 0x30
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'v_irq': (True, False), 'v_intr_vector': (48, 0), 'in_guest': (True, False)}),
-        # 4. take_virq(c=0)
-        #      v_irq[0] = false
-        #      rflags_if[0] = false
-        #      stage[0] = Running
-        #      handler_vector[0] = 0x30
-        #      owed[0] = {}
-        ('take_virq', {'c': 0}, {
-         'v_irq': (False,) * 2,
-         'rflags_if': (False, True),
-         'stage': ('Running', 'Idle'),
-         'handler_vector': (48, 0),
-         'owed': (0,) * 2,
-        }),
-        # 5. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
-        # 6. ack(c=0)
-        #      stage[0] = Acked
-        ('ack', {'c': 0}, {'stage': ('Acked', 'Idle')}),
-        # 7. write_eoi(c=0)
-        #      irr[0] = {}
-        #      v_intr_vector[0] = 0x00
-        #      in_guest[0] = false
-        #      stage[0] = EoiSent
-        ('write_eoi', {'c': 0}, {
-         'irr': (0,) * 2,
-         'v_intr_vector': (0,) * 2,
-         'in_guest': (False, True),
-         'stage': ('EoiSent', 'Idle'),
-        }),
-        # 8. vmrun(c=0)
-        #      in_guest[0] = true
-        ('vmrun', {'c': 0}, {'in_guest': (True,) * 2}),
-        # 9. send_ipi(src=1, dst=0, v=0x30)
-        #      irr[0] = {0x30}
-        #      in_guest[1] = false
-        #      kicked[0] = true
-        #      owed[0] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
-         'irr': (0x1000000000000, 0),
-         'in_guest': (True, False),
-         'kicked': (True, False),
-         'owed': (0x1000000000000, 0),
-        }),
-        # 10. iret(c=0)
-        #      rflags_if[0] = true
-        #      stage[0] = Idle
-        #      handler_vector[0] = 0x00
-        ('iret', {'c': 0}, {'rflags_if': (True,) * 2, 'stage': ('Idle',) * 2, 'handler_vector': (0,) * 2}),
+        ('set_if', {'c': 1, 'enabled': False}, {'rflags_if': (False,) * 2}),
     ]
     last = _replay(steps, implementation)

@@ -45,55 +45,55 @@ def test_second_ipi_of_posted_vector_is_reached(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
-        }),
-        # 3. vmrun(c=0)
+        # 1. vmrun(c=0)
         #      in_guest[0] = true
         ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
-        # 4. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
+        # 2. vmrun(c=1)
         #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
+        ('vmrun', {'c': 1}, {'in_guest': (True,) * 2}),
+        # 3. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (False, True),
+         'owed': (0x1000000000000, 0),
+        }),
+        # 4. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
          'in_guest': (True,) * 2,
         }),
-        # 5. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
+        # 5. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x30
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (48, 0),
          'owed': (0,) * 2,
         }),
-        # 6. send_ipi(src=0, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[0] = false
-        #      kicked[1] = true
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 0, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
-         'in_guest': (False, True),
-         'kicked': (False, True),
-         'owed': (0, 0x800000000000),
+        # 6. send_ipi(src=1, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      in_guest[1] = false
+        #      kicked[0] = true
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 1, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'in_guest': (True, False),
+         'kicked': (True, False),
+         'owed': (0x1000000000000, 0),
         }),
     ]
     last = _replay(steps, implementation)
@@ -108,83 +108,83 @@ def test_nested_handlers_is_reached(implementation):
     steps = [
         # 0. the initial state
         (None, {}, {}),
-        # 1. vmrun(c=1)
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {'in_guest': (False, True)}),
-        # 2. send_ipi(src=1, dst=1, v=0x2f)
-        #      irr[1] = {0x2f}
-        #      in_guest[1] = false
-        #      owed[1] = {0x2f}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 47}, {
-         'irr': (0, 0x800000000000),
+        # 1. vmrun(c=0)
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {'in_guest': (True, False)}),
+        # 2. send_ipi(src=0, dst=0, v=0x2f)
+        #      irr[0] = {0x2f}
+        #      in_guest[0] = false
+        #      owed[0] = {0x2f}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 47}, {
+         'irr': (0x800000000000, 0),
          'in_guest': (False,) * 2,
-         'owed': (0, 0x800000000000),
+         'owed': (0x800000000000, 0),
         }),
-        # 3. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x2f
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
+        # 3. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x2f
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 47),
-         'in_guest': (False, True),
+         'v_irq': (True, False),
+         'v_intr_vector': (47, 0),
+         'in_guest': (True, False),
         }),
-        # 4. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      stage[1] = Running
-        #      handler_vector[1] = 0x2f
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
+        # 4. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      stage[0] = Running
+        #      handler_vector[0] = 0x2f
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'stage': ('Idle', 'Running'),
-         'handler_vector': (0, 47),
+         'rflags_if': (False, True),
+         'stage': ('Running', 'Idle'),
+         'handler_vector': (47, 0),
          'owed': (0,) * 2,
         }),
-        # 5. set_if(c=1, enabled=true)
-        #      rflags_if[1] = true
-        #      shadow[1] = true
-        ('set_if', {'c': 1, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (False, True)}),
-        # 6. send_ipi(src=1, dst=1, v=0x30)
-        #      irr[1] = {0x30}
-        #      isr[1] = {0x2f}
-        #      v_intr_vector[1] = 0x00
-        #      in_guest[1] = false
-        #      shadow[1] = false
-        #      owed[1] = {0x30}
-        ('send_ipi', {'src': 1, 'dst': 1, 'v': 48}, {
-         'irr': (0, 0x1000000000000),
-         'isr': (0, 0x800000000000),
+        # 5. set_if(c=0, enabled=true)
+        #      rflags_if[0] = true
+        #      shadow[0] = true
+        ('set_if', {'c': 0, 'enabled': True}, {'rflags_if': (True,) * 2, 'shadow': (True, False)}),
+        # 6. send_ipi(src=0, dst=0, v=0x30)
+        #      irr[0] = {0x30}
+        #      isr[0] = {0x2f}
+        #      v_intr_vector[0] = 0x00
+        #      in_guest[0] = false
+        #      shadow[0] = false
+        #      owed[0] = {0x30}
+        ('send_ipi', {'src': 0, 'dst': 0, 'v': 48}, {
+         'irr': (0x1000000000000, 0),
+         'isr': (0x800000000000, 0),
          'v_intr_vector': (0,) * 2,
          'in_guest': (False,) * 2,
          'shadow': (False,) * 2,
-         'owed': (0, 0x1000000000000),
+         'owed': (0x1000000000000, 0),
         }),
-        # 7. vmrun(c=1)
-        #      irr[1] = {}
-        #      v_irq[1] = true
-        #      v_intr_vector[1] = 0x30
-        #      in_guest[1] = true
-        ('vmrun', {'c': 1}, {
+        # 7. vmrun(c=0)
+        #      irr[0] = {}
+        #      v_irq[0] = true
+        #      v_intr_vector[0] = 0x30
+        #      in_guest[0] = true
+        ('vmrun', {'c': 0}, {
          'irr': (0,) * 2,
-         'v_irq': (False, True),
-         'v_intr_vector': (0, 48),
-         'in_guest': (False, True),
+         'v_irq': (True, False),
+         'v_intr_vector': (48, 0),
+         'in_guest': (True, False),
         }),
-        # 8. take_virq(c=1)
-        #      v_irq[1] = false
-        #      rflags_if[1] = false
-        #      handler_vector[1] = 0x30
-        #      outer[1] = {stage: Running, vector: 0x2f}
-        #      owed[1] = {}
-        ('take_virq', {'c': 1}, {
+        # 8. take_virq(c=0)
+        #      v_irq[0] = false
+        #      rflags_if[0] = false
+        #      handler_vector[0] = 0x30
+        #      outer[0] = {stage: Running, vector: 0x2f}
+        #      owed[0] = {}
+        ('take_virq', {'c': 0}, {
          'v_irq': (False,) * 2,
-         'rflags_if': (True, False),
-         'handler_vector': (0, 48),
-         'outer': (('Idle', 0), ('Running', 47)),
+         'rflags_if': (False, True),
+         'handler_vector': (48, 0),
+         'outer': (('Running', 47), ('Idle', 0)),
          'owed': (0,) * 2,
         }),
     ]
