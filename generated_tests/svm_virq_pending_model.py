@@ -11,7 +11,7 @@ Generated from the spec module svm_virq_pending."""
 from operator import itemgetter as _itemgetter
 
 from irqspec.runtime import itf as _itf
-from irqspec.runtime.model import ActionInfo, format_state
+from irqspec.runtime.model import ActionInfo, LivenessInfo, format_state
 from irqspec.runtime.values import RangeViolation, bit, highest, lowest, popcount, set_bit, shl, test_bit  # noqa: F401
 
 # Constants, as substituted into the spec:
@@ -748,6 +748,19 @@ LEMMAS = {
 COVERS = {
     'second_ipi_of_posted_vector': second_ipi_of_posted_vector,
     'nested_handlers': nested_handlers,
+}
+
+
+# Fair actions (their every instance): "weak" (`fair action`) or "strong" (`strong fair action`); FAIR_WHEN holds the
+# `when` clauses: an instance's fairness applies only in the states where its clause holds.
+FAIRNESS = {
+}
+FAIR_WHEN = {
+}
+
+
+# Liveness properties: for every value of the binders, a state where p holds is followed by one where q holds.
+LIVENESS = {
 }
 
 

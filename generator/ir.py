@@ -556,6 +556,11 @@ class Action:
     modifies: tuple[str, ...]  # the variables assigned somewhere in body, in declaration order
     doc: str = ""
     span: Span = field(default=NO_SPAN, compare=False)
+    # fairness of each instance (each tuple of parameter values), as TLA+'s WF_vars / SF_vars of the instance: "" none,
+    # "weak" (`fair action`), "strong" (`strong fair action`); see Liveness
+    fairness: str = field(default="", metadata={"omit_if": ""})
+    # `when C` on a fair action: its fairness applies only in states where C holds (WF_vars(C /\ A)); None: always
+    fair_when: "Expr | None" = field(default=None, metadata={"omit_if": None})
 
 
 @dataclass(frozen=True)
@@ -565,6 +570,26 @@ class Property:
     kind: str  # "invariant" | "lemma" | "cover"
     name: str
     expr: Expr
+    doc: str = ""
+    span: Span = field(default=NO_SPAN, compare=False)
+
+
+@dataclass(frozen=True)
+class Liveness:
+    """`liveness NAME: forall b1 in D1, ...: p ~> q`: for every value of the binders, every state of a behaviour in
+    which `p` holds is followed (there or later) by one in which `q` holds (TLA+'s [](p => <>q)).
+
+    A behaviour is an infinite sequence of states from the initial one in which each step is a step of an action
+    instance or a stutter (the state unchanged: TLA+'s [Next]_vars), and which is fair: for an instance of a `fair`
+    action, it is not enabled from some point on forever without being taken infinitely often; for a `strong fair`
+    one, it is not enabled infinitely often without being taken infinitely often. An instance is enabled in s when it
+    can take a step that changes the state (ENABLED <<A>>_vars), and taken by a step s -> t with t != s that it allows.
+    So with no fairness every reachable state with `p` and not `q` is a violation (the behaviour stutters there)."""
+
+    name: str
+    binders: tuple[Param, ...]
+    p: Expr
+    q: Expr
     doc: str = ""
     span: Span = field(default=NO_SPAN, compare=False)
 
@@ -615,6 +640,7 @@ class System:
     lemmas: tuple[Property, ...]
     covers: tuple[Property, ...]
     imports: tuple[str, ...] = ()
+    liveness: tuple[Liveness, ...] = field(default=(), metadata={"omit_if": ()})
 
     def var(self, name: str) -> StateVar:
         for v in self.vars:
@@ -632,6 +658,15 @@ class System:
         for a in self.actions:
             if a.name == name:
                 return a
+        raise KeyError(name)
+
+    def fair_actions(self) -> tuple[Action, ...]:
+        return tuple(a for a in self.actions if a.fairness)
+
+    def live(self, name: str) -> Liveness:
+        for p in self.liveness:
+            if p.name == name:
+                return p
         raise KeyError(name)
 
     def invariant(self, name: str) -> Property:

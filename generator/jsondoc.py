@@ -64,6 +64,9 @@ def witness_data(system: ir.System, prop: str | None, witness: Mapping[str, obje
     while isinstance(expr, ir.Quant) and expr.kind == "forall":
         domains[expr.name] = expr.domain
         expr = expr.body
+    for live in system.liveness:
+        if live.name == prop:
+            domains = {b.name: b.type for b in live.binders}
     out: dict[str, Any] = {}
     for name, value in witness.items():
         if name in domains:

@@ -195,21 +195,34 @@ def format_step(system: System, action: str, params: Mapping[str, object], befor
                                               or ["(nothing changed)"])
 
 
+LOOP_MARK = "-- the loop starts here: what follows repeats forever"
+
+
 def format_trace(system: System, trace: Trace, full: bool = False) -> str:
     """The step table: step 0 is the initial state (all variables), then each action with the first line of its doc
-    comment and what it did; with `full`, the whole last state again at the end."""
+    comment and what it did; with `full`, the whole last state again at the end. A lasso (`trace.loop`) is marked
+    where its loop starts and ends; a stutter step in it says so."""
     lines = ["step 0  initial state"]
     first = trace.steps[0].state
     lines += [INDENT + text for text in format_state(system, first)]
     prev = first
+    if trace.loop == 0:
+        lines.append(LOOP_MARK)
     for i, step in enumerate(trace.steps[1:], start=1):
-        if step.action is None:
+        if step.action is None and trace.loop is not None and step.state == prev:
+            lines.append(f"step {i:<2} stutter (nothing changes)")
+        elif step.action is None:
             lines.append(f"step {i:<2} (no action recorded)")
             lines += [INDENT + c for c in _changes_of_state(system, prev, step.state)]
         else:
             lines.append(f"step {i:<2} {format_params(step.params, system, step.action)}")
             lines += [INDENT + text for text in format_step(system, step.action, step.params, prev, step.state)]
         prev = step.state
+        if trace.loop is not None and i == trace.loop:
+            lines.append(LOOP_MARK)
+    if trace.loop is not None:
+        lines.append(f"-- back in the state of step {trace.loop}: steps {trace.loop + 1}..{len(trace.steps) - 1} "
+                     "repeat forever")
     if full and len(trace.steps) > 1:
         lines.append(f"state after step {len(trace.steps) - 1}, every variable:")
         lines += [INDENT + text for text in format_state(system, prev)]
@@ -271,6 +284,9 @@ def format_witness(system: System, prop: str | None, witness: Mapping[str, objec
         return f"{step}, which would set {var} to {format_value(witness.get('value'), target)}{outside}"
     found = _property(system, prop)
     domains: dict[str, Type] = {b.name: b.domain for b in _binders(found)[0]} if found is not None else {}
+    live = next((p for p in system.liveness if p.name == prop), None)
+    if live is not None:
+        domains = {b.name: b.type for b in live.binders}
     return ", ".join(f"{k} = {format_value(v, domains.get(k))}" for k, v in witness.items())
 
 
@@ -418,3 +434,64 @@ def format_certificate(text: str) -> str:
         else:
             out.append(line)
     return "\n".join(out)
+
+
+# ------------------------------------------------------------------------------------------------------- lassos
+
+
+def explain_lasso(system: System, trace: Trace, sources: Mapping[str, str] | None = None) -> list[str]:
+    """Why a lasso violates its liveness property: where the left side holds and that the right side never holds
+    from there on, then for each instance of a fair action how the loop treats it fairly (taken at a step, or not
+    enabled in some loop state; for a strong one, in every loop state). Read with the Python evaluator."""
+    from itertools import product
+
+    from .evaluate import enabled, evaluate
+
+    if trace.loop is None or trace.violated is None:
+        return []
+    lv = next((p for p in system.liveness if p.name == trace.violated), None)
+    if lv is None or any(b.name not in trace.witness for b in lv.binders):
+        return []
+    env = {b.uid: trace.witness[b.name] for b in lv.binders}
+    states = [st.state for st in trace.steps]
+    cycle = range(trace.loop, len(states) - 1)
+    q = [bool(evaluate(system, lv.q, s, env)) for s in states]
+    start = next((j for j in range(len(states) - 1) if evaluate(system, lv.p, states[j], env)
+                  and not any(q[i] for i in set(range(j, len(states) - 1)) | set(cycle))), None)
+    if start is None:
+        return []
+    where = f"  ({lv.span.file}:{lv.span.line})" if lv.span.line > 0 else ""
+    why = _Why(system, states[start], dict(sources or {}))
+    lines = [f"{why.text(lv.p)} holds at step {start}, and {why.text(lv.q)} in no state from there on{where}"]
+    idle = 0
+
+    def changes(action: ir.Action, params: dict, s: Mapping[str, object]) -> Mapping[str, object] | None:
+        if not enabled(system, action, s, params):
+            return None
+        env = {p.uid: params[p.name] for p in action.params}
+        if action.fair_when is not None and not evaluate(system, action.fair_when, s, env):
+            return None
+        try:
+            post = run_action(system, action, s, params).post
+        except RangeViolation:
+            return None
+        return None if post == dict(s) else post
+
+    for action in system.fair_actions():
+        for values in product(*[ir.domain_values(p.type) for p in action.params]):
+            params = {p.name: v for p, v in zip(action.params, values)}
+            name = format_params(params, system, action.name)
+            kind = "fair" if action.fairness == "weak" else "strong fair"
+            taken = next((i + 1 for i in cycle if changes(action, params, states[i]) == states[i + 1]), None)
+            if taken is not None:
+                lines.append(f"{kind} {name}: taken on the loop, at step {taken}")
+                continue
+            off = [i for i in cycle if changes(action, params, states[i]) is None]
+            if len(off) == len(cycle):
+                idle += 1
+            else:
+                lines.append(f"{kind} {name}: not enabled in the state of step {off[0]}, so not owed a step")
+    if idle:
+        lines.append(f"{'every' if len(lines) == 1 else 'every other'} fair instance ({idle}) is enabled in no state "
+                     "of the loop")
+    return lines

@@ -37,11 +37,15 @@ def summary(system: System) -> str:
         choices = 1
         for p in a.params:
             choices *= domain_size(p.type)
+        fair = {"weak": "; fair", "strong": "; strong fair"}.get(a.fairness, "")
+        fair += " when its condition holds" if a.fair_when is not None else ""
         lines.append(f"  {a.name}({params})  [{choices} instance{'s' if choices != 1 else ''}; "
-                     f"modifies {', '.join(a.modifies) or 'nothing'}]")
+                     f"modifies {', '.join(a.modifies) or 'nothing'}{fair}]")
     for title, props in (("invariants", system.invariants), ("lemmas", system.lemmas), ("covers", system.covers)):
         if props:
             lines.append(f"{title}: {', '.join(p.name for p in props)}")
+    if system.liveness:
+        lines.append(f"liveness: {', '.join(p.name for p in system.liveness)}")
     if system.functions:
         lines.append(f"functions: {', '.join(f.name for f in system.functions)}")
     return "\n".join(lines) + "\n"

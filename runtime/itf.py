@@ -29,6 +29,8 @@ Descriptor = tuple
 ACTION_TAKEN = "mbt::actionTaken"
 NONDET_PICKS = "mbt::nondetPicks"
 INIT_ACTION = "init"
+# a step of a lasso that changes nothing (a stutter); no spec identifier has a ':'
+STUTTER_ACTION = "::stutter"
 _UNIT = {"#tup": []}  # the empty tuple: the payload of a variant that has none
 _SAFE = (1 << 53) - 1  # beyond this a JSON number loses precision in JavaScript readers
 
@@ -119,17 +121,27 @@ def trace_to_itf(trace: Trace, var_types: Mapping[str, Descriptor],
         head["irqspec::violated"] = trace.violated
         head["irqspec::witness"] = {k: _plain(v) for k, v in trace.witness.items()}
     head.update(meta or {})
+    steps = trace.steps
+    if trace.loop is not None:
+        # ITF's lasso: the last state is followed by states[loop]; the step that closes the loop is kept in #meta
+        *steps, closing = steps  # type: ignore[assignment]
+        head["irqspec::loop-step"] = {"action": closing.action or STUTTER_ACTION,
+                                      "params": {p: value_to_itf(v, param_types.get(closing.action or "", {})[p])
+                                                 for p, v in closing.params.items()}}
     states = []
-    for i, step in enumerate(trace.steps):
+    for i, step in enumerate(steps):
         out: dict[str, Any] = {"#meta": {"index": i}}
         for name, desc in var_types.items():
             out[name] = value_to_itf(step.state[name], desc)
-        action = step.action or INIT_ACTION
+        action = step.action or (INIT_ACTION if i == 0 else STUTTER_ACTION)
         out[ACTION_TAKEN] = action
         types = param_types.get(action, {})
         out[NONDET_PICKS] = {p: {"tag": "Some", "value": value_to_itf(v, types[p])} for p, v in step.params.items()}
         states.append(out)
-    return {"#meta": head, "vars": [*var_types, ACTION_TAKEN, NONDET_PICKS], "states": states}
+    doc = {"#meta": head, "vars": [*var_types, ACTION_TAKEN, NONDET_PICKS], "states": states}
+    if trace.loop is not None:
+        doc["loop"] = trace.loop
+    return doc
 
 
 def _plain(v: object) -> Any:
@@ -152,7 +164,7 @@ def trace_from_itf(doc: Mapping[str, Any], var_types: Mapping[str, Descriptor],
     for raw in doc["states"]:
         state = {name: value_from_itf(raw[name], desc) for name, desc in var_types.items()}
         action = raw.get(ACTION_TAKEN, None)
-        if action == INIT_ACTION or action == "":
+        if action in (INIT_ACTION, STUTTER_ACTION, ""):
             action = None
         params: dict[str, object] = {}
         types = param_types.get(action, {}) if action is not None else {}
@@ -165,7 +177,21 @@ def trace_from_itf(doc: Mapping[str, Any], var_types: Mapping[str, Descriptor],
             params[p] = value_from_itf(inner, types[p])
         steps.append(Step(action, params, state))
     meta = doc.get("#meta", {})
-    return Trace(tuple(steps), meta.get("irqspec::violated"), dict(meta.get("irqspec::witness", {})))
+    loop = doc.get("loop")
+    if loop is not None:
+        if not isinstance(loop, int) or isinstance(loop, bool) or not 0 <= loop < len(steps):
+            raise ITFError(f"loop {loop!r} is not the index of a state of the trace")
+        closing = meta.get("irqspec::loop-step", {})
+        action = closing.get("action")
+        action = None if action in (None, STUTTER_ACTION) else action
+        types = param_types.get(action, {}) if action is not None else {}
+        params = {}
+        for p, raw in closing.get("params", {}).items():
+            if p not in types:
+                raise ITFError(f"action {action!r} has no parameter {p!r}")
+            params[p] = value_from_itf(raw, types[p])
+        steps.append(Step(action, params, steps[loop].state))
+    return Trace(tuple(steps), meta.get("irqspec::violated"), dict(meta.get("irqspec::witness", {})), loop)
 
 
 def write_itf(path: str | Path, trace: Trace, var_types: Mapping[str, Descriptor],

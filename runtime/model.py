@@ -27,6 +27,16 @@ class ActionInfo(NamedTuple):
         return self.apply.__doc__ or ""
 
 
+class LivenessInfo(NamedTuple):
+    """A liveness property `p ~> q` of a model: its binders with their domains, and p and q as functions of a state
+    and the binders' values (in binder order)."""
+
+    name: str
+    binders: tuple[tuple[str, Sequence[Any]], ...]
+    p: Callable[..., bool]
+    q: Callable[..., bool]
+
+
 def format_value(value: object, desc: tuple) -> str:
     """A value as a reader wants to see it: bit vectors as vector sets {0x20, 0x21}, enums by member name, records
     with field names, maps as {key: value}."""

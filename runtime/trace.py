@@ -22,11 +22,15 @@ class Step:
 @dataclass(frozen=True)
 class Trace:
     """A run from an initial state. `violated` names the property the last state breaks (if any) and `witness` holds
-    the values that show it (the quantified variables of an invariant, or the action of a range violation)."""
+    the values that show it (the quantified variables of an invariant, or the action of a range violation).
+
+    A lasso (a counterexample to a liveness property) has `loop` set: its last state repeats the state at index
+    `loop`, so the steps after `loop` repeat forever. There a step with no action after the first is a stutter."""
 
     steps: tuple[Step, ...]
     violated: str | None = None
     witness: dict[str, object] = field(default_factory=dict)
+    loop: int | None = None
 
     def __len__(self) -> int:
         return len(self.steps)

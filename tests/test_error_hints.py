@@ -203,7 +203,7 @@ def test_misspelled_action(tmp_path: Path) -> None:
 def test_misspelled_requires(tmp_path: Path) -> None:
     d = one_error(tmp_path, "action a() requries x < 3 { x' = 1 }\n")
     assert at(d) == (5, 12)
-    assert d.message == "unexpected 'requries'; expected one of 'requires', '{'"
+    assert d.message == "unexpected 'requries'; expected one of 'requires', 'when', '{'"
     assert d.hint == "did you mean 'requires'?"
 
 

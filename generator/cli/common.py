@@ -268,13 +268,13 @@ def solver_errors(system, fn: Callable[[], object]) -> object:
         return fn()
     except UnknownProperty as err:
         name = str(err.args[0]) if err.args else "?"
-        known = [p.name for p in (*system.invariants, *system.lemmas)]
+        known = [p.name for p in (*system.invariants, *system.lemmas, *system.liveness)]
         import difflib
 
         close = difflib.get_close_matches(name, known, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         listed = ", ".join(known) if known else "none"
-        raise UsageError(f"--inv {name}: {system.module} has no invariant or lemma of that name{hint}; it has: "
+        raise UsageError(f"--inv {name}: {system.module} has no invariant, lemma or liveness property of that name{hint}; it has: "
                          f"{listed}, and the implicit 'range'") from None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from .common import (EXIT_INTERRUPTED, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, OUT, Progress, UsageError, dask_client,
@@ -23,25 +24,47 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def split_properties(system, names: list[str] | None) -> tuple[list[str] | None, list[str] | None]:
+    """`--inv` names as (safety properties, liveness properties): None for "every one", [] for "none"."""
+    if not names:
+        return None, None
+    live = {p.name for p in system.liveness}
+    safety = [n for n in names if n not in live]
+    return (safety or []), [n for n in names if n in live]
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from ..jsondoc import document, trace_data, witness_data
     from ..report import explain_violation, format_trace, format_witness
-    from ..smt.bmc import check
+    from ..smt.bmc import CheckResult, check
+    from ..smt.liveness import check_liveness
 
     writable(args.itf, "--itf")
     front = load_spec(args)
     system = front.system
+    safety, live_names = split_properties(system, args.inv or None)
     live = Progress("check")
+    lasso = None
     try:
-        result = solver_errors(system, lambda: check(system, args.inv or None, max_depth=args.max_depth,
-                                              timeout=args.timeout, progress=live,
-                                              reduce=not args.no_reduce))
+        if safety == [] and live_names:
+            result = CheckResult("holds", args.max_depth, reason="no safety property named")
+        else:
+            result = solver_errors(system, lambda: check(system, safety, max_depth=args.max_depth,
+                                                  timeout=args.timeout, progress=live,
+                                                  reduce=not args.no_reduce))
+        if result.status == "holds" and system.liveness and (live_names is None or live_names):
+            spent = result.elapsed
+            lasso = check_liveness(system, live_names, max_depth=args.max_depth,
+                                   timeout=None if args.timeout is None else max(0.001, args.timeout - spent),
+                                   progress=live)
     except KeyboardInterrupt:
         live.clear()
         sys.stderr.write(f"irqspec: interrupted: no violation up to depth {live.depth} ({live.elapsed:.1f} s)\n")
         return EXIT_INTERRUPTED
     finally:
         live.clear()
+    if lasso is not None:
+        return _report_lasso(args, front, result, lasso)
     if result.status == "unknown" and interrupted(result.reason):
         sys.stderr.write(f"irqspec: interrupted: no violation up to depth {result.depth_reached} "
                          f"({result.elapsed:.1f} s)\n")
@@ -55,7 +78,7 @@ def cmd_check(args: argparse.Namespace) -> int:
                        depth=result.depth_reached, max_depth=args.max_depth, invariant=result.invariant,
                        witness=witness_data(system, result.invariant, result.witness), reason=result.reason,
                        trace=trace_data(system, result.trace), itf=args.itf if result.trace is not None else None,
-                       warnings=warnings, reduction=result.reduction))
+                       warnings=warnings, reduction=result.reduction, loop=None))
     elif result.status == "violated":
         assert result.trace is not None
         where = f" for {format_witness(system, result.invariant, result.witness)}" if result.witness else ""
@@ -73,6 +96,51 @@ def cmd_check(args: argparse.Namespace) -> int:
         OUT.write(f"UNKNOWN after depth {result.depth_reached}: {result.reason}\n")
     if not args.json and result.reduction:
         OUT.write(f"({result.reduction})\n")
+    return code
+
+
+def _report_lasso(args: argparse.Namespace, front, safety, lasso) -> int:
+    """check's report once the safety properties held to the depth: the liveness search's verdict."""
+    from ..jsondoc import document, trace_data, witness_data
+    from ..report import explain_lasso, format_trace, format_witness
+
+    system = front.system
+    elapsed = safety.elapsed + lasso.elapsed
+    if lasso.status == "unknown" and interrupted(lasso.reason):
+        sys.stderr.write(f"irqspec: interrupted: no fair lasso up to {lasso.depth_reached} steps "
+                         f"({elapsed:.1f} s)\n")
+        return EXIT_INTERRUPTED
+    code = {"violated": EXIT_VIOLATED, "holds": EXIT_OK}.get(lasso.status, EXIT_UNKNOWN)
+    if args.itf and lasso.trace is not None:
+        write_itf_file(args.itf, system, lasso.trace)
+    warnings = vacuity_warnings(system) if lasso.status == "holds" else []
+    depth = lasso.depth_reached if lasso.status != "holds" else min(safety.depth_reached, lasso.depth_reached)
+    if args.json:
+        emit(document("check", system, lasso.status, code, elapsed, engine="bmc", depth=depth,
+                       max_depth=args.max_depth, invariant=lasso.prop,
+                       witness=witness_data(system, lasso.prop, lasso.witness), reason=lasso.reason,
+                       trace=trace_data(system, lasso.trace), itf=args.itf if lasso.trace is not None else None,
+                       warnings=warnings, reduction=safety.reduction, loop=lasso.loop))
+        return code
+    if lasso.status == "violated":
+        assert lasso.trace is not None and lasso.loop is not None
+        steps = len(lasso.trace) - 1
+        where = f" for {format_witness(system, lasso.prop, lasso.witness)}" if lasso.witness else ""
+        OUT.write(format_trace(system, lasso.trace, full=args.full) + "\n")
+        OUT.write(f"VIOLATED: liveness {lasso.prop}{where}: a fair lasso of {steps} steps ({lasso.loop} before the "
+                  f"loop, {steps - lasso.loop} in it) ({elapsed:.2f} s)\n")
+        for line in explain_lasso(system, lasso.trace, front.sources):
+            OUT.write(f"  {line}\n")
+        if args.itf:
+            OUT.write(f"lasso written to {args.itf} (ITF, with its loop index)\n")
+    elif lasso.status == "holds":
+        OUT.write(f"no violation up to depth {safety.depth_reached}, and no fair lasso of up to "
+                  f"{lasso.depth_reached} steps violates a liveness property ({elapsed:.2f} s)\n")
+    else:
+        OUT.write(f"UNKNOWN: safety holds up to depth {safety.depth_reached}; liveness: {lasso.reason} after "
+                  f"{lasso.depth_reached} steps\n")
+    if safety.reduction:
+        OUT.write(f"({safety.reduction})\n")
     return code
 
 
@@ -191,6 +259,26 @@ def cmd_explore(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     finally:
         live.clear()
+    lasso = None
+    if result.status == "holds" and system.liveness:
+        from ..pybackend.liveness import check_liveness
+
+        try:
+            lasso = check_liveness(system, max_states=args.max_states,
+                                   should_stop=(lambda: peak_memory_mb() > limit) if limit else None)
+        except KeyboardInterrupt:
+            sys.stderr.write(f"irqspec: interrupted during the liveness search over {result.states:,} states\n")
+            return EXIT_INTERRUPTED
+        if lasso.status == "violated":
+            result = dataclasses.replace(result, status="violated", trace=lasso.trace, invariant=lasso.prop,
+                                         witness=lasso.witness, reason=lasso.reason,
+                                         elapsed=result.elapsed + lasso.elapsed)
+        elif lasso.status == "incomplete":
+            result = dataclasses.replace(result, status="incomplete", reason=f"liveness: {lasso.reason}",
+                                         elapsed=result.elapsed + lasso.elapsed)
+        else:
+            result = dataclasses.replace(result, elapsed=result.elapsed + lasso.elapsed)
+    loop = lasso.loop if lasso is not None and lasso.status == "violated" else None
     code = {"violated": EXIT_VIOLATED, "holds": EXIT_OK}.get(result.status, EXIT_UNKNOWN)
     if args.itf and result.trace is not None:
         write_itf_file(args.itf, system, result.trace)
@@ -199,7 +287,22 @@ def cmd_explore(args: argparse.Namespace) -> int:
                        states=result.states, diameter=result.diameter,
                        states_per_second=round(result.states_per_second, 1), invariant=result.invariant,
                        witness=witness_data(system, result.invariant, result.witness), reason=result.reason,
-                       trace=trace_data(system, result.trace), itf=args.itf if result.trace is not None else None))
+                       trace=trace_data(system, result.trace), itf=args.itf if result.trace is not None else None,
+                       loop=loop))
+        return code
+    if loop is not None:
+        from ..report import explain_lasso
+
+        assert result.trace is not None
+        steps = len(result.trace) - 1
+        OUT.write(format_trace(system, result.trace, full=args.full) + "\n")
+        where = f" for {format_witness(system, result.invariant, result.witness)}" if result.witness else ""
+        OUT.write(f"VIOLATED: liveness {result.invariant}{where}: a fair lasso of {steps} steps ({loop} before the "
+                  f"loop, {steps - loop} in it; {result.states} distinct states, {result.elapsed:.2f} s)\n")
+        for line in explain_lasso(system, result.trace, front.sources):
+            OUT.write(f"  {line}\n")
+        if args.itf:
+            OUT.write(f"lasso written to {args.itf} (ITF, with its loop index)\n")
         return code
     rate = f"{result.states_per_second:,.0f} states/s"
     if result.status == "violated":
@@ -214,7 +317,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
         if args.itf:
             OUT.write(f"trace written to {args.itf} (ITF)\n")
     elif result.status == "holds":
-        OUT.write(f"no violation: {result.states} distinct states, diameter {result.diameter} "
+        fair = "; every liveness property holds" if system.liveness else ""
+        OUT.write(f"no violation: {result.states} distinct states, diameter {result.diameter}{fair} "
                   f"({result.elapsed:.2f} s, {rate})\n")
     else:
         OUT.write(f"INCOMPLETE: {result.reason}; no violation in {result.states} distinct states up to depth "

@@ -48,12 +48,16 @@ class Checker(DeclarationChecker, StatementChecker, ExpressionChecker):
                                              self._suggest(name, const_names)))
         self.check_functions()
         init = self.init_decls()
-        actions, invariants, lemmas, covers = [], [], [], []
+        actions, invariants, lemmas, covers, liveness = [], [], [], [], []
         for decl in self.root.decls:
             if isinstance(decl, s.ActionDecl):
                 action = self.guarded(lambda d=decl: self.action_decl(d))
                 if action is not None:
                     actions.append(action)
+            elif isinstance(decl, s.PropDecl) and decl.kind == "liveness":
+                live = self.guarded(lambda d=decl: self.liveness_decl(d))
+                if live is not None:
+                    liveness.append(live)
             elif isinstance(decl, s.PropDecl):
                 prop = self.guarded(lambda d=decl: self.prop_decl(d))
                 if prop is not None:
@@ -68,7 +72,7 @@ class Checker(DeclarationChecker, StatementChecker, ExpressionChecker):
             module=self.root.name, file=self.root.file, doc=self.root.doc, constants=constants,
             vars=tuple(self.vars.values()), init=init, functions=tuple(self.functions.values()),
             actions=tuple(actions), invariants=tuple(invariants), lemmas=tuple(lemmas), covers=tuple(covers),
-            imports=tuple(m.name for m in self.modules[:-1]))
+            imports=tuple(m.name for m in self.modules[:-1]), liveness=tuple(liveness))
 
 
 def build_system(modules: list[s.ModuleAst], overrides: dict[str, str] | None = None) -> ir.System:

@@ -374,4 +374,29 @@ class DeclarationChecker(CheckerBase):
             raise Abort()
         return ir.Property(d.kind, d.name, self.expect_bool(d.expr, Scope({}, "property")), d.doc, d.span)
 
+    def liveness_decl(self, d: s.PropDecl) -> ir.Liveness:
+        """`liveness NAME: forall b in D, ...: p ~> q`: the leading `forall`s bind both sides; `~>` only there."""
+        if d.name == ir.RANGE_PROPERTY:
+            raise self.error(d.span, f"'{ir.RANGE_PROPERTY}' is the name of the implicit property that every value "
+                             "stays inside its type's range", "choose another name for this liveness property")
+        if self.nesting(d) is None:
+            raise Abort()
+        body, scope, binders = d.expr, Scope({}, "property"), []
+        while isinstance(body, s.QuantExpr) and body.kind == "forall":
+            for b in body.binders:
+                self.check_local_name(b.name, b.span)
+                if b.name in scope.names:
+                    raise self.error(b.span, f"'{b.name}' is already bound by this property", "choose another name")
+                param = ir.Param(b.name, self.domain(b.domain), b.span, uid=self.uid())
+                binders.append(param)
+                scope = scope.child(b.name, param.type, param.uid)
+            body = body.body
+        if not (isinstance(body, s.Binary) and body.op == "~>"):
+            where = body.span if isinstance(body, s.QuantExpr) else d.expr.span
+            raise self.error(where, "a liveness property is `P ~> Q` (P leads to Q), under leading `forall`s only",
+                             "write e.g. `liveness delivered: forall c in Cpu: owed[c] != 0 ~> owed[c] == 0`")
+        p = self.expect_bool(body.left, scope)
+        q = self.expect_bool(body.right, scope)
+        return ir.Liveness(d.name, tuple(binders), p, q, d.doc, d.span)
+
     # ------------------------------------------------------------------------------------------------ expressions

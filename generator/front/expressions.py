@@ -195,6 +195,10 @@ class ExpressionChecker(CheckerBase):
         return ir.Op(name, args, typ, span)
 
     def e_Binary(self, e: s.Binary, scope: Scope, expected: ir.Type | None) -> ir.Expr:
+        if e.op == "~>":
+            raise self.error(e.span, "'~>' (leads to) is temporal: it is the body of a liveness property, after its "
+                             "leading `forall`s, and nowhere else",
+                             "declare `liveness NAME: P ~> Q`, or use `implies` for a state formula")
         if e.op in ("and", "or", "implies"):
             return ir.Op(e.op, (self.expect_bool(e.left, scope), self.expect_bool(e.right, scope)), BOOL, e.span)
         left, right = self.operands(e, scope, expected)

@@ -13,7 +13,7 @@ from lark import Lark
 from .diagnostics import Span
 
 DECL_KEYWORDS = ("module", "import", "const", "type", "var", "ghost", "init", "action", "def", "invariant", "lemma",
-                 "cover")
+                 "cover", "liveness", "fair", "strong")
 DECL_START = re.compile(r"^(?:%s)\b" % "|".join(DECL_KEYWORDS), re.MULTILINE)
 
 

@@ -95,8 +95,15 @@ class _ToSyntax(Transformer):
         return s.InitAssign(str(children[0]), children[1], self._sp(meta))
 
     def action_decl(self, meta, children):
-        name, params, *requires, body = children
-        return s.ActionDecl(str(name), params or (), tuple(requires), body, self._sp(meta))
+        fairness, name, params, *requires, when, body = children
+        return s.ActionDecl(str(name), params or (), tuple(requires), body, self._sp(meta), fairness=fairness or "",
+                            fair_when=when)
+
+    def fair_when(self, meta, children):
+        return children[0]
+
+    def fairness(self, meta, children):
+        return "strong" if len(children) == 2 else "weak"
 
     def requires(self, meta, children):
         return children[0]
@@ -206,6 +213,9 @@ class _ToSyntax(Transformer):
 
     def match_expr_arm(self, meta, children):
         return s.MatchArm(children[0], children[1], self._sp(meta))
+
+    def leads_to(self, meta, children):
+        return s.Binary("~>", children[0], children[1], self._sp(meta))
 
     def implies(self, meta, children):
         return s.Binary("implies", children[0], children[1], self._sp(meta))

@@ -62,7 +62,15 @@ class StatementChecker(CheckerBase):
         body = self.block(d.body, Scope(dict(scope.names), "action"), [])
         modified = modified_vars(body)
         modifies = tuple(n for n in self.vars if n in modified)
-        return ir.Action(d.name, tuple(params), guard, body, modifies, d.doc, d.span)
+        when = None
+        if d.fair_when is not None:
+            if not d.fairness:
+                raise self.error(d.fair_when.span, "a `when` clause says in which states the action's fairness "
+                                 "applies, and this action is not fair",
+                                 "declare it `fair action` or `strong fair action`, or drop the `when`")
+            when = self.expect_bool(d.fair_when, scope)
+        return ir.Action(d.name, tuple(params), guard, body, modifies, d.doc, d.span, fairness=d.fairness,
+                         fair_when=when)
 
     def block(self, stmts: tuple[s.SStmt, ...], scope: Scope, prior: list[tuple[tuple, Span]]) -> tuple[ir.Stmt, ...]:
         """Check a block; `prior` holds the locations assigned earlier on this path (extended in place)."""

@@ -332,6 +332,8 @@ class ActionDecl:
     body: tuple[SStmt, ...]
     span: Span = NO_SPAN
     doc: str = ""
+    fairness: str = ""  # "" (none) | "weak" (`fair action`) | "strong" (`strong fair action`)
+    fair_when: "SExpr | None" = None  # `when C`: the states where the fairness applies
 
 
 @dataclass(frozen=True)
@@ -346,7 +348,7 @@ class DefDecl:
 
 @dataclass(frozen=True)
 class PropDecl:
-    kind: str  # "invariant" | "lemma" | "cover"
+    kind: str  # "invariant" | "lemma" | "cover" | "liveness"
     name: str
     expr: SExpr
     span: Span = NO_SPAN

@@ -130,10 +130,16 @@ class ModelBuilder:
         for a in system.actions:
             roots.append((state_locals, [(p.uid, p.name) for p in a.params]))
             expr_binders(a.guard, roots[-1][1])
+            if a.fair_when is not None:
+                expr_binders(a.fair_when, roots[-1][1])
             _stmt_binders(a.body, roots[-1][1])
         for p in system.invariants + system.lemmas + system.covers:
             roots.append((state_locals, []))
             expr_binders(p.expr, roots[-1][1])
+        for lv in system.liveness:
+            roots.append((state_locals, [(b.uid, b.name) for b in lv.binders]))
+            expr_binders(lv.p, roots[-1][1])
+            expr_binders(lv.q, roots[-1][1])
         for _, e in system.init:
             roots.append((set(), []))
             expr_binders(e, roots[-1][1])
@@ -146,6 +152,10 @@ class ModelBuilder:
         self.action_py = {a.name: self.namer.module(mangle(a.name), avoid_scope=False) for a in system.actions}
         self.prop_py = {(p.kind, p.name): self.namer.module(mangle(p.name), avoid_scope=False)
                         for p in system.invariants + system.lemmas + system.covers}
+        self.live_py = {lv.name: (self.namer.module("_live_p_" + mangle(lv.name)),
+                                  self.namer.module("_live_q_" + mangle(lv.name))) for lv in system.liveness}
+        self.fair_when_py = {a.name: self.namer.module("_fair_when_" + mangle(a.name))
+                             for a in system.actions if a.fair_when is not None}
         self.enabled_py = {a.name: self.namer.module("enabled_" + mangle(a.name)) for a in system.actions}
         self.instances_py = {a.name: self.namer.module("_instances_" + mangle(a.name)) for a in system.actions}
         self.witness_py = {p.name: self.namer.module("_witness_" + mangle(p.name)) for p in system.invariants}
@@ -154,8 +164,11 @@ class ModelBuilder:
         enums: dict[tuple, ir.Type] = {}
         every = [f.body for f in system.functions] + [p.expr for p in system.invariants + system.lemmas
                                                       + system.covers] + [e for _, e in system.init]
+        every += [e for lv in system.liveness for e in (lv.p, lv.q)]
         for a in system.actions:
             every.append(a.guard)
+            if a.fair_when is not None:
+                every.append(a.fair_when)
             every.extend(_exprs_of_stmts(a.body))
             for st in _assigns(a.body):
                 _path_enums(system.var(st.var).type, st.path, enums)
@@ -190,6 +203,13 @@ class ModelBuilder:
         params = [self.local_py[p.uid] for p in a.params]
         return {"name": self.enabled_py[a.name], "params": params,
                 "doc": doc_literal(f"Whether {a.name} is enabled: its guard.", "    "),
+                "body": [f"    {line}" for line in lets] + [f"    return {result}"]}
+
+    def fair_when(self, a: ir.Action) -> dict:
+        assert a.fair_when is not None
+        lets, result = self.state_expr.hoisted(a.fair_when)
+        return {"name": self.fair_when_py[a.name], "params": [self.local_py[p.uid] for p in a.params],
+                "doc": doc_literal(f"The states where {a.name}'s fairness applies (its `when` clause).", "    "),
                 "body": [f"    {line}" for line in lets] + [f"    return {result}"]}
 
     def instances(self, a: ir.Action) -> dict:
@@ -308,6 +328,20 @@ class ModelBuilder:
         return {"name": self.prop_py[(p.kind, p.name)], "raw": p.name,
                 "doc": doc_literal(f"{what} {p.name}" + (f": {p.doc}" if p.doc else "."), "    "),
                 "body": [f"    {line}" for line in lets] + [f"    return {result}"]}
+
+    def liveness(self, lv: ir.Liveness) -> dict:
+        """`p` and `q` of a liveness property as two functions of the state and the binders' values."""
+        params = "".join(f", {self.local_py[b.uid]}" for b in lv.binders)
+        sides = []
+        for which, e, name in (("p", lv.p, self.live_py[lv.name][0]), ("q", lv.q, self.live_py[lv.name][1])):
+            lets, result = self.state_expr.hoisted(e)
+            sides.append({"name": name, "params": params,
+                          "doc": doc_literal(f"Liveness {lv.name}: its {'left' if which == 'p' else 'right'} side.",
+                                             "    "),
+                          "body": [f"    {line}" for line in lets] + [f"    return {result}"]})
+        binders = tuple_text([f"({str_literal(b.name)}, {domain_text(b.type)})" for b in lv.binders]) \
+            if lv.binders else "()"
+        return {"raw": str_literal(lv.name), "binders": binders, "sides": sides}
 
     def witness(self, p: ir.Property) -> dict:
         """Search the values of the outermost `forall` chain for which the invariant fails."""
@@ -451,6 +485,11 @@ def generate_model(system: ir.System, spec_path: str, spec_text_hash: str, comma
         "invariant_table": [(str_literal(p.name), b.prop_py[("invariant", p.name)]) for p in system.invariants],
         "lemma_table": [(str_literal(p.name), b.prop_py[("lemma", p.name)]) for p in system.lemmas],
         "cover_table": [(str_literal(p.name), b.prop_py[("cover", p.name)]) for p in system.covers],
+        "liveness": [b.liveness(lv) for lv in system.liveness],
+        "fairness_table": [(str_literal(a.name), str_literal(a.fairness)) for a in system.actions if a.fairness],
+        "fair_whens": [b.fair_when(a) for a in system.actions if a.fair_when is not None],
+        "fair_when_table": [(str_literal(a.name), b.fair_when_py[a.name]) for a in system.actions
+                            if a.fair_when is not None],
     }
     return environment().get_template("model.py.j2").render(**context)
 
