@@ -337,7 +337,7 @@ class _Analyser:
             self.join(result, self.expr(f.body, {p.uid: s for p, s in zip(f.params, params)}))
         return self.func_shapes[name]
 
-    def run(self, extra: Sequence[tuple[str, ir.Expr]] = ()) -> None:
+    def run(self, extra: Sequence[tuple[str, ir.Expr]] = (), liveness: bool = False) -> None:
         s = self.system
         self.param_shapes: dict[str, dict[int, _Shape]] = {}
         for name, e in s.init:
@@ -369,14 +369,33 @@ class _Analyser:
             self.expr(body, env)
         for action, e in extra:  # conditions over an action's pre-state and parameters (coverage goals)
             self.expr(e, self.param_shapes[action])
+        if liveness:  # the lasso search reads the liveness properties and the fairness clauses too
+            for lv in s.liveness:
+                env = {}
+                for b in lv.binders:
+                    binder = self.shape_of(b.type, f"the binder {b.name} of {lv.name}", "domain")
+                    if isinstance(binder, int):
+                        self.data[binder].witnesses.append((lv.name, b.uid))
+                    env[b.uid] = binder
+                for uid in _members_needed(lv.p, True):  # p holds at the lasso's state j: a member of the state
+                    shape = env.get(uid)
+                    if isinstance(shape, int):
+                        self.data[self.find(shape)].guarded.add(uid)
+                self.expr(lv.p, env)
+                self.expr(lv.q, env)
+            for a in s.actions:
+                if a.fair_when is not None:
+                    self.expr(a.fair_when, self.param_shapes[a.name])
 
 
-def analyse(system: ir.System, extra: Sequence[tuple[str, ir.Expr]] = ()) -> Analysis:
+def analyse(system: ir.System, extra: Sequence[tuple[str, ir.Expr]] = (), liveness: bool = False) -> Analysis:
     """The vector sorts of `system` for which the reduction is sound, or why there is none (docs/reduction.md).
     `extra`: conditions over an action's pre-state and parameters that a search asks for (coverage goals, by their
-    action's name), held to the same conditions as the spec."""
+    action's name), held to the same conditions as the spec. `liveness`: for the lasso search, which also reads the
+    liveness properties (their binders are witnesses) and the fairness `when` clauses, and whose fairness counts every
+    instance of a fair action: a vector or class parameter of one refuses the reduction of its sort."""
     a = _Analyser(system)
-    a.run(extra)
+    a.run(extra, liveness)
     roots = sorted({a.find(n) for n in range(len(a.parent))})
     sorts, reasons = [], []
     for root in roots:
@@ -389,6 +408,12 @@ def analyse(system: ir.System, extra: Sequence[tuple[str, ir.Expr]] = ()) -> Ana
             why = "a value is both a vector and its own priority class"
         if not why and a.data[krt].proj is not None:
             why = "the priority class of a priority class is taken"
+        if not why and liveness:
+            fair = next((f"{act}({p})" for act, p in vec.params + a.data[krt].params
+                         if system.action(act).fairness), None)
+            if fair is not None:
+                why = (f"the fair action parameter {fair} ranges over vectors: fairness counts its instances for "
+                       "every vector, not only the representatives")
         if why:
             reasons.append(why)
             continue
@@ -567,12 +592,17 @@ def restrict(system: ir.System, analysis: Analysis, ns: tuple[int, ...]) -> ir.S
             return e
         return dataclasses.replace(p, expr=lead(p.expr))
 
+    liveness = tuple(dataclasses.replace(lv, binders=tuple(
+        dataclasses.replace(b, type=narrowed(b.type, binders.get(b.uid))) for b in lv.binders))
+        for lv in system.liveness)
     if all(p.type == q.type for a, b in zip(actions, system.actions) for p, q in zip(a.params, b.params)) and all(
             _lead_domains(p.expr) == _lead_domains(q.expr) for p, q in zip(
-                (prop(x) for x in system.invariants + system.lemmas), system.invariants + system.lemmas)):
+                (prop(x) for x in system.invariants + system.lemmas), system.invariants + system.lemmas)) and all(
+            p.type == q.type for a, b in zip(liveness, system.liveness) for p, q in zip(a.binders, b.binders)):
         return system  # every domain is already within the representatives
     return dataclasses.replace(system, actions=actions, invariants=tuple(map(prop, system.invariants)),
-                               lemmas=tuple(map(prop, system.lemmas)), covers=tuple(map(prop, system.covers)))
+                               lemmas=tuple(map(prop, system.lemmas)), covers=tuple(map(prop, system.covers)),
+                               liveness=liveness)
 
 
 def _lead_domains(e: ir.Expr) -> list[object]:

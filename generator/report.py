@@ -221,8 +221,9 @@ def format_trace(system: System, trace: Trace, full: bool = False) -> str:
         if trace.loop is not None and i == trace.loop:
             lines.append(LOOP_MARK)
     if trace.loop is not None:
-        lines.append(f"-- back in the state of step {trace.loop}: steps {trace.loop + 1}..{len(trace.steps) - 1} "
-                     "repeat forever")
+        last = len(trace.steps) - 1
+        again = f"step {last} repeats" if last == trace.loop + 1 else f"steps {trace.loop + 1}..{last} repeat"
+        lines.append(f"-- back in the state of step {trace.loop}: {again} forever")
     if full and len(trace.steps) > 1:
         lines.append(f"state after step {len(trace.steps) - 1}, every variable:")
         lines += [INDENT + text for text in format_state(system, prev)]

@@ -5,12 +5,15 @@ against the generated model by irqspec.runtime.lasso, which shares no code with 
 from __future__ import annotations
 
 import json
+import random
 import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from spec_paths import SPEC
 from test_differential import _cond, random_specs
+from test_reduction import random_spec as reduction_random_spec
 
 from irqspec.front.diagnostics import SpecError
 from irqspec.front.frontend import load_system
@@ -19,6 +22,7 @@ from irqspec.pybackend.loadmodel import load_model
 from irqspec.runtime.itf import trace_from_itf, trace_to_itf
 from irqspec.runtime.lasso import lasso_problems
 from irqspec.smt.liveness import check_liveness as bmc_liveness
+from irqspec import reduction
 from irqspec.itf_types import param_descriptors, var_descriptors
 
 TOGGLE = """module toggle
@@ -288,3 +292,86 @@ def test_check_and_explore_report_a_lasso(tmp_path, capsys):
     assert main(["check", str(spec), "--inv", "delivered", "--max-depth", "6"]) == 0
     assert main(["check", str(spec), "--inv", "delivred"]) == 2
     assert "did you mean 'delivered'" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- the reduction (docs/reduction.md)
+
+LIVE_PROPS = [("s[v]", "not s[v]"), ("t[v]", "not t[v] or prio(v) < k"), ("s[v] and t[v]", "not s[v]"),
+              ("true", "x == 0"), ("s[v]", "x >= v"), ("t[v] and prio(v) > k", "not t[v]")]
+FAIR = ["fair action drain() requires s != 0 { s' = s & ~bit(highest(s)) }",
+        "strong fair action settle() requires t != 0 and prio(highest(t)) > k { t' = t & ~bit(lowest(t)) }",
+        "fair action reset() requires x != 0 when k == 0 { x' = 0 }"]
+
+
+def random_live_reducible(rng: random.Random) -> str:
+    text = reduction_random_spec(rng).replace("invariant inv:", "lemma unused:")
+    p, q = rng.choice(LIVE_PROPS)
+    fair = "\n".join(rng.sample(FAIR, rng.randint(1, 3)))
+    return f"{text}{fair}\nliveness live: forall v in VECTORS: {p} ~> {q}\n"
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_random_data_independent_specs_give_the_same_lasso_length_reduced_and_full(seed):
+    system = load_system("rnd.irq", {"VECTORS": "16..79"}, text=random_live_reducible(random.Random(seed)))
+    analysis = reduction.analyse(system, liveness=True)
+    assert analysis.sorts, analysis.reason
+    full = bmc_liveness(system, max_depth=4, reduce=False)
+    reduced = bmc_liveness(system, max_depth=4)
+    assert (full.status, full.depth_reached) == (reduced.status, reduced.depth_reached)
+    if reduced.status == "violated":
+        assert problems(load_model(system), reduced.trace, reduced.prop, reduced.witness) == []
+
+
+def test_a_fair_action_over_vectors_turns_the_lasso_reduction_off():
+    text = random_live_reducible(random.Random(1)) + "fair action take(v: VECTORS) requires s[v] { s' = s & ~bit(v) }\n"
+    system = load_system("rnd.irq", {"VECTORS": "16..79"}, text=text)
+    why = reduction.analyse(system, liveness=True).reason
+    assert "the fair action parameter take(v) ranges over vectors" in why
+    assert reduction.analyse(system).sorts  # the safety queries do not read fairness: their reduction stands
+
+
+def test_the_cr8_gap_is_the_same_seven_step_lasso_reduced_and_full():
+    system = load_system(SPEC / "svm_evtinj_cr8.irq", {"VECTORS": "16..63", "TPR_WRITES": "16..63"})
+    reduced = bmc_liveness(system, max_depth=8)
+    full = bmc_liveness(system, max_depth=8, reduce=False)
+    assert (reduced.status, reduced.depth_reached) == (full.status, full.depth_reached) == ("violated", 7)
+    assert "vectors reduced" in reduced.reduction and "fixed to the first" in reduced.reduction
+    assert problems(load_model(system), reduced.trace, reduced.prop, reduced.witness) == []
+
+
+# ------------------------------------------------------------------------------------------ the CR8 gap of bhyve
+
+SMALL_CR8 = {"VECTORS": "16..16", "TPR_WRITES": "16..16", "CR8_MAX": "1"}
+
+
+def test_check_finds_the_cr8_gap_at_full_size(capsys):
+    from irqspec.cli import main
+
+    assert main(["check", str(SPEC / "svm_evtinj_cr8.irq")]) == 1
+    out = capsys.readouterr().out
+    assert "VIOLATED: liveness delivered for c = 0" in out and "a fair lasso of 7 steps" in out
+    # the TPR hold (a CR8 write, synced at the IPI's exit), VMRUN with the vector held back, CR8 lowered without an
+    # exit, then the loop: vCPU 0 never leaves the guest
+    prefix, loop = out.split("-- the loop starts here")
+    steps = re.findall(r"^step \d+ +(\w+\([^)]*\)|stutter)", prefix, re.M)
+    send = next(i for i, s in enumerate(steps) if s.startswith("send_ipi(") and "dst=0" in s)
+    assert any(s.startswith("write_cr8(c=0, value=") and not s.endswith("value=0)") for s in steps[:send])
+    run = steps.index("vmrun(c=0)", send + 1)
+    assert "write_cr8(c=0, value=0)" in steps[run + 1:]
+    assert "vmexit(c=0)" not in loop and "in_guest[0]" not in loop
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("intercept, verdict", [("false", "violated"), ("true", "holds")])
+def test_the_cr8_gap_and_its_kvm_cure_explored_exhaustively_agree_with_bmc(intercept, verdict):
+    system = load_system(SPEC / "svm_evtinj_cr8.irq", {**SMALL_CR8, "CR8_INTERCEPT": intercept})
+    model = load_model(system)
+    explicit = explore_liveness(system, model=model)
+    assert explicit.status == verdict
+    bmc = bmc_liveness(system, max_depth=len(explicit.trace) - 1 if explicit.trace else 10)
+    assert bmc.status == verdict
+    for r in (explicit, bmc):
+        if r.trace is not None:
+            assert problems(model, r.trace, r.prop, r.witness) == []
+    if verdict == "violated":
+        assert len(bmc.trace) - 1 == 7 <= len(explicit.trace) - 1

@@ -37,7 +37,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from ..jsondoc import document, trace_data, witness_data
     from ..report import explain_violation, format_trace, format_witness
     from ..smt.bmc import CheckResult, check
-    from ..smt.liveness import check_liveness
+    from ..smt.liveness import LassoResult, LassoSearch, check_liveness
 
     writable(args.itf, "--itf")
     front = load_spec(args)
@@ -45,18 +45,37 @@ def cmd_check(args: argparse.Namespace) -> int:
     safety, live_names = split_properties(system, args.inv or None)
     live = Progress("check")
     lasso = None
+    wanted = bool(system.liveness) and (live_names is None or bool(live_names))
+    found: list = []  # the lasso search's answer at the depth where it stopped the safety search
+    searches: list = []
+
+    def after_depth(depth: int, clock) -> bool:
+        """At each depth the invariants are clean to, the lasso of that many steps (so the shorter counterexample of
+        either kind comes first, and a lasso is found without first searching the invariants to --max-depth)."""
+        if not wanted or depth < 1:
+            return False
+        if not searches:
+            searches.append(LassoSearch(system, live_names, reduce=not args.no_reduce))
+        answer = searches[0].depth(depth, clock)
+        if answer is not None:
+            found.append(dataclasses.replace(answer, reduction=searches[0].note()))
+        return answer is not None
+
     try:
         if safety == [] and live_names:
             result = CheckResult("holds", args.max_depth, reason="no safety property named")
         else:
             result = solver_errors(system, lambda: check(system, safety, max_depth=args.max_depth,
                                                   timeout=args.timeout, progress=live,
-                                                  reduce=not args.no_reduce))
-        if result.status == "holds" and system.liveness and (live_names is None or live_names):
-            spent = result.elapsed
-            lasso = check_liveness(system, live_names, max_depth=args.max_depth,
-                                   timeout=None if args.timeout is None else max(0.001, args.timeout - spent),
-                                   progress=live)
+                                                  reduce=not args.no_reduce, after_depth=after_depth))
+        if found:
+            lasso = found[0]
+        elif result.status == "holds" and wanted and (not searches or result.reason == "no property to check"):
+            lasso = check_liveness(system, live_names, max_depth=args.max_depth, timeout=args.timeout,
+                                   progress=live, reduce=not args.no_reduce)
+        elif result.status == "holds" and wanted:
+            lasso = LassoResult("holds", result.depth_reached, reason=f"no fair lasso of up to {result.depth_reached} "
+                                "steps violates a liveness property", reduction=searches[0].note())
     except KeyboardInterrupt:
         live.clear()
         sys.stderr.write(f"irqspec: interrupted: no violation up to depth {live.depth} ({live.elapsed:.1f} s)\n")
@@ -105,7 +124,8 @@ def _report_lasso(args: argparse.Namespace, front, safety, lasso) -> int:
     from ..report import explain_lasso, format_trace, format_witness
 
     system = front.system
-    elapsed = safety.elapsed + lasso.elapsed
+    elapsed = max(safety.elapsed, lasso.elapsed) if lasso.elapsed and safety.elapsed else \
+        safety.elapsed + lasso.elapsed
     if lasso.status == "unknown" and interrupted(lasso.reason):
         sys.stderr.write(f"irqspec: interrupted: no fair lasso up to {lasso.depth_reached} steps "
                          f"({elapsed:.1f} s)\n")
@@ -139,8 +159,8 @@ def _report_lasso(args: argparse.Namespace, front, safety, lasso) -> int:
     else:
         OUT.write(f"UNKNOWN: safety holds up to depth {safety.depth_reached}; liveness: {lasso.reason} after "
                   f"{lasso.depth_reached} steps\n")
-    if safety.reduction:
-        OUT.write(f"({safety.reduction})\n")
+    for note in dict.fromkeys(n for n in (safety.reduction, lasso.reduction) if n):
+        OUT.write(f"({note})\n")
     return code
 
 

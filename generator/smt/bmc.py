@@ -158,12 +158,14 @@ def counterexample(enc: SymbolicSystem, run: "Unrolling",
 def check(system: ir.System, invariants: Iterable[str] | None = None, max_depth: int = 20,
           timeout: float | None = None, progress: Progress | None = None, lemmas: bool = False,
           ranges: bool = True, atomic: Mapping[str, tuple[str, ...]] | None = None,
-          reduce: bool = True) -> CheckResult:
+          reduce: bool = True, after_depth: Callable[[int, "_Clock"], bool] | None = None) -> CheckResult:
     """Search for the shortest run (up to `max_depth` steps) that violates one of `invariants` (names of invariants,
     lemmas or "range"; by default every invariant, and every lemma when `lemmas`) or, when `ranges`, the range
     property. `progress(depth, elapsed)` is called after each depth found clean. With `atomic` (an implementation's
     atomic steps), only runs such an implementation can execute (Unrolling.realizable). With `reduce`, when the spec
-    meets the conditions of docs/reduction.md, each depth is decided on representative vectors (`Reduced`)."""
+    meets the conditions of docs/reduction.md, each depth is decided on representative vectors (`Reduced`).
+    `after_depth(depth, clock)`, called in this query's Z3 context after each depth found clean, may ask more at that
+    depth (check's lasso search); when it returns true the search stops there, "holds" up to that depth."""
     goals = select_goals(system, invariants, lemmas=lemmas, ranges=ranges)
     clock = _Clock(timeout)
     reduced = Reduced(system, goals, max_depth) if reduce else None
@@ -187,6 +189,9 @@ def check(system: ir.System, invariants: Iterable[str] | None = None, max_depth:
                                reduction=note)
         if progress is not None:
             progress(depth, clock.elapsed())
+        if after_depth is not None and after_depth(depth, clock):
+            return CheckResult("holds", depth, reason=f"no violation in {depth} steps; stopped there",
+                               elapsed=clock.elapsed(), reduction=reduced.note() if reduced is not None else "")
     return CheckResult("holds", max_depth, reason=f"no violation in {max_depth} steps", elapsed=clock.elapsed(),
                        reduction=reduced.note() if reduced is not None else "")
 
