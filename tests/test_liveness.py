@@ -4,6 +4,7 @@ against the generated model by irqspec.runtime.lasso, which shares no code with 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -17,6 +18,7 @@ from test_reduction import random_spec as reduction_random_spec
 
 from irqspec.front.diagnostics import SpecError
 from irqspec.front.frontend import load_system
+from irqspec.pybackend.explore import explore
 from irqspec.pybackend.liveness import check_liveness as explore_liveness
 from irqspec.pybackend.loadmodel import load_model
 from irqspec.runtime.itf import trace_from_itf, trace_to_itf
@@ -375,3 +377,62 @@ def test_the_cr8_gap_and_its_kvm_cure_explored_exhaustively_agree_with_bmc(inter
             assert problems(model, r.trace, r.prop, r.witness) == []
     if verdict == "violated":
         assert len(bmc.trace) - 1 == 7 <= len(explicit.trace) - 1
+
+
+# ------------------------------------------------------------------------------- prove: liveness to safety (l2s)
+
+
+def l2s_verdict(system, prop: str, engine: str = "auto", timeout: float = 30):
+    from irqspec.api import prove_crosschecked
+    from irqspec.l2s import lasso_system, to_lasso
+
+    augmented, monitor = lasso_system(system, prop)
+    result, cross = prove_crosschecked(augmented, None, engine=engine, timeout=timeout)
+    lasso = to_lasso(result.trace, monitor, system) if result.status == "refuted" and \
+        result.invariant == "no_fair_lasso" else None
+    if cross is not None:
+        assert cross.status in ("agrees", "partial"), cross.detail
+    return result, lasso
+
+
+@pytest.mark.parametrize("deliver, tog, verdict", [
+    ("", "", "violated"), ("fair ", "fair ", "violated"), ("strong fair ", "fair ", "holds"),
+    ("strong fair ", "", "violated")])
+def test_prove_decides_liveness_through_its_lasso_system(deliver, tog, verdict):
+    system = load_system("toggle.irq", text=toggle(deliver, tog))
+    result, lasso = l2s_verdict(system, "delivered")
+    assert result.status == {"holds": "proved", "violated": "refuted"}[verdict], result.reason
+    if lasso is not None:
+        assert problems(load_model(system), lasso, "delivered", lasso.witness) == []
+        assert lasso.loop is not None and lasso.steps[-1].state == lasso.steps[lasso.loop].state
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_live_specs())
+def test_random_specs_with_fairness_prove_never_contradicts_the_explicit_search(text):
+    system = load_system("random_spec.irq", text=text)
+    explicit = explore_liveness(system)
+    result, lasso = l2s_verdict(system, "live", timeout=20)
+    if result.status == "proved":
+        assert explicit.status == "holds", text
+    if result.status == "refuted" and lasso is None:  # the spec leaves a range: the safety search sees it too
+        only_range = explore(dataclasses.replace(system, invariants=())).invariant
+        assert result.invariant.startswith("range") and only_range.startswith("range:"), text
+    elif result.status == "refuted":
+        assert explicit.status == "violated", text
+        assert problems(load_model(system), lasso, "live", lasso.witness) == [], text
+
+
+def test_the_prove_command_on_liveness(tmp_path, capsys):
+    from irqspec.cli import main
+
+    spec = tmp_path / "toggle.irq"
+    spec.write_text(toggle("strong fair ", "fair "))
+    assert main(["prove", str(spec)]) == 0
+    out = capsys.readouterr().out
+    assert "PROVED liveness delivered by" in out and "cross-check against the generated model" in out
+    spec.write_text(toggle("fair ", "fair "))
+    assert main(["prove", str(spec), "--inv", "delivered", "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["status"] == "refuted" and doc["invariant"] == "delivered" and isinstance(doc["loop"], int)

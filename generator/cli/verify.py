@@ -184,6 +184,9 @@ def cmd_prove(args: argparse.Namespace) -> int:
     system = front.system
     if args.scheduler and args.engine != "auto":
         raise UsageError("--scheduler runs the portfolio's engines as tasks: it takes --engine auto")
+    safety, live_names = split_properties(system, args.inv or None)
+    if safety == [] and live_names:
+        return _prove_liveness(args, front, live_names)
     live = Progress("prove")
     live.phase = f"engine {args.engine}"
     client = None
@@ -192,7 +195,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
             client = dask_client(args.scheduler, args.connect_timeout)
             live.phase = f"engine auto, on the Dask scheduler at {args.scheduler}"
         result, cross = solver_errors(system, lambda: prove_crosschecked(
-            system, args.inv or None, engine=args.engine, timeout=args.timeout, max_k=args.max_k,
+            system, safety, engine=args.engine, timeout=args.timeout, max_k=args.max_k,
             crosscheck=args.crosscheck, progress=live, client=client))
     except KeyboardInterrupt:
         live.clear()
@@ -205,6 +208,8 @@ def cmd_prove(args: argparse.Namespace) -> int:
     if result.status == "unknown" and interrupted(result.reason):
         sys.stderr.write(f"irqspec: interrupted ({result.engine}, {result.elapsed:.1f} s)\n")
         return EXIT_INTERRUPTED
+    if result.status == "proved" and system.liveness and live_names is None:
+        return _prove_liveness(args, front, [p.name for p in system.liveness], safety_result=result)
     cert = result.certificate
     code = {"proved": EXIT_OK, "refuted": EXIT_VIOLATED}.get(result.status, EXIT_UNKNOWN)
     warnings = vacuity_warnings(system, cert) if result.status == "proved" else []
@@ -218,7 +223,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
                                                                "properties": list(cert.properties)},
                        cti=_cti_data(system, result.cti), warnings=warnings,
                        crosscheck=None if cross is None else {"status": cross.status, "states": cross.states,
-                                                               "detail": cross.detail}))
+                                                               "detail": cross.detail}, loop=None))
         return code
     if result.status == "proved":
         vacuous = any(w["kind"] == "vacuous-proof" for w in warnings)
@@ -256,6 +261,85 @@ def cmd_prove(args: argparse.Namespace) -> int:
             for line in format_step(system, cti.action, cti.params or {}, cti.pre, cti.post):
                 OUT.write(f"    {line}\n")
         OUT.write("  (add a lemma that rules out the pre-state, or try --engine spacer)\n")
+    return code
+
+
+def _prove_liveness(args: argparse.Namespace, front, names: list[str], safety_result=None) -> int:
+    """prove on liveness properties: each one's lasso system (generator/l2s.py, docs/liveness.md) proved by the safety
+    engines, its certificate re-checked and held against the generated model like any proof; a refutation is read
+    back as a fair lasso of the spec."""
+    from ..api import prove_crosschecked
+    from ..jsondoc import document, trace_data, witness_data
+    from ..l2s import INVARIANT as LASSO_INVARIANT
+    from ..l2s import lasso_system, to_lasso
+    from ..report import explain_lasso, format_certificate, format_trace, format_witness
+
+    system = front.system
+    live = Progress("prove")
+    outcomes = []
+    try:
+        for name in names:
+            augmented, monitor = lasso_system(system, name)
+            live.phase = f"liveness {name}, engine {args.engine} on its lasso system"
+            result, cross = prove_crosschecked(augmented, None, engine=args.engine, timeout=args.timeout,
+                                               max_k=args.max_k, crosscheck=args.crosscheck, progress=live)
+            outcomes.append((name, augmented, monitor, result, cross))
+            if result.status != "proved":
+                break
+    except KeyboardInterrupt:
+        live.clear()
+        sys.stderr.write(f"irqspec: interrupted: no proof or refutation of the liveness properties reached "
+                         f"({live.line()})\n")
+        return EXIT_INTERRUPTED
+    finally:
+        live.clear()
+    name, augmented, monitor, result, cross = outcomes[-1]
+    if result.status == "unknown" and interrupted(result.reason):
+        sys.stderr.write(f"irqspec: interrupted ({result.engine}, {result.elapsed:.1f} s)\n")
+        return EXIT_INTERRUPTED
+    code = {"proved": EXIT_OK, "refuted": EXIT_VIOLATED}.get(result.status, EXIT_UNKNOWN)
+    lasso = to_lasso(result.trace, monitor, system) if result.status == "refuted" and result.trace is not None \
+        and result.invariant == LASSO_INVARIANT else None
+    cert = result.certificate
+    elapsed = sum(o[3].elapsed for o in outcomes) + (safety_result.elapsed if safety_result is not None else 0.0)
+    if args.json:
+        emit(document("prove", system, result.status, code, elapsed, engine=result.engine, invariant=name,
+                       reason=result.reason, witness=witness_data(system, name, lasso.witness if lasso else {}),
+                       trace=trace_data(system, lasso),
+                       certificate=None if cert is None else {"engine": cert.engine, "k": cert.k, "text": cert.text,
+                                                               "properties": list(cert.properties)},
+                       cti=None, warnings=[],
+                       crosscheck=None if cross is None else {"status": cross.status, "states": cross.states,
+                                                               "detail": cross.detail},
+                       loop=lasso.loop if lasso else None))
+        return code
+    if safety_result is not None:
+        OUT.write(f"PROVED by {safety_result.engine} ({safety_result.elapsed:.2f} s), unbounded: every invariant\n")
+    for n, _, _, r, c in outcomes:
+        if r.status != "proved":
+            break
+        OUT.write(f"PROVED liveness {n} by {r.engine} on its lasso system ({r.elapsed:.2f} s), unbounded: no fair "
+                  "behaviour violates it (liveness to safety, docs/liveness.md)\n")
+        if r.certificate is not None:
+            OUT.write(f"certificate ({r.certificate.engine}, k = {r.certificate.k}, over the spec and its "
+                      "monitor, re-checked by three independent queries):\n")
+            OUT.write("\n".join("  " + line for line in format_certificate(r.certificate.text).splitlines()) + "\n")
+        if c is not None:
+            OUT.write(f"cross-check against the generated model of the lasso system: {c.detail}\n")
+    if result.status == "refuted" and lasso is None:  # the range property, which the lasso system keeps
+        OUT.write(f"REFUTED by {result.engine}: {result.invariant} ({result.reason}): a step leaves a range, so the "
+                  f"spec's steps are not all defined; `irqspec check` shows the run\n")
+    elif result.status == "refuted":
+        assert lasso is not None
+        steps = len(lasso) - 1
+        OUT.write(format_trace(system, lasso, full=args.full) + "\n")
+        where = f" for {format_witness(system, name, lasso.witness)}" if lasso.witness else ""
+        OUT.write(f"REFUTED by {result.engine}: liveness {name}{where}: a fair lasso of {steps} steps "
+                  f"({lasso.loop} before the loop, {steps - lasso.loop} in it)\n")
+        for line in explain_lasso(system, lasso, front.sources):
+            OUT.write(f"  {line}\n")
+    elif result.status == "unknown":
+        OUT.write(f"UNKNOWN ({result.engine}): liveness {name}: {result.reason}\n")
     return code
 
 

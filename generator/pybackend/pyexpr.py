@@ -296,7 +296,21 @@ class ExprCompiler:
         return f"{self.function_names[e.func]}({', '.join(self.expr(a) for a in e.args)})"
 
     def _update(self, e: ir.Update) -> str:
-        raise TypeError("Update nodes are built by generator.transition for the solver, never by the checker")
+        """A functional update (built by generator.transition, not by the checker: the relational reading of a partial
+        assignment, which the liveness-to-safety monitor of generator/l2s.py compares): the base with one map entry,
+        record field or bit replaced."""
+        base, value = self.expr(e.base), self.expr(e.value)
+        t = e.base.type
+        if isinstance(t, ir.BitsType):
+            assert e.index is not None
+            return f"set_bit({base}, {self.expr(e.index)}, {value}, {t.width})"
+        if isinstance(t, ir.RecordType):
+            assert e.field_name is not None
+            pos = str(t.field_index(e.field_name))
+        else:
+            assert isinstance(t, ir.MapType) and e.index is not None
+            pos = self.position(e.index, t.domain)
+        return f"(lambda _b, _i: _b[:_i] + ({value},) + _b[_i + 1:])({base}, {pos})"
 
     def hoisted(self, e: ir.Expr) -> tuple[list[str], str]:
         """`e` as statements binding its outermost lets (as locals) and the expression that remains."""
