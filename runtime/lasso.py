@@ -74,3 +74,12 @@ def lasso_problems(model: Any, states: Sequence[Any], steps: Sequence[tuple[str 
             if kind == "strong" and any(enabled):
                 problems.append(f"{name}{values} is strongly fair, enabled in the loop and never taken")
     return problems
+
+
+def unroll(steps: Sequence[tuple], loop: int, times: int) -> list[tuple]:
+    """A lasso's recorded steps (action, params, changes; stutters with action None) with its loop taken `times`
+    times and its stutters left out (an implementation takes no step for them): the run a generated lasso test
+    drives. Each recorded step lists only what changes from the step before, and the loop ends in the state it
+    started from, so the loop's steps can follow themselves."""
+    out = list(steps[:loop + 1]) + list(steps[loop + 1:]) * times
+    return [out[0]] + [s for s in out[1:] if s[0] is not None]

@@ -9,6 +9,7 @@ import json
 import random
 import re
 
+import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,6 +27,8 @@ from irqspec.runtime.lasso import lasso_problems
 from irqspec.smt.liveness import check_liveness as bmc_liveness
 from irqspec import reduction
 from irqspec.itf_types import param_descriptors, var_descriptors
+
+SCHEMA = json.loads((SPEC.parent / "docs" / "irqspec-result.schema.json").read_text())
 
 TOGGLE = """module toggle
 const N = 2
@@ -285,12 +288,15 @@ def test_check_and_explore_report_a_lasso(tmp_path, capsys):
     assert "VIOLATED: liveness delivered" in capsys.readouterr().out
     assert main(["check", str(spec), "--json"]) == 1
     doc = json.loads(capsys.readouterr().out)
+    jsonschema.validate(doc, SCHEMA)
     assert doc["invariant"] == "delivered" and isinstance(doc["loop"], int) and doc["witness"] == {"c": 0}
     spec.write_text(toggle("strong fair ", "fair "))
     assert main(["check", str(spec)]) == 0
     assert "no fair lasso of up to 20 steps" in capsys.readouterr().out
     assert main(["explore", str(spec), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["loop"] is None
+    doc = json.loads(capsys.readouterr().out)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["loop"] is None
     assert main(["check", str(spec), "--inv", "delivered", "--max-depth", "6"]) == 0
     assert main(["check", str(spec), "--inv", "delivred"]) == 2
     assert "did you mean 'delivered'" in capsys.readouterr().err
@@ -435,4 +441,69 @@ def test_the_prove_command_on_liveness(tmp_path, capsys):
     spec.write_text(toggle("fair ", "fair "))
     assert main(["prove", str(spec), "--inv", "delivered", "--json"]) == 1
     doc = json.loads(capsys.readouterr().out)
+    jsonschema.validate(doc, SCHEMA)
     assert doc["status"] == "refuted" and doc["invariant"] == "delivered" and isinstance(doc["loop"], int)
+
+
+# ------------------------------------------------------------------------------------------- generated lasso tests
+
+TOGGLE_ADAPTER = '''
+import toggle_model as m
+
+
+class ModelAdapter:
+    """An implementation that is the model: it follows every lasso."""
+
+    module = "toggle"
+    observes = tuple(m.VAR_NAMES)
+    actions = {name: "do_" + name for name in m.ACTIONS}
+
+    def reset(self):
+        self.s = m.initial_state()
+
+    def observe(self):
+        return m.state_to_dict(self.s)
+
+    def __getattr__(self, method):
+        name = method[len("do_"):]
+        if not method.startswith("do_") or name not in m.ACTIONS:
+            raise AttributeError(method)
+
+        def act(**params):
+            self.s = m.step(self.s, name, params)
+        return act
+
+'''
+
+
+def test_gen_pins_a_lasso_and_drives_its_loop_on_the_implementation(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from irqspec.pybackend.suites import generate_all
+
+    spec = tmp_path / "toggle.irq"
+    spec.write_text(toggle("fair ", "fair "))
+    result = generate_all(spec, {}, "irqspec gen toggle.irq", max_depth=6)
+    out = tmp_path / "suite"
+    out.mkdir()
+    for name, text in result.files.items():
+        (out / name).write_text(text)
+    text = (out / "test_toggle_liveness.py").read_text()
+    assert "def test_delivered_never_arrives(implementation):" in text and "unroll(lasso, 1, 3)" in text
+    targets = json.loads((out / "toggle_targets.json").read_text())
+    assert targets["targets"]["liveness: delivered"]["status"] == "violated"
+    (tmp_path / "toggle_adapter.py").write_text(TOGGLE_ADAPTER)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(out)]))
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "pytest", str(out / "test_toggle_liveness.py"), "-q", "-p",
+                               "no:cacheprovider", *args], capture_output=True, text=True, cwd=out, env=env,
+                              timeout=120)
+
+    alone = run()
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    follows = run("--irqspec-adapter=toggle_adapter:ModelAdapter")
+    assert follows.returncode == 1 and "the implementation follows the fair lasso round its loop 3 times, and " \
+        "delivered still waits for {'c': 0}" in follows.stdout, follows.stdout

@@ -32,7 +32,7 @@ from ..switches import switched_off
 from . import manifest
 from .codegen import environment, generate_model, generate_property_tests
 from .pyexpr import comment_text, doc_literal, str_literal
-from .testtext import GenTest, Writer, counterexample_test, reach_test, refuse_line
+from .testtext import GenTest, Writer, counterexample_test, lasso_test, reach_test, refuse_line
 
 PROPERTY_EXAMPLES = 30  # the property test's default size: runs, and steps per run
 PROPERTY_STEPS = 20
@@ -223,6 +223,37 @@ def generate_all(spec_path: Path, defines: dict[str, str], command: str, max_dep
                         "replayed step by step on the model (and on an implementation, when one is selected).", ""))
     report.counts[f"test_{module}_counterexamples.py"] = len(tests)
     traces = {f"test_{module}_counterexamples.py::{x.name}": x.trace for x in tests if x.trace is not None}
+
+    # a') liveness: each violated property pinned by its shortest fair lasso
+    if system.liveness:
+        from ..smt.liveness import check_liveness
+
+        live_writer = Writer(system, front.sources)
+        live_tests: list[GenTest] = []
+        live_notes: list[str] = []
+        for lv in system.liveness:
+            found = check_liveness(system, [lv.name], max_depth=max_depth, timeout=timeout)
+            if found.status == "violated":
+                assert found.trace is not None and found.loop is not None
+                live_tests.append(lasso_test(live_writer, lv, found.trace, found.loop, found.witness))
+                record.record("liveness", lv.name, "violated", live_tests[-1].name, len(found.trace) - 1)
+                live_notes.append(f"{lv.name}: violated, shortest fair lasso {len(found.trace) - 1} steps "
+                                  f"({live_tests[-1].name})")
+            elif found.status == "holds":
+                record.record("liveness", lv.name, "holds")
+                live_notes.append(f"{lv.name}: no fair lasso within depth {max_depth} (bounded: not a proof)")
+            else:
+                report.unknown.append(_unknown(f"liveness {lv.name}", found))
+                live_notes.append(report.unknown[-1])
+                record.record("liveness", lv.name, "unknown")
+        files[f"test_{module}_liveness.py"] = env.get_template("test_liveness.py.j2").render(
+            common, tests=live_tests, notes=[comment_text(n) for n in live_notes],
+            initial=live_writer.initial_text() if live_tests else [],
+            doc=doc_literal(f"Liveness tests of {module}: each violated liveness property pinned by its shortest fair "
+                            "lasso, checked on the model and driven round its loop on an implementation, when one is "
+                            "selected.", ""))
+        report.counts[f"test_{module}_liveness.py"] = len(live_tests)
+        traces.update({f"test_{module}_liveness.py::{x.name}": x.trace for x in live_tests if x.trace is not None})
 
     # b) coverage
     cov = Writer(system, front.sources)

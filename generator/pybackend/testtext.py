@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from irqspec.runtime.trace import Trace
 
 from .. import ir
-from ..report import changes, format_params
+from ..report import changes, format_params, format_value
 from ..smt import bmc
 from .pyexpr import comment_text, doc_literal, plain_literal, str_literal, value_literal
 
@@ -54,7 +54,7 @@ class Writer:
         prev = self.initial
         for i, step in enumerate(trace.steps):
             if step.action is None:
-                lines.append("    # 0. the initial state")
+                lines.append("    # 0. the initial state" if i == 0 else f"    # {i}. stutter (nothing changes)")
                 params = "{}"
             else:
                 action = self.system.action(step.action)
@@ -158,3 +158,27 @@ def counterexample_test(writer: Writer, name: str, prop: ir.Property | None, res
 def refuse_line(action: str, params: dict[str, object], trace: Trace) -> str:
     call = "{" + ", ".join(f"{str_literal(k)}: {plain_literal(v)}" for k, v in params.items()) + "}"
     return f"refuse(model, last, {str_literal(action)}, {call}, implementation, {len(trace) - 1})"
+
+
+LASSO_REPEATS = 3  # how many times a lasso test drives the loop
+
+
+def lasso_test(writer: Writer, lv: ir.Liveness, trace: Trace, loop: int, witness: dict[str, object]) -> GenTest:
+    """The regression test of a fair lasso: the model shows it (irqspec.runtime.lasso), then the run (the loop taken
+    LASSO_REPEATS times) is driven in lockstep on the implementation, which fails the test if it follows it."""
+    n = len(trace) - 1
+    types = {b.name: b.type for b in lv.binders}
+    shown = ", ".join(f"{k} = {format_value(v, types.get(k))}" for k, v in witness.items())
+    doc = (f"Liveness {lv.name}" + (f": {lv.doc}" if lv.doc else ".")
+           + f"\n\nZ3's shortest fair lasso: {n} steps, the loop from step {loop}"
+           + (f", for {shown}" if shown else "") + f". The model follows it and it is fair (every fair action "
+           f"taken on the loop or not enabled there); the loop is driven {LASSO_REPEATS} times.")
+    lines = writer.steps(trace)
+    assert lines[0] == "    steps = ["
+    lines[0] = "    lasso = ["
+    call = "{" + ", ".join(f"{str_literal(k)}: {value_literal(v, types[k])}" for k, v in witness.items()) + "}"
+    checks = [f"_model_shows_lasso(lasso, {loop}, {str_literal(lv.name)}, {call})",
+              f"_replay(unroll(lasso, {loop}, {LASSO_REPEATS}), implementation)",
+              "if implementation is not None:",
+              f"    _implementation_shows_lasso({str_literal(lv.name)}, {call}, {LASSO_REPEATS})"]
+    return GenTest(writer.test_name(f"test_{lv.name}_never_arrives"), doc_literal(doc, "    "), lines, checks, trace)
