@@ -19,10 +19,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
+from irqspec.runtime.trace import Trace
+
 from . import ir
 from .crosscheck import CrossCheck
 from .pybackend.explore import ExploreResult
 from .smt.bmc import CheckResult
+from .smt.liveness import LassoResult
 from .smt.outcome import ProofResult
 from .smt.bmc import Progress
 
@@ -53,6 +56,33 @@ def check(spec: Spec, *, defines: Mapping[str, str] | None = None, include: Iter
     system = _system(spec, defines, include)
     return bmc_check(system, list(invariants) if invariants is not None else None, max_depth=max_depth,
                      timeout=timeout)
+
+
+def check_liveness(spec: Spec, *, defines: Mapping[str, str] | None = None, include: Iterable[str | Path] = (),
+                   properties: Iterable[str] | None = None, max_depth: int = 20,
+                   timeout: float | None = None) -> LassoResult:
+    """The shortest fair lasso of at most `max_depth` steps that violates a liveness property (by name; default
+    all), as `irqspec check` finds it once the invariants hold: `trace` with its `loop` (docs/liveness.md)."""
+    from .smt.liveness import check_liveness as lasso_check
+
+    system = _system(spec, defines, include)
+    return lasso_check(system, list(properties) if properties is not None else None, max_depth=max_depth,
+                       timeout=timeout)
+
+
+def prove_liveness(spec: Spec, name: str, *, defines: Mapping[str, str] | None = None,
+                   include: Iterable[str | Path] = (), engine: str = "auto", timeout: float | None = None,
+                   max_k: int = 10) -> tuple[ProofResult, Trace | None]:
+    """An unbounded proof of liveness property `name` through its lasso system (liveness to safety,
+    docs/liveness.md), as `irqspec prove --inv NAME` makes it, and the fair lasso of a refutation (else None)."""
+    from .l2s import INVARIANT, lasso_system, to_lasso
+
+    system = _system(spec, defines, include)
+    augmented, monitor = lasso_system(system, name)
+    result, _ = prove_crosschecked(augmented, None, engine=engine, timeout=timeout, max_k=max_k)
+    lasso = to_lasso(result.trace, monitor, system) if result.status == "refuted" and result.trace is not None \
+        and result.invariant == INVARIANT else None
+    return result, lasso
 
 
 def prove(spec: Spec, *, defines: Mapping[str, str] | None = None, include: Iterable[str | Path] = (),

@@ -597,6 +597,9 @@ class Liveness:
 # The name of the implicit property "every range-checked assignment stays inside its target's range" (see Assign):
 # reports, --inv and JSON name it so, and no declared property may take it.
 RANGE_PROPERTY = "range"
+# The name of the implicit property "some action is enabled in every reachable state" (explore's deadlock check):
+# reserved as `range` is.
+DEADLOCK_PROPERTY = "deadlock"
 
 
 @dataclass(frozen=True)

@@ -137,8 +137,11 @@ def test_cli_explore_violation_exits_1(capsys):
 def test_cli_explore_exhaustive_exits_0(tmp_path, capsys):
     spec = tmp_path / "counter.irq"
     spec.write_text(COUNTER)
-    assert main(["explore", str(spec)]) == 0
+    assert main(["explore", str(spec), "--no-deadlock"]) == 0
     assert "no violation: 5 distinct states, diameter 4" in capsys.readouterr().out
+    # by default the counter's top, where nothing is enabled, is a deadlock (TLC's default)
+    assert main(["explore", str(spec)]) == 1
+    assert "VIOLATED: deadlock: no action is enabled in the last state" in capsys.readouterr().out
 
 
 def test_cli_explore_limit_exits_3(tmp_path, capsys):

@@ -507,3 +507,72 @@ def test_gen_pins_a_lasso_and_drives_its_loop_on_the_implementation(tmp_path):
     follows = run("--irqspec-adapter=toggle_adapter:ModelAdapter")
     assert follows.returncode == 1 and "the implementation follows the fair lasso round its loop 3 times, and " \
         "delivered still waits for {'c': 0}" in follows.stdout, follows.stdout
+
+
+# ---------------------------------------------------------------------------------------------------- deadlock
+
+DEADLOCKS = "module dl\nvar a: 0..3\ninit { a = 0 }\naction up() requires a < 3 { a' = a + 1 }\n"
+
+
+def test_explore_reports_a_deadlock_by_default_and_check_when_asked(tmp_path, capsys):
+    from irqspec.cli import main
+
+    spec = tmp_path / "dl.irq"
+    spec.write_text(DEADLOCKS)
+    assert main(["explore", str(spec)]) == 1
+    assert "VIOLATED: deadlock: no action is enabled in the last state" in capsys.readouterr().out
+    assert main(["explore", str(spec), "--no-deadlock"]) == 0
+    capsys.readouterr()
+    assert main(["check", str(spec), "--deadlock", "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    jsonschema.validate(doc, SCHEMA)
+    assert (doc["invariant"], doc["depth"]) == ("deadlock", 3)
+    assert main(["check", str(spec)]) == 0
+    with pytest.raises(SpecError) as err:
+        load_system("x.irq", text=DEADLOCKS + "invariant deadlock: a < 9\n")
+    assert "'deadlock' names the implicit property" in err.value.render()
+
+
+@st.composite
+def guarded_specs(draw) -> str:
+    """test_differential's random specs with every action guarded and the invariant true, so that deadlocks show."""
+    text = draw(random_specs())
+    vs = _vars_of(text)
+    out: list[str] = []
+    for line in text.splitlines():
+        if line == "{" and out[-1].startswith("action "):
+            out.append(f"  requires {_cond(draw, vs, 'p')}")
+        out.append("invariant inv: true" if line.startswith("invariant inv:") else line)
+    return "\n".join(out) + "\n"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(guarded_specs())
+def test_random_specs_explore_and_check_find_deadlocks_at_the_same_depth(text):
+    from irqspec.smt.bmc import check
+
+    system = load_system("random_spec.irq", text=text)
+    model = load_model(system)
+    explicit = explore(system, model=model, deadlock=True)
+    assert explicit.status in ("violated", "holds")
+    bmc = check(system, max_depth=len(explicit.trace) - 1 if explicit.trace else 8, deadlock=True)
+    assert bmc.status == explicit.status
+    for r in (explicit, bmc):
+        if r.status == "violated" and r.invariant == "deadlock":
+            last = model.state_from_dict(r.trace.last.state)
+            assert list(model.enabled_actions(last)) == []
+    if bmc.status == "violated":
+        assert len(bmc.trace) == len(explicit.trace)
+
+
+def test_the_python_api_checks_and_proves_liveness():
+    import irqspec
+
+    bad = load_system("toggle.irq", text=toggle("fair ", "fair "))
+    found = irqspec.check_liveness(bad, max_depth=6)
+    assert found.status == "violated" and found.trace.loop == found.loop
+    result, lasso = irqspec.prove_liveness(bad, "delivered")
+    assert result.status == "refuted" and lasso is not None and lasso.loop is not None
+    result, lasso = irqspec.prove_liveness(load_system("toggle.irq", text=toggle("strong fair ", "fair ")),
+                                           "delivered")
+    assert result.status == "proved" and lasso is None

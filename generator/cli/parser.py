@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-reduce", action="store_true",
                    help="decide every depth on the full vector domain, not on representative vectors, and leave "
                         "a symmetric witness free (docs/reduction.md)")
+    p.add_argument("--deadlock", action="store_true",
+                   help="also look for a reachable state where no action is enabled (on the full vector domain: "
+                        "the reduction does not keep deadlocks; explore looks for them by default)")
     p = sub.add_parser("explore", help="explicit-state breadth-first search: the shortest violating run, or the "
                                        "number of reachable states and the diameter")
     spec_arguments(p)
@@ -55,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-depth", type=positive_int, default=None, metavar="K",
                    help="explore runs of at most K steps (exit 3 when states lie deeper)")
     p.add_argument("--memory", type=positive, default=None, metavar="MB", help=MEMORY_HELP)
+    p.add_argument("--no-deadlock", action="store_true",
+                   help="do not report a reachable state where no action is enabled (by default it is a violation, "
+                        "as in TLC: such a state stutters forever)")
     p = sub.add_parser("prove", help="unbounded proof of the invariants (induction, k-induction, Spacer)")
     spec_arguments(p)
     p.add_argument("--inv", action="append", default=[], metavar="NAME", help="prove only this invariant (repeatable)")

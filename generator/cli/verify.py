@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import sys
 
+from .. import ir
 from .common import (EXIT_INTERRUPTED, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, OUT, Progress, UsageError, dask_client,
                       emit, interrupted, load_spec, peak_memory_mb, solver_errors, vacuity_warnings, writable,
                       write_itf_file)
@@ -67,7 +68,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         else:
             result = solver_errors(system, lambda: check(system, safety, max_depth=args.max_depth,
                                                   timeout=args.timeout, progress=live,
-                                                  reduce=not args.no_reduce, after_depth=after_depth))
+                                                  reduce=not args.no_reduce, after_depth=after_depth,
+                                                  deadlock=args.deadlock))
         if found:
             lasso = found[0]
         elif result.status == "holds" and wanted and (not searches or result.reason == "no property to check"):
@@ -101,6 +103,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     elif result.status == "violated":
         assert result.trace is not None
         where = f" for {format_witness(system, result.invariant, result.witness)}" if result.witness else ""
+        if result.invariant == ir.DEADLOCK_PROPERTY:
+            where = ": no action is enabled in the last state"
         verdict = f"VIOLATED: {result.invariant}{where}, after {result.depth_reached} steps ({result.elapsed:.2f} s)"
         OUT.write(format_trace(system, result.trace, full=args.full) + "\n")
         OUT.write(verdict + "\n")
@@ -355,7 +359,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
     try:
         limit = args.memory
         result = explore(system, max_states=args.max_states, max_depth=args.max_depth, progress=live.states,
-                         should_stop=(lambda: peak_memory_mb() > limit) if limit else None)
+                         should_stop=(lambda: peak_memory_mb() > limit) if limit else None,
+                         deadlock=not args.no_deadlock)
     except ExploreInterrupted as stop:
         live.clear()
         sys.stderr.write(f"irqspec: interrupted after {stop.states:,} distinct states, depth {stop.depth} "
@@ -413,6 +418,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
         assert result.trace is not None
         OUT.write(format_trace(system, result.trace, full=args.full) + "\n")
         where = f" for {format_witness(system, result.invariant, result.witness)}" if result.witness else ""
+        if result.invariant == ir.DEADLOCK_PROPERTY:
+            where = ": no action is enabled in the last state (--no-deadlock if it may stutter there)"
         OUT.write(f"VIOLATED: {result.invariant}{where}, after {len(result.trace) - 1} steps "
                   f"({result.states} distinct states, {result.elapsed:.2f} s, {rate})\n")
         for line in explain_violation(system, result.invariant, result.trace.last.state, result.witness,

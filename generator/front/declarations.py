@@ -365,6 +365,9 @@ class DeclarationChecker(CheckerBase):
 
     # ------------------------------------------------------------------------------------------------------- init
     def prop_decl(self, d: s.PropDecl) -> ir.Property:
+        if d.name == ir.DEADLOCK_PROPERTY:
+            raise self.error(d.span, f"'{ir.DEADLOCK_PROPERTY}' names the implicit property that some action is "
+                             "enabled in every reachable state", "choose another name for this " + d.kind)
         if d.name == ir.RANGE_PROPERTY:
             # every output (reports, --inv, JSON, traces) names the implicit property `range`: a declared one of
             # that name would be ambiguous in all of them
@@ -376,6 +379,9 @@ class DeclarationChecker(CheckerBase):
 
     def liveness_decl(self, d: s.PropDecl) -> ir.Liveness:
         """`liveness NAME: forall b in D, ...: p ~> q`: the leading `forall`s bind both sides; `~>` only there."""
+        if d.name == ir.DEADLOCK_PROPERTY:
+            raise self.error(d.span, f"'{ir.DEADLOCK_PROPERTY}' names the implicit property that some action is "
+                             "enabled in every reachable state", "choose another name for this liveness property")
         if d.name == ir.RANGE_PROPERTY:
             raise self.error(d.span, f"'{ir.RANGE_PROPERTY}' is the name of the implicit property that every value "
                              "stays inside its type's range", "choose another name for this liveness property")

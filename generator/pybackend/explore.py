@@ -29,6 +29,8 @@ from .loadmodel import load_model
 # progress(states, queue, depth, elapsed): states found so far, states waiting, depth being expanded, seconds
 Progress = Callable[[int, int, int, float], None]
 
+DEADLOCK = ir.DEADLOCK_PROPERTY  # what a deadlock is reported as (no declared property has the name)
+
 _PROGRESS_EVERY = 2048  # states expanded between calls of progress and should_stop
 
 
@@ -78,12 +80,15 @@ def _range_fault(err: RangeViolation) -> tuple[str, object]:
 
 def explore(system: ir.System, max_states: int | None = None, max_depth: int | None = None,
             progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
-            model: ModuleType | None = None, on_state: Callable[[Any], None] | None = None) -> ExploreResult:
+            model: ModuleType | None = None, on_state: Callable[[Any], None] | None = None,
+            deadlock: bool = False) -> ExploreResult:
     """Breadth-first search of the states of `system` for the shortest run to a state that breaks an invariant or the
     range property. `max_states` bounds the distinct states kept, `max_depth` the length of runs; either limit, or
     `should_stop()` returning true, ends the search with status "incomplete". `model` is the generated model module
     to run (generated and imported here when not given); `on_state(s)` sees every state checked, in breadth-first
-    order. Ctrl-C raises ExploreInterrupted with the states reached."""
+    order. Ctrl-C raises ExploreInterrupted with the states reached. With `deadlock`, a reachable state in which no
+    action instance is enabled is a violation too (`DEADLOCK`, TLC's default; a step that would leave a range counts
+    as enabled: it is reported as a range violation instead)."""
     if model is None:
         model = load_model(system)
     start = time.monotonic()
@@ -120,7 +125,9 @@ def explore(system: ir.System, max_states: int | None = None, max_depth: int | N
                 if should_stop is not None and should_stop():
                     return result("incomplete", reason=f"stopped at depth {depth}")
             expand = max_depth is None or depth < max_depth
+            stuck = True
             for name, params in enabled_actions(s):
+                stuck = False
                 info = actions[name]
                 try:
                     t = info.apply(s, *params.values())
@@ -140,6 +147,9 @@ def explore(system: ir.System, max_states: int | None = None, max_depth: int | N
                         continue
                     parent[t] = (s, name, params)
                     queue.append((t, depth + 1))
+            if deadlock and stuck:
+                return result("violated", trace=_trace(model, parent, s, DEADLOCK, {}), invariant=DEADLOCK,
+                              reason=f"deadlock at depth {depth}: no action is enabled")
     except KeyboardInterrupt:
         raise ExploreInterrupted(len(parent), deepest, time.monotonic() - start) from None
     if limit_hit:

@@ -158,16 +158,21 @@ def counterexample(enc: SymbolicSystem, run: "Unrolling",
 def check(system: ir.System, invariants: Iterable[str] | None = None, max_depth: int = 20,
           timeout: float | None = None, progress: Progress | None = None, lemmas: bool = False,
           ranges: bool = True, atomic: Mapping[str, tuple[str, ...]] | None = None,
-          reduce: bool = True, after_depth: Callable[[int, "_Clock"], bool] | None = None) -> CheckResult:
+          reduce: bool = True, after_depth: Callable[[int, "_Clock"], bool] | None = None,
+          deadlock: bool = False) -> CheckResult:
     """Search for the shortest run (up to `max_depth` steps) that violates one of `invariants` (names of invariants,
     lemmas or "range"; by default every invariant, and every lemma when `lemmas`) or, when `ranges`, the range
     property. `progress(depth, elapsed)` is called after each depth found clean. With `atomic` (an implementation's
     atomic steps), only runs such an implementation can execute (Unrolling.realizable). With `reduce`, when the spec
     meets the conditions of docs/reduction.md, each depth is decided on representative vectors (`Reduced`).
     `after_depth(depth, clock)`, called in this query's Z3 context after each depth found clean, may ask more at that
-    depth (check's lasso search); when it returns true the search stops there, "holds" up to that depth."""
+    depth (check's lasso search); when it returns true the search stops there, "holds" up to that depth. With
+    `deadlock`, a state where no action instance is enabled (every parameter value tried) is a violation too, after
+    the properties at the same depth; it is searched on the full domain (renaming vectors does not keep a state
+    deadlocked: an instance for a vector outside the run may be enabled), so `reduce` is then off."""
     goals = select_goals(system, invariants, lemmas=lemmas, ranges=ranges)
     clock = _Clock(timeout)
+    reduce = reduce and not deadlock
     reduced = Reduced(system, goals, max_depth) if reduce else None
     lane = _Lane(system, set(), atomic, reduced, refusals=False)  # the unrolling: over the representatives of each depth, or not
     for depth in range(max_depth + 1):
@@ -176,6 +181,8 @@ def check(system: ir.System, invariants: Iterable[str] | None = None, max_depth:
         goals_here = goals if enc.system is system else select_goals(enc.system, invariants, lemmas=lemmas,
                                                                      ranges=ranges)
         violations = enc.violations(run.states[-1], goals_here, str(depth))
+        if deadlock:
+            violations.append(enc.deadlock(run.states[-1]))
         note = reduced.note() if reduced is not None else ""
         if not violations:
             return CheckResult("holds", max_depth, reason="no property to check", elapsed=clock.elapsed())

@@ -222,6 +222,17 @@ class SymbolicSystem:
 
         return Violation(goal.name, formula, witness, tuple(fresh))
 
+    def deadlock(self, s: StateVars) -> Violation:
+        """No action instance is enabled in s: every guard false for every parameter value (expanded, so a wide
+        parameter costs one guard per value; guards that do not read it fold to one term)."""
+        enc = self.encoder(s)
+        stuck = []
+        for a in self.system.actions:
+            for values in itertools.product(*[ir.domain_values(p.type) for p in a.params]):
+                env = {p.uid: literal(v, p.type) for p, v in zip(a.params, values)}
+                stuck.append(z3.Not(enc.boolean(a.guard, env)))
+        return Violation(ir.DEADLOCK_PROPERTY, z3.And(stuck), lambda model: {})
+
     def _range_violations(self, s: StateVars, tag: str) -> list[Violation]:
         step = StepVars(self.system, tag, self.instances)
         enc = self.encoder(s)
