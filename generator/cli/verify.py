@@ -75,9 +75,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         elif result.status == "holds" and wanted and (not searches or result.reason == "no property to check"):
             lasso = check_liveness(system, live_names, max_depth=args.max_depth, timeout=args.timeout,
                                    progress=live, reduce=not args.no_reduce)
+            lasso = dataclasses.replace(lasso, elapsed=result.elapsed + lasso.elapsed)  # one search after the other
         elif result.status == "holds" and wanted:
             lasso = LassoResult("holds", result.depth_reached, reason=f"no fair lasso of up to {result.depth_reached} "
-                                "steps violates a liveness property", reduction=searches[0].note())
+                                "steps violates a liveness property", elapsed=result.elapsed,
+                                reduction=searches[0].note())
     except KeyboardInterrupt:
         live.clear()
         sys.stderr.write(f"irqspec: interrupted: no violation up to depth {live.depth} ({live.elapsed:.1f} s)\n")
@@ -128,8 +130,7 @@ def _report_lasso(args: argparse.Namespace, front, safety, lasso) -> int:
     from ..report import explain_lasso, format_trace, format_witness
 
     system = front.system
-    elapsed = max(safety.elapsed, lasso.elapsed) if lasso.elapsed and safety.elapsed else \
-        safety.elapsed + lasso.elapsed
+    elapsed = lasso.elapsed  # the whole check: interleaved, the lasso search shares the invariants' clock
     if lasso.status == "unknown" and interrupted(lasso.reason):
         sys.stderr.write(f"irqspec: interrupted: no fair lasso up to {lasso.depth_reached} steps "
                          f"({elapsed:.1f} s)\n")
