@@ -73,10 +73,6 @@ def _or(parts: list[ir.Expr]) -> ir.Expr:
     return out
 
 
-def _not(e: ir.Expr) -> ir.Expr:
-    return ir.Op("not", (e,), BOOL)
-
-
 def _eq(a: ir.Expr, b: ir.Expr) -> ir.Expr:
     return ir.Op("eq", (a, b), BOOL)
 
@@ -128,8 +124,7 @@ def lasso_system(system: ir.System, name: str) -> tuple[ir.System, Monitor]:
                     + [ir.StateVar(b_vars[b.name], b.type, True, f"the value of binder {b.name}")
                        for b in lv.binders]
                     + [ir.StateVar(copy[v.name], v.type, True, f"{v.name} in the saved state") for v in system.vars])
-    flags: list[tuple[str, str, ir.Expr, dict[str, ir.Expr]]] = fair
-    for stem, kind, _, _ in flags:
+    for stem, kind, _, _ in fair:
         monitor_vars.append(ir.StateVar(f"{stem}_taken", BOOL, True, "taken since the save"))
         monitor_vars.append(ir.StateVar(f"{stem}_{'off' if kind == 'weak' else 'on'}", BOOL, True,
                                         "disabled in some state since the save" if kind == "weak"
@@ -139,9 +134,9 @@ def lasso_system(system: ir.System, name: str) -> tuple[ir.System, Monitor]:
 
     def monitor_updates(step_next: dict[str, ir.Expr]) -> list[ir.Assign]:
         """What a behaviour step (an action, or the stutter with no next values) records, read in its pre-state."""
-        out = [_assign(armed, BOOL, ir.Op("and", (mvar[armed], _not(q_now)), BOOL)),
+        out = [_assign(armed, BOOL, ir.Op("and", (mvar[armed], transition.not_(q_now)), BOOL)),
                _assign(moved, BOOL, ir.Op("or", (mvar[moved], is_saved), BOOL))]
-        for stem, kind, enabled, nx in flags:
+        for stem, kind, enabled, nx in fair:
             same = _and([_eq(step_next.get(v, var[v]), nx.get(v, var[v]))
                          for v in sorted(set(step_next) | set(nx))])
             taken = ir.Op("and", (enabled, same), BOOL)
@@ -149,7 +144,7 @@ def lasso_system(system: ir.System, name: str) -> tuple[ir.System, Monitor]:
                                                             ir.Op("and", (is_saved, taken), BOOL)])))
             if kind == "weak":
                 out.append(_assign(f"{stem}_off", BOOL, _or([mvar[f"{stem}_off"],
-                                                              ir.Op("and", (is_saved, _not(enabled)), BOOL)])))
+                                                              ir.Op("and", (is_saved, transition.not_(enabled)), BOOL)])))
             else:
                 out.append(_assign(f"{stem}_on", BOOL, _or([mvar[f"{stem}_on"],
                                                              ir.Op("and", (is_saved, enabled), BOOL)])))
@@ -162,22 +157,22 @@ def lasso_system(system: ir.System, name: str) -> tuple[ir.System, Monitor]:
                                modifies=a.modifies + tuple(st.var for st in extra)))
     stutter = ir.Action(f"{pre}stutter", (), ir.Lit(True, BOOL), tuple(monitor_updates({})),
                         tuple(st.var for st in monitor_updates({})), "A step that changes no variable of the spec.")
-    arm = ir.Action(f"{pre}arm", lv.binders, _and([_not(mvar[armed]), _not(is_saved), lv.p, _not(lv.q)]),
+    arm = ir.Action(f"{pre}arm", lv.binders, _and([transition.not_(mvar[armed]), transition.not_(is_saved), lv.p, transition.not_(lv.q)]),
                     tuple([_assign(armed, BOOL, ir.Lit(True, BOOL))]
                           + [_assign(b_vars[b.name], b.type, ir.Local(b.name, b.type, uid=b.uid))
                              for b in lv.binders]),
                     (armed, *b_vars.values()), f"The monitor: {lv.name}'s left side holds and its right side not.")
-    save = ir.Action(f"{pre}save", (), _and([mvar[armed], _not(is_saved)]),
+    save = ir.Action(f"{pre}save", (), _and([mvar[armed], transition.not_(is_saved)]),
                      tuple([_assign(saved, BOOL, ir.Lit(True, BOOL))]
                            + [_assign(copy[v.name], v.type, var[v.name]) for v in system.vars]),
                      (saved, *copy.values()), "The monitor: the loop starts in this state.")
     fair_ok = []
-    for stem, kind, _, _ in flags:
-        other = mvar[f"{stem}_off"] if kind == "weak" else _not(mvar[f"{stem}_on"])
+    for stem, kind, _, _ in fair:
+        other = mvar[f"{stem}_off"] if kind == "weak" else transition.not_(mvar[f"{stem}_on"])
         fair_ok.append(ir.Op("or", (mvar[f"{stem}_taken"], other), BOOL))
     back = _and([_eq(var[v.name], mvar[copy[v.name]]) for v in system.vars])
     bad = _and([mvar[armed], is_saved, mvar[moved], back, *fair_ok])
-    invariant = ir.Property("invariant", INVARIANT, _not(bad),
+    invariant = ir.Property("invariant", INVARIANT, transition.not_(bad),
                             f"no fair lasso violates {lv.name} (liveness to safety)", lv.span)
 
     def init_value(v: ir.StateVar) -> ir.Expr:

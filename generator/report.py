@@ -16,7 +16,7 @@ from irqspec.runtime.values import RangeViolation, vector_set
 
 from . import ir
 from .front.diagnostics import Span, SpecError
-from .evaluate import Evaluator, Run, Write, part, run_action
+from .evaluate import Evaluator, Run, Write, enabled, evaluate, part, run_action
 from .ir import BitsType, BoolType, IntType, MapType, RecordType, System, Type, domain_values
 from .front.modules import read_source
 
@@ -446,7 +446,6 @@ def explain_lasso(system: System, trace: Trace, sources: Mapping[str, str] | Non
     enabled in some loop state; for a strong one, in every loop state). Read with the Python evaluator."""
     from itertools import product
 
-    from .evaluate import enabled, evaluate
 
     if trace.loop is None or trace.violated is None:
         return []

@@ -362,10 +362,16 @@ def test_check_finds_the_cr8_gap_at_full_size(capsys):
     # exit, then the loop: vCPU 0 never leaves the guest
     prefix, loop = out.split("-- the loop starts here")
     steps = re.findall(r"^step \d+ +(\w+\([^)]*\)|stutter)", prefix, re.M)
+    # which CR8 values Z3 picks is its choice: any hold at or above the vector's class, any later value below it
     send = next(i for i, s in enumerate(steps) if s.startswith("send_ipi(") and "dst=0" in s)
-    assert any(s.startswith("write_cr8(c=0, value=") and not s.endswith("value=0)") for s in steps[:send])
+    vclass = int(re.search(r"v=(0x[0-9a-f]+|\d+)", steps[send]).group(1), 0) >> 4
+
+    def cr8_writes(part: list[str]) -> list[int]:
+        return [int(m.group(1)) for s in part if (m := re.fullmatch(r"write_cr8\(c=0, value=(\d+)\)", s))]
+
+    assert any(value >= vclass for value in cr8_writes(steps[:send]))
     run = steps.index("vmrun(c=0)", send + 1)
-    assert "write_cr8(c=0, value=0)" in steps[run + 1:]
+    assert any(value < vclass for value in cr8_writes(steps[run + 1:]))
     assert "vmexit(c=0)" not in loop and "in_guest[0]" not in loop
 
 

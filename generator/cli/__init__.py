@@ -77,6 +77,47 @@ def _with_deadline(fn: Callable[[argparse.Namespace], int]) -> Callable[[argpars
     return run
 
 
+class _Relay:
+    """Hand a signal to Z3 at once. Python runs a signal handler only between bytecodes, so a SIGTERM or the
+    --timeout alarm that lands during one long Z3 query (minutes, at depth 10 of a 4-vCPU spec) would wait for the
+    query to end. CPython's C handler writes each signal's number to the wakeup fd as it arrives; a thread reads it
+    and interrupts the current Z3 context (Z3_interrupt is meant to be called from another thread), so the query
+    returns "unknown" and our handler runs and decides the exit. Z3 forgets an interrupt that finds it idle.
+    Ctrl-C needs no relay (Z3 catches SIGINT itself during a check), but takes it harmlessly."""
+
+    WATCHED = frozenset((signal.SIGTERM, signal.SIGALRM, signal.SIGINT))
+
+    def __init__(self) -> None:
+        self._read, self._write = os.pipe()
+        os.set_blocking(self._write, False)
+        try:
+            self._previous: int | None = signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
+        except ValueError:  # main called outside the main thread: no signals reach it anyway
+            self._previous = None
+            os.close(self._read)
+            os.close(self._write)
+            return
+        threading.Thread(target=self._pass_on, args=(self._read,), daemon=True).start()
+
+    def _pass_on(self, fd: int) -> None:
+        try:
+            while data := os.read(fd, 64):
+                if self.WATCHED.intersection(data):
+                    import z3
+
+                    ctx = z3.z3._main_ctx  # the context in use (smt.context swaps it): None before Z3's first use
+                    if ctx is not None:
+                        ctx.interrupt()
+        finally:
+            os.close(fd)
+
+    def close(self) -> None:
+        if self._previous is None:
+            return
+        signal.set_wakeup_fd(self._previous)
+        os.close(self._write)  # the reader sees the end of the pipe and stops
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -103,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, terminated)
     INTERRUPTED.event.clear()  # a run of main (tests call it many times in one process) starts uninterrupted
     previous_int = signal.signal(signal.SIGINT, on_sigint)
+    relay = _Relay()
     command = _with_deadline(COMMANDS[args.command])
     try:
         if getattr(args, "memory", None) and args.command != "explore":
@@ -135,6 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"irqspec: terminated (SIGTERM) during {args.command}\n")
         return EXIT_TERMINATED
     finally:
+        relay.close()
         signal.signal(signal.SIGTERM, previous)
         running = False
         signal.signal(signal.SIGINT, previous_int)
@@ -142,5 +185,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run() -> None:
-    sys.exit(main())
+    decided: list[int] = []
 
+    def late(signum, frame) -> None:
+        # outside main's own handlers: before it installs them (a signal means 130 or 143), or once the command has
+        # decided and reported, while the interpreter tears down (freeing Z3's contexts can take a second): the
+        # decided code stands, with neither a kill by signal nor a traceback
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(decided[0] if decided else 128 + signum)
+
+    for each in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(each, late)
+    decided.append(main())
+    sys.exit(decided[0])

@@ -198,7 +198,6 @@ class LassoSearch:
         self.props = [system.live(n) for n in names] if names is not None else list(system.liveness)
         self.analysis = reduction.analyse(system, liveness=True) if reduce and self.props else None
         self.runs: dict[tuple[int, ...], _Unrolling] = {}
-        self.used = 0
         self.solver: z3.Solver | None = None
 
     def _run(self, k: int) -> _Unrolling:
