@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from .. import __version__
 from .common import MEMORY_HELP, nonnegative_float, nonnegative_int, positive, positive_int
@@ -64,8 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prove", help="unbounded proof of the invariants (induction, k-induction, Spacer)")
     spec_arguments(p)
     p.add_argument("--inv", action="append", default=[], metavar="NAME", help="prove only this invariant (repeatable)")
-    p.add_argument("--engine", choices=["induction", "kind", "spacer", "auto"], default="auto",
-                   help="proof engine; auto runs them as a portfolio (default)")
+    p.add_argument("--engine", choices=["induction", "kind", "spacer", "infer", "auto"], default="auto",
+                   help="proof engine; infer finds the lemmas itself (docs/infer.md); auto runs them as a portfolio "
+                        "(default)")
+    p.add_argument("--write-lemmas", metavar="FILE", type=Path, default=None,
+                   help="with --engine infer: write the inferred lemmas to FILE, as spec source to paste or import")
     p.add_argument("--max-k", type=positive_int, default=10, metavar="K",
                    help="largest k for k-induction (default 10)")
     p.add_argument("--crosscheck", type=nonnegative_float, default=2.0, metavar="S",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from pathlib import Path
 
 from .. import ir
 from .common import (EXIT_INTERRUPTED, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, OUT, Progress, UsageError, dask_client,
-                      emit, interrupted, load_spec, peak_memory_mb, solver_errors, vacuity_warnings, writable,
+                      emit, interrupted, load_spec, parse_defines, peak_memory_mb, solver_errors, vacuity_warnings, writable,
                       write_itf_file)
 
 
@@ -230,10 +231,15 @@ def cmd_prove(args: argparse.Namespace) -> int:
                        crosscheck=None if cross is None else {"status": cross.status, "states": cross.states,
                                                                "detail": cross.detail}, loop=None))
         return code
+    if result.status == "proved" and result.lemmas:
+        written = _inferred_lemmas(args, front, result.lemmas)
     if result.status == "proved":
         vacuous = any(w["kind"] == "vacuous-proof" for w in warnings)
         OUT.write(f"PROVED by {result.engine} ({result.elapsed:.2f} s), unbounded"
                   f"{' (vacuously: nothing can happen)' if vacuous else ''}\n")
+        if result.lemmas:
+            OUT.write(f"{result.reason}\ninferred lemmas ({written}):\n")
+            OUT.write("".join(f"  {line}\n" for lemma in result.lemmas for line in lemma.splitlines()))
         if cert is not None:
             OUT.write(f"certificate ({cert.engine}, k = {cert.k}; re-checked by three independent queries:"
                       f" init => C, C and step => C', C => property):\n")
@@ -267,6 +273,26 @@ def cmd_prove(args: argparse.Namespace) -> int:
                 OUT.write(f"    {line}\n")
         OUT.write("  (add a lemma that rules out the pre-state, or try --engine spacer)\n")
     return code
+
+
+def _inferred_lemmas(args: argparse.Namespace, front, lemmas: tuple[str, ...]) -> str:
+    """The inferred lemmas appended to the spec's own text must check as spec source (they are printed to be pasted
+    back); written to --write-lemmas FILE when asked. Says where they went."""
+    from ..front.frontend import load as load_front
+    from ..front.modules import read_source
+    from ..infer import INFERRED_DOC
+
+    text = "".join(f"\n--- {INFERRED_DOC}\n{lemma}\n" for lemma in lemmas)
+    own = read_source(Path(args.file))
+    load_front(Path(args.file), parse_defines(args.define), tuple(Path(p) for p in args.include),
+               text=own.rstrip("\n") + "\n" + text)  # a SpecError here is a bug of the printer: let it show
+    if args.write_lemmas is None:
+        return "paste them at the end of the spec, or keep them with --write-lemmas FILE"
+    try:
+        args.write_lemmas.write_text(text.lstrip("\n"), encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"cannot write the lemmas to {args.write_lemmas}: {err.strerror}") from None
+    return f"written to {args.write_lemmas}; checked against the spec"
 
 
 def _prove_liveness(args: argparse.Namespace, front, names: list[str], safety_result=None) -> int:

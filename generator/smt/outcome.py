@@ -24,6 +24,7 @@ class ProofResult:
     invariant: str | None = None
     reason: str = ""
     elapsed: float = 0.0
+    lemmas: tuple[str, ...] = ()  # engine infer: the lemmas it found, as spec source (each `lemma NAME: ...`)
 
 
 def interrupted(reason: str) -> bool:
