@@ -89,7 +89,7 @@ def prove(spec: Spec, *, defines: Mapping[str, str] | None = None, include: Iter
           invariants: Iterable[str] | None = None, engine: str = "auto", timeout: float | None = None,
           max_k: int = 10, crosscheck: float = 2.0) -> ProofResult:
     """An unbounded proof of the invariants (default all) and the range property, or a refutation, as `irqspec
-    prove` gives it; `engine` is "induction", "kind", "spacer" or "auto"."""
+    prove` gives it; `engine` is "induction", "kind", "spacer", "infer" or "auto"."""
     system = _system(spec, defines, include)
     return prove_crosschecked(system, invariants, engine=engine, timeout=timeout, max_k=max_k,
                               crosscheck=crosscheck)[0]

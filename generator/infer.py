@@ -436,7 +436,7 @@ class Inference:
 
     system: ir.System | None
     lemmas: tuple[Candidate, ...]
-    status: str  # "inductive" | "cti" | "unknown" | "no candidates"
+    status: str  # "inductive" | "cti" | "unknown"
     reason: str
     cti: object = None
     figures: dict[str, float] | None = None
@@ -449,26 +449,36 @@ def infer(system: ir.System, goals, timeout: float | None = None, model: ModuleT
     import time
 
     from .pybackend.loadmodel import load_model
+    from .pybackend.pyexpr import UnsafeName
     from .smt.houdini import houdini
 
     start = time.monotonic()
+    why_none = ""
     if model is None:
-        model = load_model(system)
-    cands, counts = candidates(system, model)
+        try:
+            model = load_model(system)
+        except UnsafeName as err:  # a system built by the tool (mutation's product) whose names are not Python's
+            why_none = f"no samples: {err}"
+    if model is not None:
+        cands, counts = candidates(system, model)
+    else:
+        cands, counts = [], {"atoms": 0, "clauses": 0, "states": 0, "kept": 0}
+    if not cands and not why_none:
+        why_none = ("no candidate lemma holds on the sampled states" if counts["clauses"]
+                    else "the spec's state has no map over a named domain to quantify over")
     sampled = time.monotonic() - start
     figures: dict[str, float] = {**counts, "sampling_s": sampled}
-    if not cands:
-        return Inference(None, (), "no candidates", "no candidate lemma holds on the sampled states"
-                         if counts["clauses"] else "the spec's state has no map over a named domain to quantify over",
-                         figures=figures)
+    # with no candidate, Houdini's first query is plain induction's step query: the invariants may be inductive alone
     left = None if timeout is None else timeout - sampled
     vocab = vocabulary(system)
-    out = houdini(system, goals, vocab, cands, left, expand=_expander(system, model, vocab, cands, goals))
+    expand = _expander(system, model, vocab, cands, goals) if model is not None and cands else None
+    out = houdini(system, goals, vocab, cands, left, expand=expand)
     figures.update(queries=out.queries, houdini_queries=out.houdini_queries, houdini_s=out.houdini_s,
                    support_s=time.monotonic() - start - sampled - out.houdini_s,
-                   inductive=len(out.kept), needed=len(out.support))
+                   refuted=len(cands) - len(out.kept), needed=len(out.support))
     if out.status != "inductive":
-        return Inference(None, (), out.status, out.reason, cti=out.cti, figures=figures)
+        reason = f"{out.reason} ({why_none})" if why_none else out.reason
+        return Inference(None, (), out.status, reason, cti=out.cti, figures=figures)
     # renumbered in the order kept, so the printed names are inferred_1, inferred_2, ...
     taken = {p.name for p in (*system.invariants, *system.lemmas, *system.covers)}
     by_name = {c.name: c for c in cands}

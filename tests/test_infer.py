@@ -142,11 +142,21 @@ def test_infer_never_proves_a_violated_invariant():
 
 
 def test_infer_without_a_map_domain_says_why(tmp_path):
+    # y never reaches 5 (it equals x, which stops at 3), but x == y is a lemma over no map: not in the templates
     spec = tmp_path / "flat.irq"
-    spec.write_text("module flat\nvar x: 0..3\nvar y: 0..3\ninit { x = 0\n y = 0 }\n"
-                    "action inc() requires x < 3 { x' = x + 1\n y' = y + 1 }\ninvariant same: x == y\n")
+    spec.write_text("module flat\nvar x: 0..7\nvar y: 0..7\ninit { x = 0\n y = 0 }\n"
+                    "action inc() requires x < 3 { x' = x + 1\n y' = y + 1 }\ninvariant never_five: y != 5\n")
     result = prove(load_system(spec), engine="infer", timeout=60)
     assert result.status == "unknown" and "no map over a named domain" in result.reason
+    assert result.cti is not None and result.cti.pre["y"] == 4
+
+
+def test_infer_with_nothing_to_infer_is_plain_induction(tmp_path):
+    spec = tmp_path / "flat.irq"
+    spec.write_text("module flat\nvar x: 0..3\nvar y: 0..3\ninit { x = 0\n y = 0 }\n"
+                    "action inc() requires x < 3 and y < 3 { x' = x + 1\n y' = y + 1 }\ninvariant same: x == y\n")
+    result = prove(load_system(spec), engine="infer", timeout=60)
+    assert result.status == "proved" and not result.lemmas and "no lemma needed" in result.reason
 
 
 def test_cli_infer_prints_and_writes_lemmas_that_check(tmp_path, capsys):
@@ -167,8 +177,16 @@ def test_cli_infer_prints_and_writes_lemmas_that_check(tmp_path, capsys):
                  *[x for k, v in SMALL.items() for x in ("-D", f"{k}={v}")]]) == 0
 
 
+def test_auto_infers_when_the_spec_has_no_lemmas_and_inducts_when_it_has():
+    inferred = prove(lemma_free("svm_virq_pending", SMALL), timeout=300)
+    assert inferred.status == "proved" and inferred.engine == "infer", inferred.reason
+    own = prove(load_system(SPEC / "svm_virq_pending.irq", SMALL), timeout=300)
+    assert own.status == "proved" and own.engine == "induction", own.reason
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["svm_evtinj", "svm_virq_pending"])
-def test_infer_at_full_size(name):
-    result = prove(lemma_free(name), engine="infer", timeout=600)
-    assert result.status == "proved", result.reason
+def test_auto_infers_at_full_size(name):
+    # the target: 2 vCPUs x 240 vectors, no lemma in the spec (README: the time it takes)
+    result = prove(lemma_free(name), timeout=600)
+    assert result.status == "proved" and result.engine == "infer", result.reason

@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-deadlock", action="store_true",
                    help="do not report a reachable state where no action is enabled (by default it is a violation, "
                         "as in TLC: such a state stutters forever)")
-    p = sub.add_parser("prove", help="unbounded proof of the invariants (induction, k-induction, Spacer)")
+    p = sub.add_parser("prove", help="unbounded proof of the invariants (induction, lemma inference, k-induction, "
+                                     "Spacer)")
     spec_arguments(p)
     p.add_argument("--inv", action="append", default=[], metavar="NAME", help="prove only this invariant (repeatable)")
     p.add_argument("--engine", choices=["induction", "kind", "spacer", "infer", "auto"], default="auto",
