@@ -393,3 +393,18 @@ def test_mutate_reports_survivors_with_their_distinguishing_runs(tmp_path, capsy
     assert doc["counts"]["survived"] == 0 and doc["counts"]["killed"] >= counts["killed"] + len(survivors)
     killers = {m["id"]: m["killed_by"] for m in doc["mutants"]}
     assert all(any("_mutants.py::test_distinguishes_" in t for t in killers[m["id"]]) for m in survivors)
+
+
+def test_a_signal_lost_in_a_finalizers_ctypes_call_is_still_the_signal():
+    # Ctrl-C while ctypes converts Z3_dec_ref's arguments in AstRef.__del__: Python reports "Exception ignored"
+    # with a ctypes.ArgumentError; the hook must see the KeyboardInterrupt in it (CI once printed that traceback)
+    import ctypes
+
+    from irqspec.cli import lost_signal
+
+    assert isinstance(lost_signal(ctypes.ArgumentError("argument 2: KeyboardInterrupt: ")), KeyboardInterrupt)
+    assert type(lost_signal(ctypes.ArgumentError("argument 1: _Terminated: "))).__name__ == "_Terminated"
+    other = ctypes.ArgumentError("argument 1: TypeError: wrong type")
+    assert lost_signal(other) is other
+    plain = KeyboardInterrupt()
+    assert lost_signal(plain) is plain

@@ -118,6 +118,19 @@ class _Relay:
         os.close(self._write)  # the reader sees the end of the pipe and stops
 
 
+def lost_signal(exc: BaseException | None) -> BaseException | None:
+    """The signal's exception that a finalizer lost, unwrapped: when it struck while ctypes converted the arguments
+    of the finalizer's Z3 call (Z3_dec_ref in AstRef.__del__), it comes as ctypes.ArgumentError("argument 2:
+    KeyboardInterrupt")."""
+    if isinstance(exc, ctypes.ArgumentError):
+        text = str(exc)
+        for name, kind in (("KeyboardInterrupt", KeyboardInterrupt), ("_Terminated", _Terminated),
+                           ("_Deadline", _Deadline)):
+            if name in text:
+                return kind()
+    return exc
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -129,7 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # a signal can strike inside a finalizer (Z3's AstRef.__del__), where Python drops the exception and prints
         # "Exception ignored ... Traceback": say nothing and deliver the signal again, so that a handler of ours
         # sees it (the --timeout alarm repeats on its own); any other lost exception is printed as usual
-        lost = hook_args.exc_value
+        lost = lost_signal(hook_args.exc_value)
         if isinstance(lost, _Deadline):
             return
         if isinstance(lost, (KeyboardInterrupt, _Terminated)):

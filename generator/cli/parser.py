@@ -59,6 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-depth", type=positive_int, default=None, metavar="K",
                    help="explore runs of at most K steps (exit 3 when states lie deeper)")
     p.add_argument("--memory", type=positive, default=None, metavar="MB", help=MEMORY_HELP)
+    p.add_argument("--symmetry", action="store_true",
+                   help="keep one state per orbit under permutations of the vCPUs when they are a scalarset "
+                        "(docs/reduction.md); prints both counts, and says why when the spec is not symmetric")
     p.add_argument("--no-deadlock", action="store_true",
                    help="do not report a reachable state where no action is enabled (by default it is a violation, "
                         "as in TLC: such a state stutters forever)")

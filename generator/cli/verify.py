@@ -376,18 +376,22 @@ def _prove_liveness(args: argparse.Namespace, front, names: list[str], safety_re
 
 def cmd_explore(args: argparse.Namespace) -> int:
     from ..jsondoc import document, trace_data, witness_data
-    from ..pybackend.explore import ExploreInterrupted, explore
+    from ..pybackend.explore import ExploreInterrupted, explore, symmetry
     from ..report import explain_violation, format_trace, format_witness
 
     writable(args.itf, "--itf")
     front = load_spec(args)
     system = front.system
+    sym = symmetry(system) if args.symmetry else None
+    if isinstance(sym, str):
+        sys.stderr.write(f"irqspec: explore: no symmetry reduction: {sym}\n")
+        sym = None
     live = Progress("explore")
     try:
         limit = args.memory
         result = explore(system, max_states=args.max_states, max_depth=args.max_depth, progress=live.states,
                          should_stop=(lambda: peak_memory_mb() > limit) if limit else None,
-                         deadlock=not args.no_deadlock)
+                         deadlock=not args.no_deadlock, symmetric=sym)
     except ExploreInterrupted as stop:
         live.clear()
         sys.stderr.write(f"irqspec: interrupted after {stop.states:,} distinct states, depth {stop.depth} "
@@ -441,6 +445,9 @@ def cmd_explore(args: argparse.Namespace) -> int:
             OUT.write(f"lasso written to {args.itf} (ITF, with its loop index)\n")
         return code
     rate = f"{result.states_per_second:,.0f} states/s"
+    if result.full_states is not None:
+        rate += (f"; {result.states} states canonical under permutations of {result.symmetry}, standing for "
+                 f"{result.full_states} states")
     if result.status == "violated":
         assert result.trace is not None
         OUT.write(format_trace(system, result.trace, full=args.full) + "\n")
