@@ -409,9 +409,10 @@ def candidate(vocab: Vocabulary, clause: tuple[tuple[int, bool], ...], name: str
 
 
 def candidates(system: ir.System, model: ModuleType, prefix: str = "candidate",
-               sample: Callable[[ModuleType], list[tuple]] = sample_states) -> tuple[list[Candidate], dict[str, int]]:
+               sample: Callable[[ModuleType], list[tuple]] = sample_states,
+               vocab: Vocabulary | None = None) -> tuple[list[Candidate], dict[str, int]]:
     """The candidate lemmas of `system` that hold on the sampled reachable states of `model`, with counts."""
-    vocab = vocabulary(system)
+    vocab = vocab if vocab is not None else vocabulary(system)
     if vocab.domain is None or not getattr(vocab.domain, "name", ""):
         return [], {"atoms": 0, "clauses": 0, "states": 0, "kept": 0}
     every = clauses(vocab)
@@ -459,8 +460,9 @@ def infer(system: ir.System, goals, timeout: float | None = None, model: ModuleT
             model = load_model(system)
         except UnsafeName as err:  # a system built by the tool (mutation's product) whose names are not Python's
             why_none = f"no samples: {err}"
+    vocab = vocabulary(system)
     if model is not None:
-        cands, counts = candidates(system, model)
+        cands, counts = candidates(system, model, vocab=vocab)
     else:
         cands, counts = [], {"atoms": 0, "clauses": 0, "states": 0, "kept": 0}
     if not cands and not why_none:
@@ -470,7 +472,6 @@ def infer(system: ir.System, goals, timeout: float | None = None, model: ModuleT
     figures: dict[str, float] = {**counts, "sampling_s": sampled}
     # with no candidate, Houdini's first query is plain induction's step query: the invariants may be inductive alone
     left = None if timeout is None else timeout - sampled
-    vocab = vocabulary(system)
     expand = _expander(system, model, vocab, cands, goals) if model is not None and cands else None
     out = houdini(system, goals, vocab, cands, left, expand=expand)
     figures.update(queries=out.queries, houdini_queries=out.houdini_queries, houdini_s=out.houdini_s,

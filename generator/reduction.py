@@ -437,6 +437,37 @@ def analyse(system: ir.System, extra: Sequence[tuple[str, ir.Expr]] = (), livene
     return Analysis((), reason, fixed, symmetric)
 
 
+def scalarset(system: ir.System, name: str) -> str:
+    """"" when every use of the type `name` is a scalarset's (docs/reduction.md, "Symmetric vCPUs"), so that one
+    permutation of its values applied to all of them at once maps runs to runs; else the first reason it is not.
+    Unlike the witness fixing, which looks at each sort the unification finds on its own, this holds every sort
+    that the named type's positions fall into to the conditions: explore permutes them all together."""
+    a = _Analyser(system)
+    a.run((), False)
+    roots = sorted({a.find(n) for n in range(len(a.parent))})
+    projections = {a.find(c.proj) for c in (a.data[r] for r in roots) if c.proj is not None}
+    found = False
+    for root in roots:
+        c = a.data[root]
+        if not any(t.name == name for t, _, _ in c.types):
+            continue
+        found = True
+        where = next(w for t, _, w in c.types if t.name == name)
+        if c.refused:  # (quantifiers inside formulas, `inner`, range over the whole type: fine for a scalarset)
+            return f"{where}: {c.refused[0]}"
+        if c.consts or c.set_consts:
+            return f"{where}: a constant of {name}"
+        if c.widths:
+            return f"{where}: a bit set of {name}"
+        if c.ordered:
+            return f"{where}: {name} is ordered or computed with"
+        if c.proj is not None or root in projections:
+            return f"{where}: a priority class of {name}, or from it"
+        if len({(t.lo, t.hi, t.runs) for t, _, _ in c.types}) != 1 or any(t.runs for t, _, _ in c.types):
+            return f"{where}: {name} positions with different ranges"
+    return "" if found else f"{name} is not used"
+
+
 def _symmetric_witnesses(a: _Analyser, roots: list[int]) -> tuple[dict[int, int], tuple[str, ...]]:
     """The witnesses that symmetry fixes (docs/reduction.md, "Symmetric vCPUs"): for each sort whose values are
     interchangeable (a scalarset: some action's parameters, one full range as every type, used only by equality, as a

@@ -100,17 +100,17 @@ class Symmetry:
 def symmetry(system: ir.System) -> Symmetry | str:
     """The symmetry of `system`'s scalarset (the vCPUs), or why there is none to use: the sort must be a scalarset
     (reduction.analyse checks the conditions) and appear in the state only as the domain of maps."""
-    from ..reduction import analyse
+    from ..reduction import scalarset
 
-    names = analyse(system).symmetric
-    if not names:
-        return "no sort is a scalarset (docs/reduction.md, \"Symmetric vCPUs\": its values used only by equality, as " \
-               "map indices, parameters and in quantifiers over the whole range)"
-    sort = names[0]
-    domain = next((v.type.domain for v in system.vars if isinstance(v.type, ir.MapType)
-                   and isinstance(v.type.domain, ir.IntType) and v.type.domain.name == sort), None)
-    if domain is None:
-        return f"no state variable is a map over {sort}"
+    domains = [v.type.domain for v in system.vars if isinstance(v.type, ir.MapType)
+               and isinstance(v.type.domain, ir.IntType) and v.type.domain.name]
+    if not domains:
+        return "no state variable is a map over a named range"
+    domain = max(set(domains), key=domains.count)  # the domain most maps are indexed by (the vCPUs)
+    sort = domain.name
+    why = scalarset(system, sort)
+    if why:
+        return f"{sort} is not a scalarset (docs/reduction.md, \"Symmetric vCPUs\"): {why}"
 
     def holds_sort(t: ir.Type) -> bool:
         if isinstance(t, ir.IntType):
