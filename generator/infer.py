@@ -578,7 +578,3 @@ def _expander(system: ir.System, model: ModuleType, vocab: Vocabulary, cands: li
 
     return expand
 
-
-def lemmas_text(lemmas: Iterable[Candidate]) -> str:
-    """The lemmas as irqspec source, to paste at the end of the spec (or keep with --write-lemmas)."""
-    return "".join(f"\n--- {INFERRED_DOC}\n{c.lemma_text()}\n" for c in lemmas)
