@@ -154,7 +154,7 @@ def houdini(system: ir.System, goals: Sequence[Goal], vocab: Vocabulary, cands: 
             if r != z3.sat:
                 return unknown(q, "init => candidates")
             m = q.model()
-            alive = [n for n in alive if not z3.is_false(m.eval(init_form[n], model_completion=True))]
+            alive = [n for n in alive if not z3.is_false(m.evaluate(init_form[n], model_completion=True))]
 
         pre, post = enc.state("hp"), enc.state("hq")
         pre_form = {n: clause_formula(enc, vocab, by_name[n], pre) for n in alive}
@@ -226,7 +226,7 @@ def houdini(system: ir.System, goals: Sequence[Goal], vocab: Vocabulary, cands: 
             use = strong()
             m, found, took = step(use, support)
             if m is not None:
-                dropped = {n for n in kept if z3.is_false(m.eval(post_form[n], model_completion=True))}
+                dropped = {n for n in kept if z3.is_false(m.evaluate(post_form[n], model_completion=True))}
                 if expand is not None and dropped:
                     # the same rule on concrete steps, from the counterexample's pre-state: one query drops many
                     # (for as long as the query took: concrete steps are slow where queries are, at 240 vectors)
