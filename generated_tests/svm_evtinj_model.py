@@ -11,6 +11,7 @@ Generated from the spec module svm_evtinj."""
 from operator import itemgetter as _itemgetter
 
 from irqspec.runtime import itf as _itf
+from irqspec.runtime import tracecheck as _tracecheck
 from irqspec.runtime.model import ActionInfo, LivenessInfo, format_state
 from irqspec.runtime.values import RangeViolation, bit, highest, lowest, popcount, set_bit, shl, test_bit  # noqa: F401
 
@@ -861,3 +862,10 @@ def trace_to_itf(trace, meta=None):
 def trace_from_itf(doc):
     """A irqspec.runtime.trace.Trace read from an ITF document of this spec."""
     return _itf.trace_from_itf(doc, VAR_TYPES, PARAM_TYPES)
+
+
+def validate_trace(events, internal=(), max_hidden=0):
+    """Whether `events` (native trace events as dicts: `action`, `params`, `state`; docs/validate.md of irqspec) are
+    a behaviour of this spec, with up to `max_hidden` unrecorded steps of the `internal` actions before each: an
+    irqspec.runtime.tracecheck.Verdict, whose `index` is the first event no behaviour explains."""
+    return _tracecheck.validate_events(_tracecheck.ModelView(globals()), events, internal, max_hidden)

@@ -6,4 +6,6 @@ machine.py      vCPUs, the guest model (what the guest's instructions do) and th
 svm_prefix.py   svm.c before the change: LAPIC vectors posted through V_IRQ, accepted at the next #VMEXIT
 svm_postfix.py  svm.c after the change: LAPIC vectors injected through EVENTINJ and accepted at injection
 adapters.py     the conformance adapters for spec/svm_virq.irq and spec/svm_evtinj.irq
+tracing.py      records of a run as dtrace's return probes would see them (NDJSON), read by svm_evtinj.map.toml
+                (every step) and svm_evtinj_hostonly.map.toml (the host's steps only)
 """

@@ -11,15 +11,22 @@ instruction ends.
 The CPU's side is the same before and after the change: it takes a posted V_IRQ by APM 15.21.4, delivers EVENTINJ
 by APM 15.20, and at #VMEXIT records an event whose delivery was cut short in EXITINTINFO (APM 15.7.2). What differs
 is bhyve's code: a variant module (svm_prefix or svm_postfix) provides svm_inj_interrupts and svm_vmexit.
+
+The functions a trace reports call `probe` where they return; a Machine records nothing unless it carries a recorder
+(tracing.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from .vlapic import Vlapic
 from .vmcb import Event, Vmcb
+
+if TYPE_CHECKING:
+    from .tracing import Recorder
 
 # #VMEXIT codes (vmcb.h).
 VMCB_EXIT_INTR = 0x60      # a physical interrupt: how vcpu_notify_event's IPI, a host timer, ... force an exit
@@ -110,6 +117,8 @@ class Machine:
 
     def __init__(self, ncpu: int = 2) -> None:
         self.vcpus = [Vcpu(self, i) for i in range(ncpu)]
+        # what the probes report to (tracing.Recorder); None: nothing is recorded
+        self.recorder: Recorder | None = None
 
     @staticmethod
     def svm_inj_interrupts(vcpu: Vcpu) -> None:
@@ -132,6 +141,8 @@ class Machine:
         if vcpu.in_guest:
             raise GuestCannot(f"vCPU {c} is already in guest mode")
         self.svm_inj_interrupts(vcpu)
+        # the last host code before VMRUN (host interrupts and GIF are off: nothing comes between)
+        probe(vcpu, "svm_inj_interrupts")
         cpu_vmrun(vcpu)
 
     def vmexit(self, c: int) -> None:
@@ -146,6 +157,7 @@ class Machine:
     def _exit(self, vcpu: Vcpu, reason: VmExit) -> None:
         cpu_vmexit(vcpu)
         self.svm_vmexit(vcpu, reason)
+        probe(vcpu, "svm_vmexit", code=reason.code)
 
     # ------------------------------------------------------------------------------------- the guest's code
 
@@ -167,12 +179,15 @@ class Machine:
         vcpu = self._running(src, "write ICR")
         vcpu.guest.shadow = False  # the instruction completes: a shadow ends
         self._exit(vcpu, VmExit(VMCB_EXIT_MSR, MSR_APIC_ICR, dst << 32 | vector))
+        probe(vcpu, "guest_send_ipi", dst=dst, vector=vector)
 
     def guest_ack(self, c: int) -> None:
         """The handler tells its sender it ran, through a global variable: a memory write, no exit."""
-        guest = self._in_handler(c, Stage.Running, "acknowledge").guest
+        vcpu = self._in_handler(c, Stage.Running, "acknowledge")
+        guest = vcpu.guest
         guest.stage = Stage.Acked
         guest.shadow = False
+        probe(vcpu, "guest_ack")
 
     def guest_write_eoi(self, c: int) -> None:
         """The handler writes the x2APIC EOI MSR: it traps."""
@@ -180,11 +195,13 @@ class Machine:
         vcpu.guest.stage = Stage.EoiSent
         vcpu.guest.shadow = False
         self._exit(vcpu, VmExit(VMCB_EXIT_MSR, MSR_APIC_EOI, 0))
+        probe(vcpu, "guest_write_eoi")
 
     def guest_iret(self, c: int) -> None:
         """The handler returns: IRET pops the RFLAGS pushed at entry, so IF is set again, and a nested handler
         returns to the handler it interrupted."""
-        guest = self._in_handler(c, Stage.EoiSent, "IRET").guest
+        vcpu = self._in_handler(c, Stage.EoiSent, "IRET")
+        guest = vcpu.guest
         guest.stage = Stage.Idle
         guest.shadow = False
         guest.rflags_if = True
@@ -192,12 +209,14 @@ class Machine:
         if guest.outer_stage is not Stage.Idle:
             guest.stage, guest.handler_vector = guest.outer_stage, guest.outer_vector
             guest.outer_stage, guest.outer_vector = Stage.Idle, 0
+        probe(vcpu, "guest_iret")
 
     def guest_write_cr8(self, c: int, value: int) -> None:
         """MOV CR8: with V_INTR_MASKING the write goes to V_TPR (APM 15.21.2); bhyve does not intercept it."""
         vcpu = self._running(c, "write CR8")
         vcpu.vmcb.v_tpr = value
         vcpu.guest.shadow = False
+        probe(vcpu, "guest_write_cr8", value=value)
 
     def guest_write_tpr_mmio(self, c: int, value: int) -> None:
         """A write of the xAPIC page's TPR: the page is not mapped for the guest, so the write traps as a nested
@@ -205,19 +224,35 @@ class Machine:
         vcpu = self._running(c, "write the MMIO TPR")
         vcpu.guest.shadow = False
         self._exit(vcpu, VmExit(VMCB_EXIT_NPF, APIC_OFFSET_TPR, value))
+        probe(vcpu, "guest_write_tpr_mmio", value=value)
 
     def guest_set_if(self, c: int, enabled: bool) -> None:
         """STI / CLI, outside a handler or in a handler that is not nested (the guest program nests two at most).
         STI with IF = 0 starts an interrupt shadow: no interrupt before the next instruction completes."""
-        guest = self._running(c, "STI/CLI").guest
+        vcpu = self._running(c, "STI/CLI")
+        guest = vcpu.guest
         if guest.outer_stage is not Stage.Idle:
             raise GuestCannot(f"vCPU {c} cannot STI/CLI: its guest program does not in a nested handler")
         guest.shadow = enabled and not guest.rflags_if
         guest.rflags_if = enabled
+        probe(vcpu, "guest_set_if", enabled=enabled)
 
     def guest_mov_ss(self, c: int) -> None:
         """MOV SS (or POP SS): an interrupt shadow until the next instruction completes."""
-        self._running(c, "MOV SS").guest.shadow = True
+        vcpu = self._running(c, "MOV SS")
+        vcpu.guest.shadow = True
+        probe(vcpu, "guest_mov_ss")
+
+
+# ------------------------------------------------------------------------------------------------ tracing
+
+
+def probe(vcpu: Vcpu, function: str, **args: int | bool) -> None:
+    """The return probe of `function` on `vcpu` (where dtrace's fbt:::return would fire), with the call's
+    arguments: handed to the VM's recorder, which reads the registers it reports itself; a no-op without one."""
+    recorder = vcpu.vm.recorder
+    if recorder is not None:
+        recorder.fire(function, vcpu, args)
 
 
 # ------------------------------------------------------------------------------------------------- the CPU
@@ -263,6 +298,7 @@ def cpu_take_virq(vcpu: Vcpu) -> None:
         raise GuestCannot(f"vCPU {vcpu.vcpuid}: the VINTR intercept makes this an exit, not an interrupt")
     vmcb.v_irq = False
     vcpu.guest.interrupt_entry(vmcb.v_intr_vector)
+    probe(vcpu, "cpu_take_virq", vector=vmcb.v_intr_vector)
 
 
 def cpu_deliver_eventinj(vcpu: Vcpu) -> None:
@@ -273,3 +309,4 @@ def cpu_deliver_eventinj(vcpu: Vcpu) -> None:
     vector = vmcb.eventinj.vector
     vmcb.eventinj = Event()
     vcpu.guest.interrupt_entry(vector)
+    probe(vcpu, "cpu_deliver_eventinj", vector=vector)

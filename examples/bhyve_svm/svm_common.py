@@ -4,7 +4,7 @@ injection, EXITINTINFO bookkeeping, and the emulation of the trapped x2APIC writ
 from __future__ import annotations
 
 from .machine import (APIC_OFFSET_TPR, MSR_APIC_EOI, MSR_APIC_ICR, VMCB_EXIT_INTR, VMCB_EXIT_MSR, VMCB_EXIT_NPF,
-                      VMCB_EXIT_VINTR, Vcpu, VmExit)
+                      VMCB_EXIT_VINTR, Vcpu, VmExit, probe)
 from .vmcb import Event
 
 
@@ -62,6 +62,7 @@ def vlapic_icrlo_write_handler(vcpu: Vcpu, icrval: int) -> None:
     target = vm.vcpus[dest]
     if target.vlapic.vlapic_set_intr_ready(vector, level=False):
         vm.vcpu_notify_event(target)
+    probe(vcpu, "vlapic_icrlo_write_handler", icrval=icrval)
 
 
 def lapic_wrmsr(vcpu: Vcpu, num: int, val: int) -> None:
@@ -69,7 +70,8 @@ def lapic_wrmsr(vcpu: Vcpu, num: int, val: int) -> None:
     if num == MSR_APIC_ICR:
         vlapic_icrlo_write_handler(vcpu, val)
     elif num == MSR_APIC_EOI:
-        vcpu.vlapic.vlapic_process_eoi()
+        vector = vcpu.vlapic.vlapic_process_eoi()
+        probe(vcpu, "vlapic_process_eoi", vector=vector or 0)
     else:
         raise AssertionError(f"lapic_wrmsr: MSR {num:#x} is not emulated here")
 
@@ -80,6 +82,7 @@ def vlapic_mmio_write(vcpu: Vcpu, offset: int, data: int) -> None:
         vcpu.vlapic.vlapic_set_tpr(data & 0xff)
     else:
         raise AssertionError(f"vlapic_write: offset {offset:#x} is not emulated here")
+    probe(vcpu, "vlapic_mmio_write", offset=offset, data=data)
 
 
 def svm_handle_exitcode(vcpu: Vcpu, vmexit: VmExit) -> None:

@@ -8,7 +8,7 @@ without a second accept. A second IPI of a vector in service waits in IRR until 
 
 from __future__ import annotations
 
-from .machine import Machine, Vcpu, VmExit
+from .machine import Machine, Vcpu, VmExit, probe
 from .svm_common import svm_eventinject, svm_handle_exitcode, svm_inj_intinfo, svm_save_intinfo
 from .vmcb import VMCB_EVENTINJ_TYPE_INTR
 
@@ -55,6 +55,7 @@ def svm_inj_interrupts(vcpu: Vcpu) -> None:
         else:
             svm_eventinject(vcpu, VMCB_EVENTINJ_TYPE_INTR, vector)
             vlapic.vlapic_intr_accepted(vector)
+            probe(vcpu, "vlapic_intr_accepted", vector=vector)
             # FreeBSD's svm.c also sets need_intr_window here ("Force a VM-exit as soon as the vcpu is ready to
             # accept another interrupt"); the domain reference's account of the fix, which svm_evtinj follows,
             # does not, and the window changes nothing about IRR or ISR.

@@ -7,7 +7,7 @@ between merges into the still-set IRR bit and is accepted away with it: the lost
 
 from __future__ import annotations
 
-from .machine import Machine, Vcpu, VmExit
+from .machine import Machine, Vcpu, VmExit, probe
 from .svm_common import svm_handle_exitcode, svm_inj_intinfo, svm_save_intinfo
 from .vlapic import PRIO
 
@@ -50,6 +50,7 @@ def svm_update_virqinfo(vcpu: Vcpu) -> None:
         # The posted vector was taken somewhere between VMRUN and this exit. Whatever arrived for it since is
         # merged in the IRR bit this clears.
         vlapic.vlapic_intr_accepted(ctrl.v_intr_vector)
+        probe(vcpu, "vlapic_intr_accepted", vector=ctrl.v_intr_vector)
         ctrl.v_intr_vector = 0
         ctrl.v_intr_prio = 0
 

@@ -26,11 +26,12 @@ from .generate import cmd_gen, cmd_mutate
 from .parser import build_parser
 from .sweep import cmd_sweep
 from .traces import cmd_replay
+from .validate import cmd_validate
 from .verify import cmd_check, cmd_explore, cmd_parse, cmd_prove
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"parse": cmd_parse, "check": cmd_check,
                                                              "prove": cmd_prove, "explore": cmd_explore,
-                                                             "replay": cmd_replay, "gen": cmd_gen,
+                                                             "replay": cmd_replay, "validate": cmd_validate, "gen": cmd_gen,
                                                              "mutate": cmd_mutate, "sweep": cmd_sweep}
 
 

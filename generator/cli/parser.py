@@ -152,4 +152,21 @@ def build_parser() -> argparse.ArgumentParser:
     spec_arguments(p)
     p.add_argument("trace", help="an ITF JSON trace (from irqspec check --itf, Quint or Apalache)")
     p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
+    p = sub.add_parser("validate", help="is a recorded trace (NDJSON, ITF, trace-cmd/perf text) a behaviour of the "
+                                        "spec? the first event none explains, and why (docs/validate.md)")
+    spec_arguments(p)
+    p.add_argument("trace", help="the recorded trace")
+    p.add_argument("--map", metavar="MAP", help="a TOML map from the trace's records to the spec's actions and "
+                                                "variables (needed for trace-cmd text and non-native NDJSON)")
+    p.add_argument("--format", choices=("auto", "ndjson", "itf", "trace-cmd"), default="auto",
+                   help="the trace's format (default: from its name and first line)")
+    p.add_argument("--max-hidden", "-k", type=nonnegative_int, default=None, metavar="K",
+                   help="unrecorded steps of internal actions allowed before each event (default: the map's, or 0)")
+    p.add_argument("--internal", action="append", default=[], metavar="ACTION",
+                   help="an action that may happen unrecorded (repeatable; default: the map's `internal`)")
+    p.add_argument("--limit", type=positive_int, default=100_000, metavar="N",
+                   help="states kept explicitly before the check goes on with Z3 (default 100000)")
+    p.add_argument("--behaviour", action="store_true", help="print the behaviour found (with --json: include it)")
+    p.add_argument("--timeout", type=positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
     return parser
