@@ -132,6 +132,17 @@ def lost_signal(exc: BaseException | None) -> BaseException | None:
     return exc
 
 
+def half_built_finalizer(hook_args) -> bool:
+    """Whether a lost exception is a Z3 finalizer's on an object whose constructor a signal cut short: AstRef.__init__
+    interrupted before it set self.ctx leaves a half-built object whose __del__ raises AttributeError('ctx') when it
+    is collected, which may be after the command has reported. Nothing is lost with it: the object holds no Z3
+    reference yet."""
+    function = hook_args.object
+    return (isinstance(hook_args.exc_value, AttributeError)
+            and getattr(function, "__name__", "") == "__del__"
+            and getattr(function, "__module__", "").startswith("z3"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -144,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # "Exception ignored ... Traceback": say nothing and deliver the signal again, so that a handler of ours
         # sees it (the --timeout alarm repeats on its own); any other lost exception is printed as usual
         lost = lost_signal(hook_args.exc_value)
-        if isinstance(lost, _Deadline):
+        if isinstance(lost, _Deadline) or half_built_finalizer(hook_args):
             return
         if isinstance(lost, (KeyboardInterrupt, _Terminated)):
             again = signal.SIGINT if isinstance(lost, KeyboardInterrupt) else signal.SIGTERM
@@ -212,7 +223,14 @@ def run() -> None:
                 pass
         os._exit(decided[0] if decided else 128 + signum)
 
+    def teardown(hook_args) -> None:
+        # once main has decided, the interpreter's teardown collects what a signal left half-built: say nothing of it
+        if not (half_built_finalizer(hook_args) or isinstance(lost_signal(hook_args.exc_value),
+                                                              (KeyboardInterrupt, _Terminated, _Deadline))):
+            sys.__unraisablehook__(hook_args)
+
     for each in (signal.SIGTERM, signal.SIGINT):
         signal.signal(each, late)
     decided.append(main())
+    sys.unraisablehook = teardown
     sys.exit(decided[0])
