@@ -52,17 +52,18 @@ def not_(a: ir.Expr) -> ir.Expr:
     return ir.Op("not", (a,), BOOL)
 
 
-def _update(base: ir.Expr, path: tuple[ir.PathStep, ...], value: ir.Expr) -> ir.Expr:
+def update_path(base: ir.Expr, path: tuple[ir.PathStep, ...], value: ir.Expr) -> ir.Expr:
+    """`base` with the part at `path` replaced by `value`: the functional reading of a partial assignment."""
     if not path:
         return value
     step, rest = path[0], path[1:]
     if isinstance(step, ir.FieldStep):
         assert isinstance(base.type, ir.RecordType)
         inner = ir.Field(base, step.name, base.type.field_type(step.name))
-        return ir.Update(base, None, step.name, _update(inner, rest, value), base.type)
+        return ir.Update(base, None, step.name, update_path(inner, rest, value), base.type)
     if isinstance(base.type, ir.MapType):
         inner = ir.Index(base, step.index, base.type.codomain)
-        return ir.Update(base, step.index, None, _update(inner, rest, value), base.type)
+        return ir.Update(base, step.index, None, update_path(inner, rest, value), base.type)
     # a single bit of a bits[N] value: the value is a bool
     return ir.Update(base, step.index, None, value, base.type)
 
@@ -120,7 +121,7 @@ def relation(system: ir.System, action: ir.Action) -> Relation:
                 base = state.get(st.var, ir.Var(st.var, system_vars[st.var]))
                 path = tuple(ir.IndexStep(close(p.index)) if isinstance(p, ir.IndexStep) else p for p in st.path)
                 value = close(st.value)
-                state[st.var] = _update(base, path, value)
+                state[st.var] = update_path(base, path, value)
                 effects.append(Effect(st.var, cond, _part(ir.Var(st.var, system_vars[st.var]), path), value,
                                       st.span))
                 if st.range_checked:

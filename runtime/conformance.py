@@ -42,6 +42,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Protocol, Sequence, runtime_checkable
 
+from .values import RangeViolation
+
 
 @runtime_checkable
 class Adapter(Protocol):
@@ -230,15 +232,20 @@ def replay(model: Any, steps: Sequence[tuple[str | None, Mapping[str, object], M
         args = [params[p] for p, _ in info.params]
         if not info.enabled(s, *args):
             raise Divergence(i, action, "<enabled>", True, False, f"{action}{tuple(args)} is not enabled in the model")
+        try:
+            after = info.apply(s, *args)
+        except RangeViolation as err:  # the recorded step leaves a variable's range: no step of the spec
+            raise Divergence(i, action, "<range>", "a step inside every variable's range", str(err),
+                             f"{_call_text(action, params)} leaves a range in the model") from None
         if pending:
             if pending[0] != (action, dict(params)):
                 raise NotRealizable(f"step {i}: the implementation takes {_call_text(*pending[0])} at once with the "
                                     f"step before; the trace takes {_call_text(action, params)}")
             pending.pop(0)
         elif adapter is not None:
-            pending = chain_after(model, chains, info.apply(s, *args), action, params)
+            pending = chain_after(model, chains, after, action, params)
             take(adapter, i, action, params)
-        s = info.apply(s, *args)
+        s = after
         compare(model, i, action, expected, state_dict(model, s), names, "the model", "the recorded trace")
         if adapter is not None and not pending:
             check_implementation(model, i, action, s, adapter)

@@ -94,6 +94,7 @@ def value_from_itf(raw: Any, desc: Descriptor) -> object:
     if kind == "enum":
         if isinstance(raw, dict) and set(raw) <= {"tag", "value"} and raw.get("value", _UNIT) == _UNIT:
             raw = raw.get("tag")  # Quint writes a member of a sum type without payload as a variant
+        raw = _exported_name(raw, dict.fromkeys(desc[1]))
         if raw not in desc[1]:
             raise ITFError(f"expected one of {', '.join(desc[1])}, found {raw!r}")
         return raw
@@ -166,12 +167,14 @@ def trace_from_itf(doc: Mapping[str, Any], var_types: Mapping[str, Descriptor],
         action = raw.get(ACTION_TAKEN, None)
         if action in (INIT_ACTION, STUTTER_ACTION, ""):
             action = None
+        action = _exported_name(action, param_types)
         params: dict[str, object] = {}
         types = param_types.get(action, {}) if action is not None else {}
         for p, pick in raw.get(NONDET_PICKS, {}).items():
             if isinstance(pick, dict) and pick.get("tag") == "None":
                 continue
             inner = pick["value"] if isinstance(pick, dict) and pick.get("tag") == "Some" else pick
+            p = _exported_name(p, types)
             if p not in types:
                 raise ITFError(f"action {action!r} has no parameter {p!r}")
             params[p] = value_from_itf(inner, types[p])
@@ -192,6 +195,14 @@ def trace_from_itf(doc: Mapping[str, Any], var_types: Mapping[str, Descriptor],
             params[p] = value_from_itf(raw, types[p])
         steps.append(Step(action, params, steps[loop].state))
     return Trace(tuple(steps), meta.get("irqspec::violated"), dict(meta.get("irqspec::witness", {})), loop)
+
+
+def _exported_name(name: Any, known: Mapping[str, Any]) -> Any:
+    """An action or parameter name as a trace of `irqspec export --quint` writes it: Quint reserves some names
+    (`enabled`, `step`, ...), and the export renames those by appending `_`."""
+    if isinstance(name, str) and name not in known and name.endswith("_") and name[:-1] in known:
+        return name[:-1]
+    return name
 
 
 def write_itf(path: str | Path, trace: Trace, var_types: Mapping[str, Descriptor],

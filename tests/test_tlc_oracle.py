@@ -146,8 +146,10 @@ class TlcRun:
     elapsed: float
 
     def _number(self, pattern: str) -> int | None:
-        found = re.search(pattern, self.output)
-        return int(found.group(1).replace(",", "")) if found else None
+        # the last match: TLC's progress lines ("Progress(29) ...: 31,758 distinct states found") come before the
+        # final figures in a run of more than a few seconds
+        found = re.findall(pattern, self.output)
+        return int(found[-1].replace(",", "")) if found else None
 
     @property
     def distinct_states(self) -> int | None:
@@ -168,6 +170,8 @@ class TlcRun:
     def trace_steps(self) -> int | None:
         """Steps of the error trace: TLC numbers its states from 1, the initial state being State 1."""
         numbers = [int(n) for n in re.findall(r"^State (\d+):", self.output, re.MULTILINE)]
+        if not numbers and re.search(r"is violated by the initial state", self.output):
+            return 0  # TLC prints the initial state alone, unnumbered
         return max(numbers) - 1 if numbers else None
 
     def tail(self) -> str:

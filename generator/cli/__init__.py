@@ -22,8 +22,11 @@ from typing import Callable, Sequence
 from ..front.diagnostics import SpecError
 from .common import (EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_UNKNOWN, INTERRUPTED, OUT,
                      UsageError, on_sigint, run_with_memory_limit)
+from .export import cmd_export
 from .generate import cmd_gen, cmd_mutate
+from .lsp import cmd_lsp
 from .parser import build_parser
+from .show import cmd_show
 from .sweep import cmd_sweep
 from .traces import cmd_replay
 from .validate import cmd_validate
@@ -31,8 +34,10 @@ from .verify import cmd_check, cmd_explore, cmd_parse, cmd_prove
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"parse": cmd_parse, "check": cmd_check,
                                                              "prove": cmd_prove, "explore": cmd_explore,
-                                                             "replay": cmd_replay, "validate": cmd_validate, "gen": cmd_gen,
-                                                             "mutate": cmd_mutate, "sweep": cmd_sweep}
+                                                             "replay": cmd_replay, "show": cmd_show,
+                                                             "validate": cmd_validate, "gen": cmd_gen,
+                                                             "mutate": cmd_mutate, "export": cmd_export, "sweep": cmd_sweep,
+                                                             "lsp": cmd_lsp}
 
 
 class _Deadline(Exception):

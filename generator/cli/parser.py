@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
     p.add_argument("--memory", type=positive, default=None, metavar="MB", help=MEMORY_HELP)
     p.add_argument("--itf", metavar="PATH", help="write the counterexample as an ITF JSON trace")
+    p.add_argument("--html", metavar="PATH", help="write the counterexample as the page irqspec show makes "
+                                                  "(docs/show.md)")
     p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
     p.add_argument("--full", action="store_true", help="show every variable of a counterexample's last state, "
                                                        "not only what changed")
@@ -148,10 +150,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--serial", action="store_true", help="run the points here, one after another, without Dask")
     p.add_argument("--csv", metavar="PATH", help="also write the table as CSV")
     p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
+    p = sub.add_parser("export", help="write the spec as a TLA+ module with its TLC configuration, or as a Quint "
+                                      "module (docs/export.md)")
+    spec_arguments(p)
+    language = p.add_mutually_exclusive_group()
+    language.add_argument("--tla", dest="language", action="store_const", const="tla", default="tla",
+                          help="a TLA+ module NAME.tla and a TLC configuration NAME.cfg (the default)")
+    language.add_argument("--quint", dest="language", action="store_const", const="quint",
+                          help="a Quint module NAME.qnt (quint typecheck / quint run)")
+    p.add_argument("-o", dest="output", required=True, metavar="DIR", help="the folder to write into")
+    p.add_argument("--no-deadlock", action="store_true",
+                   help="the configuration does not check deadlock (CHECK_DEADLOCK FALSE), as explore --no-deadlock")
     p = sub.add_parser("replay", help="replay an ITF trace on the spec's reference model; report the first mismatch")
     spec_arguments(p)
     p.add_argument("trace", help="an ITF JSON trace (from irqspec check --itf, Quint or Apalache)")
     p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
+    p = sub.add_parser("show", help="an ITF trace as a page people read: a lane per vCPU, a column per step, "
+                                    "registers as they change (docs/show.md)")
+    p.add_argument("trace", help="an ITF JSON trace (from irqspec check --itf, Quint or Apalache)")
+    p.add_argument("--spec", metavar="SPEC", default=None,
+                   help="the spec the trace is of (.irq): its types, doc comments and why the property fails; "
+                        "without it the lanes and types are read from the values")
+    p.add_argument("-D", dest="define", action="append", default=[], metavar="NAME=VALUE",
+                   help="with --spec: override a constant, e.g. -D NCPU=3 or -D VECTORS=16..255")
+    p.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
+                   help="with --spec: another folder to look for imported modules in")
+    p.add_argument("-o", dest="output", required=True, metavar="OUT",
+                   help="the file to write (OUT.html, or OUT.svg with --svg; - for stdout)")
+    p.add_argument("--svg", action="store_true", help="write an SVG picture instead of an HTML page")
     p = sub.add_parser("validate", help="is a recorded trace (NDJSON, ITF, trace-cmd/perf text) a behaviour of the "
                                         "spec? the first event none explains, and why (docs/validate.md)")
     spec_arguments(p)
@@ -169,4 +195,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--behaviour", action="store_true", help="print the behaviour found (with --json: include it)")
     p.add_argument("--timeout", type=positive, default=None, metavar="S", help="give up after S seconds (exit 3)")
     p.add_argument("--json", action="store_true", help="print the result as JSON (docs/json.md)")
+    p = sub.add_parser("lsp", help="the language server for .irq files: diagnostics as you type, hover, go to "
+                                   "definition, completion (docs/lsp.md)")
+    p.add_argument("--stdio", action="store_true", default=True,
+                   help="talk to the editor on stdin and stdout (the default, and the only channel)")
+    p.add_argument("-I", dest="include", action="append", default=[], metavar="DIR",
+                   help="another folder to look for imported modules in")
     return parser

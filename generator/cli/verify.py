@@ -11,6 +11,7 @@ from .. import ir
 from .common import (EXIT_INTERRUPTED, EXIT_OK, EXIT_UNKNOWN, EXIT_VIOLATED, OUT, Progress, UsageError, dask_client,
                       emit, interrupted, load_spec, parse_defines, peak_memory_mb, solver_errors, vacuity_warnings, writable,
                       write_itf_file)
+from .show import write_html_file
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -42,6 +43,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from ..smt.liveness import LassoResult, LassoSearch, check_liveness
 
     writable(args.itf, "--itf")
+    writable(args.html, "--html")
     front = load_spec(args)
     system = front.system
     safety, live_names = split_properties(system, args.inv or None)
@@ -96,6 +98,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     code = {"violated": EXIT_VIOLATED, "holds": EXIT_OK}.get(result.status, EXIT_UNKNOWN)
     if args.itf and result.trace is not None:
         write_itf_file(args.itf, system, result.trace)
+    if args.html and result.trace is not None:
+        write_html_file(args.html, front, result.trace)
     warnings = vacuity_warnings(system) if result.status == "holds" else []
     if args.json:
         emit(document("check", system, result.status, code, result.elapsed, engine="bmc",
@@ -116,6 +120,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             OUT.write(f"  {line}\n")
         if args.itf:
             OUT.write(f"trace written to {args.itf} (ITF)\n")
+        if args.html:
+            OUT.write(f"page written to {args.html} (HTML, as irqspec show writes it)\n")
     elif result.status == "holds":
         OUT.write(f"no violation up to depth {result.depth_reached} ({result.elapsed:.2f} s)\n")
     else:
@@ -139,6 +145,8 @@ def _report_lasso(args: argparse.Namespace, front, safety, lasso) -> int:
     code = {"violated": EXIT_VIOLATED, "holds": EXIT_OK}.get(lasso.status, EXIT_UNKNOWN)
     if args.itf and lasso.trace is not None:
         write_itf_file(args.itf, system, lasso.trace)
+    if args.html and lasso.trace is not None:
+        write_html_file(args.html, front, lasso.trace)
     warnings = vacuity_warnings(system) if lasso.status == "holds" else []
     depth = lasso.depth_reached if lasso.status != "holds" else min(safety.depth_reached, lasso.depth_reached)
     if args.json:
@@ -159,6 +167,8 @@ def _report_lasso(args: argparse.Namespace, front, safety, lasso) -> int:
             OUT.write(f"  {line}\n")
         if args.itf:
             OUT.write(f"lasso written to {args.itf} (ITF, with its loop index)\n")
+        if args.html:
+            OUT.write(f"page written to {args.html} (HTML, as irqspec show writes it)\n")
     elif lasso.status == "holds":
         OUT.write(f"no violation up to depth {safety.depth_reached}, and no fair lasso of up to "
                   f"{lasso.depth_reached} steps violates a liveness property ({elapsed:.2f} s)\n")

@@ -7,6 +7,7 @@ CLI needs to show the source line of an error.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +53,11 @@ def read_source(path: Path) -> str:
         raise SpecError([Diagnostic(Span(name, line, column), message, "save the spec as UTF-8")]) from None
 
 
-def load_modules(path: Path, include: tuple[Path, ...] = (), text: str | None = None) -> Loaded:
-    """Parse `path` and, transitively, every module it imports; raise SpecError on any syntax or import error."""
+def load_modules(path: Path, include: tuple[Path, ...] = (), text: str | None = None,
+                 buffers: Mapping[str, str] | None = None) -> Loaded:
+    """Parse `path` and, transitively, every module it imports; raise SpecError on any syntax or import error.
+
+    `buffers` maps resolved file paths to text read instead of the file's (an editor's unsaved buffers)."""
     sources: dict[str, str] = {}
     order: list[ModuleAst] = []
     done: dict[str, ModuleAst] = {}
@@ -64,6 +68,8 @@ def load_modules(path: Path, include: tuple[Path, ...] = (), text: str | None = 
         if key in done:
             return done[key]
         name = str(file)
+        if src is None and buffers is not None and key in buffers:
+            src = buffers[key]
         source = read_source(file) if src is None else source_text(src)
         sources[name] = source
         try:
