@@ -18,6 +18,7 @@ fast path; generator/validation holds the symbolic path and the explanation of a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -151,6 +152,17 @@ def _key(text: str, keys: Sequence[object], path: str) -> int:
 def observation(model: Any, path: str, raw: Any) -> Observation:
     """The Observation of `raw` at `path` (`name`, `name[key]`, `name[key].field`, `name[key][bit]`) of a model's
     state."""
+    canonical, var, positions, bit, desc = _locate(model, path)
+    value, ok = value_from_json(raw, desc, canonical)
+    # an integer outside the variable's range never equals a state's value: `holds` is false without a check here
+    return Observation(canonical, var, positions, bit, value, ok)
+
+
+@functools.lru_cache(maxsize=4096)
+def _locate(model: Any, path: str) -> tuple[str, int, tuple[int, ...], int | None, tuple]:
+    """Where `path` points in a model's state: its canonical text, the variable's position, the positions inside
+    it, the bit, and the type descriptor of what it selects. A recorded trace names a few paths over and over (one
+    per field of each kind of record), so each is worked out once."""
     m = _NAME.match(path)
     if m is None or m.group(1) not in model.VAR_TYPES:
         raise TraceError(f"{path}: no state variable {path.split('[')[0].split('.')[0].strip()!r} "
@@ -186,9 +198,7 @@ def observation(model: Any, path: str, raw: Any) -> Observation:
             desc = desc[1][names.index(fname)][1]
         else:
             raise TraceError(f"{path}: {canonical} is a {desc[0]}, it has no {'[key]' if index else '.field'}")
-    value, ok = value_from_json(raw, desc, canonical)
-    # an integer outside the variable's range never equals a state's value: `holds` is false without a check here
-    return Observation(canonical, var, tuple(positions), bit, value, ok)
+    return canonical, var, tuple(positions), bit, desc
 
 
 def event(model: Any, actions: Iterable[str], params: Mapping[str, Any] | None = None,

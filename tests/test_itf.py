@@ -5,13 +5,16 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import itf_py
 import pytest
 
+from irqspec.cli import main
 from irqspec.front.frontend import load_system
-from irqspec.ir import BOOL, BitsType, EnumType, IntType, MapType, RecordType
+from irqspec.ir import BOOL, BitsType, EnumType, IntType, MapType, RecordType, domain_values
 from irqspec.itf_types import descriptor, param_descriptors, var_descriptors
+from irqspec.pybackend.explore import explore
 from irqspec.smt import bmc
 from irqspec.smt.replay import first_bad_step
 from irqspec.runtime.itf import (
@@ -138,3 +141,37 @@ def test_itf_document_shape(virq_small) -> None:
     assert doc["vars"][-2:] == ["mbt::actionTaken", "mbt::nondetPicks"]
     assert [s["#meta"]["index"] for s in doc["states"]] == list(range(len(result.trace.steps)))
     assert trace_from_itf(doc, var_descriptors(virq_small), param_descriptors(virq_small)).witness == result.witness
+
+
+def _itf_py_value(value, t):
+    """An IR value as the Python value itf-py writes: a set of indices for bits, a dict for a map, an object for a
+    record, a plain string for an enum member."""
+    if isinstance(t, BitsType):
+        return frozenset(i for i in range(t.width) if value >> i & 1)
+    if isinstance(t, MapType):
+        return {k: _itf_py_value(v, t.codomain) for k, v in zip(domain_values(t.domain), value)}
+    if isinstance(t, RecordType):
+        return SimpleNamespace(**{f: _itf_py_value(v, ft) for v, (f, ft) in zip(value, t.fields)})
+    return value
+
+
+def test_a_trace_itf_py_writes_without_action_names_replays(tmp_path, capsys):
+    """A trace written by itf-py, the ecosystem's writer (every integer a #bigint, no mbt:: fields, as Apalache
+    writes them): `irqspec replay` infers each step's action and reports the violation at its end."""
+    spec = Path(__file__).resolve().parent.parent / "spec" / "svm_virq.irq"
+    defines = {"VECTORS": "32..32", "CR8_MAX": "0", "TPR_WRITES": "0..0"}
+    system = load_system(spec, defines)
+    result = explore(system)
+    assert result.status == "violated" and result.trace is not None
+    types = {v.name: v.type for v in system.vars}
+    states = [itf_py.State({}, {name: _itf_py_value(value, types[name]) for name, value in step.state.items()})
+              for step in result.trace.steps]
+    doc = itf_py.trace_to_json(itf_py.Trace({"source": "itf-py"}, [], list(types), states, None))
+    path = tmp_path / "itfpy.itf.json"
+    path.write_text(json.dumps(doc))
+    assert '"#bigint"' in path.read_text() and "mbt::" not in path.read_text()
+    args = ["replay", str(spec), str(path)] + [x for k, v in defines.items() for x in ("-D", f"{k}={v}")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert f"all {len(states) - 1} steps replay" in out and "violates no_lost_ipi" in out
+    assert out.count("inferred") == len(states) - 1
