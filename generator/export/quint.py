@@ -14,9 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import jinja2
-
 from .. import ir
+from . import environment
 from .quintexpr import QuintExprWriter, QuintHelpers, QuintNames, legal
 from .reading import constant_type, named_types, next_values, properties, type_key
 
@@ -34,10 +33,6 @@ class Definition:
     text: str
 
 
-def environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("irqspec.export", "templates"),
-                              undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
-                              trim_blocks=True, lstrip_blocks=True)
 
 
 def comment_lines(text: str) -> tuple[str, ...]:
@@ -117,13 +112,13 @@ class _Exporter:
                 for t in self.types if isinstance(t, ir.IntType)]
         variables = [Definition(self.doc(("ghost: " if v.ghost else "") + v.doc),
                                 f"var {self.var_names[v.name]}: {w.type_text(v.type)}") for v in s.vars]
-        w.start()
+        w.scope.start()
         type_ok = [w.in_type(self.var_names[v.name], v.type) for v in s.vars]
         type_ok = [t for t in type_ok if t != "true"] or ["true"]
         functions = [self.function(f) for f in s.functions]
         init = []
         for v, e in s.init:
-            w.start()
+            w.scope.start()
             init.append(f"{self.var_names[v]}' = {w.rhs(e)}")
         actions = [self.action(a) for a in s.actions]
         step = [self.instance(a) for a in s.actions]
@@ -153,8 +148,8 @@ class _Exporter:
 
     def function(self, f: ir.Function) -> Definition:
         w = self.w
-        w.start()
-        params = ", ".join(f"{w.bind(p.uid, p.name)}: {w.type_text(p.type)}" for p in f.params)
+        w.scope.start()
+        params = ", ".join(f"{w.scope.bind(p.uid, p.name)}: {w.type_text(p.type)}" for p in f.params)
         name = w.function_names[f.name]
         result = w.type_text(f.result)
         head = f"pure def {name}({params}): {result}" if f.params else f"pure val {name}: {result}"
@@ -163,15 +158,15 @@ class _Exporter:
     def action(self, a: ir.Action) -> Definition:
         w = self.w
         lets, values = next_values(self.system, a)
-        w.start()
-        params = ", ".join(f"{w.bind(p.uid, p.name)}: {w.type_text(p.type)}" for p in a.params)
+        w.scope.start()
+        params = ", ".join(f"{w.scope.bind(p.uid, p.name)}: {w.type_text(p.type)}" for p in a.params)
         name = self.action_names[a.name]
         head = f"action {name}({params}): bool =" if a.params else f"action {name} ="
         guard = [w.expr(c) for c in ir.conjuncts(a.guard) if not (isinstance(c, ir.Lit) and c.value is True)]
         defs = []
         for let in lets:
             value = w.expr(let.value)
-            defs.append(f"val {w.bind(let.uid, let.name)} = {value}")
+            defs.append(f"val {w.scope.bind(let.uid, let.name)} = {value}")
         updates = [f"{self.var_names[v.name]}' = " + (w.rhs(values[v.name]) if v.name in values
                                                        else self.var_names[v.name]) for v in self.system.vars]
         body = "all {\n" + "".join(f"    {item},\n" for item in guard + updates) + "  }"
@@ -182,22 +177,22 @@ class _Exporter:
     def instance(self, a: ir.Action) -> str:
         """The action chosen with its parameters in `step`: `nondet c = Cpu.oneOf()` per parameter."""
         w = self.w
-        w.start()
-        picks = [f"nondet {w.bind(p.uid, p.name)} = {w.domain(p.type)}.oneOf()" for p in a.params]
+        w.scope.start()
+        picks = [f"nondet {w.scope.bind(p.uid, p.name)} = {w.domain(p.type)}.oneOf()" for p in a.params]
         name = self.action_names[a.name]
         if not picks:
             return name
-        call = f"{name}({', '.join(w.local_names[p.uid] for p in a.params)})"
+        call = f"{name}({', '.join(w.scope.names[p.uid] for p in a.params)})"
         return "{ " + " ".join(picks) + f" {call} }}"
 
     def property(self, p: ir.Property) -> Definition:
-        self.w.start()
+        self.w.scope.start()
         return Definition(self.doc(p.doc), f"val {self.property_names[p.name]} = {self.w.expr(p.expr)}")
 
     def liveness(self, p: ir.Liveness) -> Definition:
         w = self.w
-        w.start()
-        names = [w.bind(b.uid, b.name) for b in p.binders]
+        w.scope.start()
+        names = [w.scope.bind(b.uid, b.name) for b in p.binders]
         body = f"always({w.operand(p.p)} implies eventually({w.expr(p.q)}))"
         for name, b in reversed(list(zip(names, p.binders))):
             body = f"{w.domain(b.type)}.forall({name} => {body})"
@@ -212,8 +207,8 @@ class _Exporter:
         for a in self.system.actions:
             if not a.fairness:
                 continue
-            w.start()
-            names = [w.bind(p.uid, p.name) for p in a.params]
+            w.scope.start()
+            names = [w.scope.bind(p.uid, p.name) for p in a.params]
             call = f"{self.action_names[a.name]}({', '.join(names)})" if a.params else self.action_names[a.name]
             if a.fair_when is not None:
                 call = f"{w.operand(a.fair_when)} and {call}"

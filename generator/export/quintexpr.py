@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from .. import ir
-from .reading import bits_runs, bits_width, flatten, type_key, within
+from .reading import Scope, bits_runs, bits_width, flatten, type_key, within
 
 RESERVED = frozenset("""
 module import export from as const var def val pure nondet action temporal run assume type Set List Rec Tup if else
@@ -156,27 +156,10 @@ class QuintExprWriter:
     constant_names: dict[str, str]
     members: dict[tuple[tuple[str, ...], str], str]  # (enum members, member) -> constructor name
     helpers: QuintHelpers
-    local_names: dict[int, str] = field(default_factory=dict)
-    scope: list[str] = field(default_factory=list)
+    scope: Scope = field(init=False)
 
-    def start(self) -> None:
-        self.scope = []
-        self.local_names = {}
-
-    def bind(self, uid: int, name: str) -> str:
-        taken = self.helpers.names.taken
-        base = legal(name)
-        candidate, n = base, 2
-        if candidate in taken or candidate in self.scope:
-            candidate = base + "_"
-        while candidate in taken or candidate in self.scope:
-            candidate, n = f"{base}_{n}", n + 1
-        self.local_names[uid] = candidate
-        self.scope.append(candidate)
-        return candidate
-
-    def unbind(self, count: int = 1) -> None:
-        del self.scope[len(self.scope) - count:]
+    def __post_init__(self) -> None:
+        self.scope = Scope(self.helpers.names.taken, legal)
 
     # -- types
 
@@ -224,7 +207,7 @@ class QuintExprWriter:
             parts = [p for p in parts if p != "true"]
             return " and ".join(f"({p})" for p in parts) if parts else "true"
         if isinstance(t, ir.MapType):
-            k = f"k{len(self.scope)}"
+            k = f"k{len(self.scope.around)}"
             inner = self.in_type(f"{text}.get({k})", t.codomain)
             keys = f"{text}.keys() == {self.domain(t.domain)}"
             return keys if inner == "true" else f"{keys} and {self.domain(t.domain)}.forall({k} => {inner})"
@@ -248,8 +231,8 @@ class QuintExprWriter:
         if isinstance(t, ir.MapType):
             keys = ir.domain_values(t.domain)
             items = [self.value(v, t.codomain) for v in value]  # type: ignore[attr-defined]
-            k = self.bind(-1 - len(self.scope), "k")
-            self.unbind()
+            k = self.scope.fresh("k")
+            self.scope.unbind()
             if all(x == items[0] for x in items):
                 return f"{self.domain(t.domain)}.mapBy({k} => {items[0]})"
             body = items[-1]
@@ -281,7 +264,7 @@ class QuintExprWriter:
         return self.var_names[e.name]
 
     def _local(self, e: ir.Local) -> str:
-        return self.local_names[e.uid]
+        return self.scope.names[e.uid]
 
     def _op(self, e: ir.Op) -> str:
         op, args = e.op, e.args
@@ -342,8 +325,8 @@ class QuintExprWriter:
             return f"{add}({self.expr(args[0])}, {everything}.exclude({self.expr(args[1])}), true, {width})"
         if op in ("bvshl", "bvshr"):
             a, b = self.operand(args[0]), self.operand(args[1])
-            i = self.bind(-1 - len(self.scope), "i")
-            self.unbind()
+            i = self.scope.fresh("i")
+            self.scope.unbind()
             sign = "-" if op == "bvshl" else "+"
             return f"{everything}.filter({i} => {a}.contains({i} {sign} {b}))"
         if op == "bit":
@@ -364,27 +347,27 @@ class QuintExprWriter:
 
     def _let(self, e: ir.Let) -> str:
         value = self.expr(e.value)
-        name = self.bind(e.uid, e.name)
+        name = self.scope.bind(e.uid, e.name)
         try:
             return f"{{ val {name} = {value} {self.expr(e.body)} }}"
         finally:
-            self.unbind()
+            self.scope.unbind()
 
     def _quant(self, e: ir.Quant) -> str:
         domain = self.domain(e.domain)
-        name = self.bind(e.uid, e.name)
+        name = self.scope.bind(e.uid, e.name)
         try:
             return f"{domain}.{e.kind}({name} => {self.expr(e.body)})"
         finally:
-            self.unbind()
+            self.scope.unbind()
 
     def _maplit(self, e: ir.MapLit) -> str:
         domain = self.domain(e.domain)
-        name = self.bind(e.uid, e.name)
+        name = self.scope.bind(e.uid, e.name)
         try:
             return f"{domain}.mapBy({name} => {self.expr(e.body)})"
         finally:
-            self.unbind()
+            self.scope.unbind()
 
     def _recordlit(self, e: ir.RecordLit) -> str:
         return "{ " + ", ".join(f"{legal(f)}: {self.expr(v)}" for v, (f, _) in zip(e.values, e.type.fields)) + " }"

@@ -3,6 +3,9 @@ expression of the spec, and an action as one next-state expression per variable 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 from .. import ir
 from ..transition import update_path
 
@@ -156,3 +159,40 @@ def bits_width(e: ir.Op) -> int | None:
 def within(t: ir.Type, width: int) -> bool:
     """Whether every value of the integer type `t` is a bit index of bits[width]."""
     return isinstance(t, ir.IntType) and 0 <= t.lo and t.hi < width
+
+
+@dataclass
+class Scope:
+    """The names of bound variables (parameters, lets, quantified and comprehension variables) in the definition
+    being written. TLA+ and Quint both refuse a bound name that a module-level name (`taken`) or a binder around it
+    already has, so `bind` gives `name`, or `name_`, `name_2`, ... until it is free; binders that are not nested
+    may share a name. `legal` spells a spec name in the target language."""
+
+    taken: set[str]
+    legal: Callable[[str], str]
+    names: dict[int, str] = field(default_factory=dict)  # binder uid -> its name
+    around: list[str] = field(default_factory=list)  # the names bound around the text being written
+
+    def start(self) -> None:
+        """A new definition: nothing bound."""
+        self.names = {}
+        self.around = []
+
+    def bind(self, uid: int, name: str) -> str:
+        """Name the binder `uid` and put it in scope, until `unbind`."""
+        base = self.legal(name)
+        candidate, n = base, 2
+        if candidate in self.taken or candidate in self.around:
+            candidate = base + "_"
+        while candidate in self.taken or candidate in self.around:
+            candidate, n = f"{base}_{n}", n + 1
+        self.names[uid] = candidate
+        self.around.append(candidate)
+        return candidate
+
+    def unbind(self, count: int = 1) -> None:
+        del self.around[len(self.around) - count:]
+
+    def fresh(self, name: str) -> str:
+        """A bound name for the exporter's own comprehensions (`{i \\in 0..255 : ...}`), in scope until `unbind`."""
+        return self.bind(-1 - len(self.around), name)

@@ -16,9 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import jinja2
-
 from .. import ir
+from . import environment
 from .reading import all_exprs, constant_type, named_types, next_values, properties, type_key
 from .tlaexpr import IMPLIES, NOT, HelperSet, TlaExprWriter, TlaNames, legal
 
@@ -41,10 +40,6 @@ class Definition:
     text: str
 
 
-def environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("irqspec.export", "templates"),
-                              undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
-                              trim_blocks=True, lstrip_blocks=True)
 
 
 def comment_lines(text: str) -> tuple[str, ...]:
@@ -135,15 +130,15 @@ class _Exporter:
 
     def function(self, f: ir.Function) -> Definition:
         w = self.writer
-        w.start()
-        params = ", ".join(w.bind(p.uid, p.name) for p in f.params)
+        w.scope.start()
+        params = ", ".join(w.scope.bind(p.uid, p.name) for p in f.params)
         head = f"{w.function_names[f.name]}({params})" if f.params else w.function_names[f.name]
         return Definition(comment_lines(f.doc), f"{head} == {w.expr(f.body)}")
 
     def init(self) -> str:
         items = []
         for v, e in self.system.init:
-            self.writer.start()
+            self.writer.scope.start()
             items.append(f"{self.var_names[v]} = {self.writer.rhs(e)}")
         return self.junction(items, "/\\")
 
@@ -156,7 +151,7 @@ class _Exporter:
         definitions = []
         for let in lets:
             value = w.expr(let.value)
-            definitions.append(f"{w.bind(let.uid, let.name)} == {value}")
+            definitions.append(f"{w.scope.bind(let.uid, let.name)} == {value}")
         updates = [f"{self.var_names[v]}' = {w.rhs(e)}" for v, e in values.items()]
         unchanged = [self.var_names[v.name] for v in self.system.vars if v.name not in values]
         if unchanged:
@@ -171,8 +166,8 @@ class _Exporter:
         """The action applied to its parameters (`send_ipi(src, dst, v)`), with the parameters bound in a new
         definition's scope, and their bound list (`src \\in Cpu, dst \\in Cpu, v \\in VECTORS`, '' for none)."""
         w = self.writer
-        w.start()
-        names = [w.bind(p.uid, p.name) for p in a.params]
+        w.scope.start()
+        names = [w.scope.bind(p.uid, p.name) for p in a.params]
         bounds = ", ".join(f"{n} \\in {w.domain(p.type)}" for n, p in zip(names, a.params))
         call = f"{self.action_names[a.name]}({', '.join(names)})" if a.params else self.action_names[a.name]
         return call, bounds
@@ -198,13 +193,13 @@ class _Exporter:
         return " /\\ ".join(parts)
 
     def property(self, p: ir.Property) -> Definition:
-        self.writer.start()
+        self.writer.scope.start()
         return Definition(comment_lines(p.doc), f"{self.property_names[p.name]} == {self.writer.expr(p.expr)}")
 
     def liveness(self, p: ir.Liveness) -> Definition:
         w = self.writer
-        w.start()
-        names = [w.bind(b.uid, b.name) for b in p.binders]
+        w.scope.start()
+        names = [w.scope.bind(b.uid, b.name) for b in p.binders]
         leads = f"{w.operand(p.p, IMPLIES)} ~> {w.operand(p.q, IMPLIES)}"
         if p.binders:
             bounds = ", ".join(f"{n} \\in {w.domain(b.type)}" for n, b in zip(names, p.binders))

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from .. import ir
-from .reading import bits_runs, bits_width, flatten, type_key, within
+from .reading import Scope, bits_runs, bits_width, flatten, type_key, within
 
 # The reserved words of TLA+ (the TLA+2 grammar, proof language included), and the names that the standard modules
 # the export extends (Integers, FiniteSets) define.
@@ -66,25 +66,6 @@ class TlaNames:
         while out in self.taken or out in self.spec_names or out in RESERVED:
             out, n = f"{base}_{n}", n + 1
         self.taken.add(out)
-        return out
-
-    def binders(self, wanted: list[tuple[int, str]], used: set[str] | None = None) -> dict[int, str]:
-        """Names for the binders of one definition (uid, spec name), outermost first: distinct from each other
-        and from every module-level name."""
-        used = set() if used is None else used
-        out: dict[int, str] = {}
-        for uid, name in wanted:
-            if uid in out:
-                continue
-            base = legal(name)
-            candidate = base
-            if candidate in self.taken or candidate in used:
-                candidate = base + "_"
-            n = 2
-            while candidate in self.taken or candidate in used or candidate in self.spec_names - {name}:
-                candidate, n = f"{base}_{n}", n + 1
-            used.add(candidate)
-            out[uid] = candidate
         return out
 
 
@@ -166,7 +147,8 @@ class HelperSet:
         out = []
         for key in self.order:
             h = HELPERS[key]
-            bound = self.names.binders([(i, p) for i, p in enumerate(h.params + _EXTRA_BOUND.get(key, ()))])
+            scope = Scope(self.names.taken, legal)
+            bound = {i: scope.bind(i, p) for i, p in enumerate(h.params + _EXTRA_BOUND.get(key, ()))}
             fields = {f"p{i}": bound[i] for i in range(len(bound))}
             fields.update({need: self.named[need] for need in h.needs})
             text = h.text.format(name=self.named[key], **fields)
@@ -278,35 +260,12 @@ class TlaExprWriter:
     type_names: dict[tuple, str]  # by type_key
     constant_names: dict[str, str]
     helpers: HelperSet
-    local_names: dict[int, str] = field(default_factory=dict)
-    scope: list[str] = field(default_factory=list)
+    scope: Scope = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.scope = Scope(self.helpers.names.taken, legal)
 
     # -- binders
-
-    def bind(self, uid: int, name: str) -> str:
-        """Name the binder `uid` and put it in scope (until `unbind`)."""
-        taken = self.helpers.names.taken
-        base = legal(name)
-        candidate, n = base, 2
-        if candidate in taken or candidate in self.scope:
-            candidate = base + "_"
-        while candidate in taken or candidate in self.scope:
-            candidate, n = f"{base}_{n}", n + 1
-        self.local_names[uid] = candidate
-        self.scope.append(candidate)
-        return candidate
-
-    def unbind(self, count: int = 1) -> None:
-        del self.scope[len(self.scope) - count:]
-
-    def fresh_bound(self, name: str) -> str:
-        """A bound name for the exporter's own set comprehensions, in scope until `unbind`."""
-        return self.bind(-1 - len(self.scope), name)
-
-    def start(self) -> None:
-        """A new definition: no binder in scope."""
-        self.scope = []
-        self.local_names = {}
 
     # -- types as sets
 
@@ -355,14 +314,14 @@ class TlaExprWriter:
         if isinstance(t, ir.MapType):
             keys = ir.domain_values(t.domain)
             items = [self.value(v, t.codomain) for v in value]  # type: ignore[attr-defined]
-            bound = self.fresh_bound("k")
+            bound = self.scope.fresh("k")
             try:
                 if all(x == items[0] for x in items):
                     return f"[{bound} \\in {self.domain(t.domain)} |-> {items[0]}]", ATOM
                 arms = " [] ".join(f"{bound} = {self.value(k, t.domain)} -> {x}" for k, x in zip(keys, items))
                 return f"[{bound} \\in {self.domain(t.domain)} |-> CASE {arms}]", ATOM
             finally:
-                self.unbind()
+                self.scope.unbind()
         raise TypeError(t)
 
     # -- expressions
@@ -393,7 +352,7 @@ class TlaExprWriter:
         return self.var_names[e.name], ATOM
 
     def _local(self, e: ir.Local) -> tuple[str, int]:
-        return self.local_names[e.uid], ATOM
+        return self.scope.names[e.uid], ATOM
 
     def _op(self, e: ir.Op) -> tuple[str, int]:
         op, args = e.op, e.args
@@ -453,8 +412,8 @@ class TlaExprWriter:
             return f"{add}({a}, ({all_bits}) \\ {b}, TRUE, {width})", ATOM
         if op in ("bvshl", "bvshr"):
             a, b = self.operand(args[0]), self.operand(args[1])
-            i = self.fresh_bound("i")
-            self.unbind()
+            i = self.scope.fresh("i")
+            self.scope.unbind()
             sign = "-" if op == "bvshl" else "+"
             return f"{{{i} \\in {all_bits} : {i} {sign} {b} \\in {a}}}", ATOM
         if op == "bit":
@@ -475,32 +434,32 @@ class TlaExprWriter:
 
     def _let(self, e: ir.Let) -> tuple[str, int]:
         value = self.expr(e.value)
-        name = self.bind(e.uid, e.name)
+        name = self.scope.bind(e.uid, e.name)
         try:
             return f"LET {name} == {value} IN {self.expr(e.body)}", OPEN
         finally:
-            self.unbind()
+            self.scope.unbind()
 
     def _quant(self, e: ir.Quant) -> tuple[str, int]:
         bounds = []
         body: ir.Expr = e
         while isinstance(body, ir.Quant) and body.kind == e.kind:
             domain = self.domain(body.domain)
-            bounds.append(f"{self.bind(body.uid, body.name)} \\in {domain}")
+            bounds.append(f"{self.scope.bind(body.uid, body.name)} \\in {domain}")
             body = body.body
         try:
             quantifier = "\\A" if e.kind == "forall" else "\\E"
             return f"{quantifier} {', '.join(bounds)} : {self.expr(body)}", OPEN
         finally:
-            self.unbind(len(bounds))
+            self.scope.unbind(len(bounds))
 
     def _maplit(self, e: ir.MapLit) -> tuple[str, int]:
         domain = self.domain(e.domain)
-        name = self.bind(e.uid, e.name)
+        name = self.scope.bind(e.uid, e.name)
         try:
             return f"[{name} \\in {domain} |-> {self.expr(e.body)}]", ATOM
         finally:
-            self.unbind()
+            self.scope.unbind()
 
     def _recordlit(self, e: ir.RecordLit) -> tuple[str, int]:
         fields = ", ".join(f"{legal(f)} |-> {self.expr(v)}" for v, (f, _) in zip(e.values, e.type.fields))
