@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .. import ir
 from . import environment
-from .quintexpr import QuintExprWriter, QuintHelpers, QuintNames, legal
+from .quintexpr import QuintExprWriter, QuintHelpers, quint_names, legal
 from .reading import constant_type, named_types, next_values, properties, type_key
 
 
@@ -56,7 +56,7 @@ class _Exporter:
                       | {getattr(t, "name") for t in self.types} | {f.name for f in system.functions}
                       | {a.name for a in system.actions} | {p.name for p in properties(system)}
                       | {p.name for p in system.liveness} | {m for e in enums for m in e.members})
-        self.names = QuintNames(spec_names)
+        self.names = quint_names(spec_names)
         self.notes: list[str] = []
         var_names = {v.name: self.names.claim(v.name) for v in system.vars}
         self.scalar_constants = [c for c in system.constants if not isinstance(c.value, tuple)]

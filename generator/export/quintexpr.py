@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from .. import ir
-from .reading import Scope, bits_runs, bits_width, flatten, type_key, within
+from .reading import ModuleNames, Scope, bits_runs, bits_width, flatten, type_key, within
 
 RESERVED = frozenset("""
 module import export from as const var def val pure nondet action temporal run assume type Set List Rec Tup if else
@@ -39,27 +39,10 @@ def legal(name: str) -> str:
     return name + "_" if name in RESERVED else name
 
 
-@dataclass
-class QuintNames:
-    """The module-level names; see TlaNames."""
 
-    spec_names: set[str]
-    taken: set[str] = field(default_factory=set)
-
-    def claim(self, name: str, spelled: str | None = None) -> str:
-        base = spelled or legal(name)
-        out, n = base, 2
-        while out in self.taken or (out != name and out in self.spec_names):
-            out, n = f"{base}_{n}", n + 1
-        self.taken.add(out)
-        return out
-
-    def fresh(self, base: str) -> str:
-        out, n = base, 2
-        while out in self.taken or out in self.spec_names or out in RESERVED:
-            out, n = f"{base}_{n}", n + 1
-        self.taken.add(out)
-        return out
+def quint_names(spec_names: set[str]) -> ModuleNames:
+    """The names of one Quint module (see ModuleNames)."""
+    return ModuleNames(spec_names, legal, RESERVED)
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
@@ -90,7 +73,7 @@ _NEEDS = {"bitsLess": ("highest",)}
 
 @dataclass
 class QuintHelpers:
-    names: QuintNames
+    names: ModuleNames
     named: dict[str, str] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
 

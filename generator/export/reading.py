@@ -196,3 +196,30 @@ class Scope:
     def fresh(self, name: str) -> str:
         """A bound name for the exporter's own comprehensions (`{i \\in 0..255 : ...}`), in scope until `unbind`."""
         return self.bind(-1 - len(self.around), name)
+
+
+@dataclass
+class ModuleNames:
+    """A module's names. `claim` gives a spec name its own spelling (`legal`) where that is free; `fresh` gives the
+    exporter's own definitions (Init, Next, helpers) a name that no spec name takes. `spec_names` holds every name
+    the spec declares, claimed or not yet, so that a renamed one never lands on another."""
+
+    spec_names: set[str]
+    legal: Callable[[str], str]
+    reserved: frozenset[str]
+    taken: set[str] = field(default_factory=set)
+
+    def claim(self, name: str) -> str:
+        base = self.legal(name)
+        out, n = base, 2
+        while out in self.taken or (out != name and out in self.spec_names):
+            out, n = f"{base}_{n}", n + 1
+        self.taken.add(out)
+        return out
+
+    def fresh(self, base: str) -> str:
+        out, n = base, 2
+        while out in self.taken or out in self.spec_names or out in self.reserved:
+            out, n = f"{base}_{n}", n + 1
+        self.taken.add(out)
+        return out

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from .. import ir
 from . import environment
 from .reading import all_exprs, constant_type, named_types, next_values, properties, type_key
-from .tlaexpr import IMPLIES, NOT, HelperSet, TlaExprWriter, TlaNames, legal
+from .tlaexpr import IMPLIES, NOT, HelperSet, TlaExprWriter, tla_names, legal
 
 # TLC computes with 32-bit integers: an integer expression whose interval leaves them makes TLC stop with an
 # overflow error, which the export says beforehand.
@@ -66,7 +66,7 @@ class _Exporter:
                       | {t.name for t in self.named_types} | {f.name for f in system.functions}
                       | {a.name for a in system.actions} | {p.name for p in properties(system)}
                       | {p.name for p in system.liveness} | {system.module})
-        self.names = TlaNames(spec_names)
+        self.names = tla_names(spec_names)
         self.names.taken.add(legal(system.module))
         var_names = {v.name: self.names.claim(v.name) for v in system.vars}
         constant_names = {c.name: self.names.claim(c.name) for c in scalar_constants}

@@ -7,7 +7,7 @@ that TLA+ has no operator for (the unsigned order and arithmetic of bit vectors,
 highest/lowest) are helper operator definitions that the module carries only when it uses them (`Helper`).
 
 Names: TLA+ has one name space per module, and a bound name (an operator's parameter, a LET, a quantifier's variable)
-may not reuse a name defined around it. `TlaNames` gives every module-level name of the spec its own name unless it
+may not reuse a name defined around it. `tla_names` gives every module-level name of the spec its own name unless it
 is a TLA+ reserved word or a name of the standard modules extended (then a suffix), and every binder a name that no
 module-level name and no other binder of the same definition takes: a def's parameter `in_guest` beside the variable
 `in_guest` becomes `in_guest_`.
@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from .. import ir
-from .reading import Scope, bits_runs, bits_width, flatten, type_key, within
+from .reading import ModuleNames, Scope, bits_runs, bits_width, flatten, type_key, within
 
 # The reserved words of TLA+ (the TLA+2 grammar, proof language included), and the names that the standard modules
 # the export extends (Integers, FiniteSets) define.
@@ -44,29 +44,10 @@ def legal(name: str) -> str:
     return name
 
 
-@dataclass
-class TlaNames:
-    """The module-level names. `claim` gives a spec name its own name where that is legal and free; `fresh` gives
-    the exporter's own definitions (Init, Next, helpers) a name no spec name takes. `spec_names` holds every name the
-    spec declares, claimed or not yet, so that a renamed one never lands on another."""
 
-    spec_names: set[str]
-    taken: set[str] = field(default_factory=set)
-
-    def claim(self, name: str) -> str:
-        base = legal(name)
-        out, n = base, 2
-        while out in self.taken or (out != name and out in self.spec_names):
-            out, n = f"{base}_{n}", n + 1
-        self.taken.add(out)
-        return out
-
-    def fresh(self, base: str) -> str:
-        out, n = base, 2
-        while out in self.taken or out in self.spec_names or out in RESERVED:
-            out, n = f"{base}_{n}", n + 1
-        self.taken.add(out)
-        return out
+def tla_names(spec_names: set[str]) -> ModuleNames:
+    """The names of one TLA+ module (see ModuleNames)."""
+    return ModuleNames(spec_names, legal, RESERVED)
 
 
 # ---------------------------------------------------------------------------------------------------- helpers
@@ -131,7 +112,7 @@ _EXTRA_BOUND = {"SetMax": ("x", "y"), "SetMin": ("x", "y"), "BitsAdd": ("i",)}
 class HelperSet:
     """The helpers a module uses, named on first use, written in dependency order."""
 
-    names: TlaNames
+    names: ModuleNames
     named: dict[str, str] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
 
