@@ -5,6 +5,8 @@ every step of every trace."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import z3
 from hypothesis import HealthCheck, given, settings
@@ -239,7 +241,9 @@ def random_specs(draw) -> str:
         lines.append("{")
         targets = draw(st.lists(st.sampled_from(vs), min_size=1, max_size=len(vs), unique_by=lambda v: v["name"]))
         enums = [v for v in vs if v["kind"] == "enum"]
+        done: list[str] = []  # targets assigned on every path so far: a later statement may read them primed
         for v in targets:
+            start = len(lines)
             if enums and draw(st.integers(0, 4)) == 0:  # a match statement: one arm assigns, the rest another way
                 e = draw(st.sampled_from(enums))
                 a, b, c = e["members"]
@@ -250,9 +254,23 @@ def random_specs(draw) -> str:
                           f"    {_assign(draw, v, vs, q_set)}", "  }"]
             else:
                 lines.append(f"  {_assign(draw, v, vs, q_set)}")
+            if done and draw(st.integers(0, 2)) == 0:
+                lines[start:] = [_read_post(line, done) for line in lines[start:]]
+            done.append(v["name"])
         lines.append("}")
     lines.append(f"invariant inv: {_cond(draw, vs, '0')}")
     return "\n".join(lines) + "\n"
+
+
+def _read_post(line: str, done: list[str]) -> str:
+    """The statement line with the variables in `done` read in the post-state (`x'`) in its conditions and
+    right-hand sides, never on its left-hand side."""
+    name = re.compile(r"\b(" + "|".join(map(re.escape, done)) + r")\b(?!')")
+    if line.strip().startswith(("if ", "match ")):
+        head, brace, rest = line.partition("{")
+        return name.sub(r"\1'", head) + brace + (_read_post(rest, done) if rest.strip() else rest)
+    lhs, eq, rhs = line.partition(" = ")
+    return lhs + eq + name.sub(r"\1'", rhs) if eq else line
 
 
 @pytest.mark.slow

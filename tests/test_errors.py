@@ -366,15 +366,15 @@ action b(i: 0..3, j: 0..3) { m'[i] = true m'[j] = false }
 def test_prime_on_the_right_hand_side(tmp_path: Path) -> None:
     d = one_error(tmp_path, HEADER + "action a() { x' = x' + 1 }\n")
     assert at(d) == (4, 19)
-    assert d.message == "primed variable 'x'' on the right-hand side"
-    assert d.hint == "right-hand sides read the pre-state: write the variable without a prime"
+    assert d.message == "primed variable 'x'' on the right-hand side of its own assignment"
+    assert d.hint == "x' is the value being assigned here: write x for the pre-state value"
 
 
 def test_prime_outside_an_action(tmp_path: Path) -> None:
     found = errors(tmp_path, HEADER + "invariant i: x' == 1\naction a() requires x' == 0 { }\n")
     assert [(at(d), d.message) for d in found] == [
         ((4, 14), "primed variable 'x'' outside an action body"),
-        ((5, 21), "primed variable 'x'' outside an action body"),
+        ((5, 21), "primed variable 'x'' in a guard"),
     ]
 
 
@@ -559,7 +559,7 @@ action c() { x' = 1 x' = 2 }
 """)
     assert [at(d) for d in found] == [(4, 12), (5, 19), (6, 16), (7, 14), (8, 21)]
     assert [d.message.split(":")[0].split(" (")[0] for d in found] == [
-        "value out of range", "primed variable 'x'' on the right-hand side", "bit index out of width",
+        "value out of range", "primed variable 'x'' on the right-hand side of its own assignment", "bit index out of width",
         "unknown name 'y'", "'x'' is assigned twice in one run of the action"]
 
 

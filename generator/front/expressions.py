@@ -100,9 +100,11 @@ class ExpressionChecker(CheckerBase):
         return ir.Lit(e.value, BOOL, e.span)
 
     def e_Primed(self, e: s.Primed, scope: Scope, expected: ir.Type | None) -> ir.Expr:
-        if scope.context == "action":
-            raise self.error(e.span, f"primed variable '{e.name}'' on the right-hand side",
-                             "right-hand sides read the pre-state: write the variable without a prime")
+        if scope.context == "action" and getattr(self, "_path", None) is not None:
+            return self.post_read(e.name, e.span)  # type: ignore[attr-defined]
+        if scope.context == "guard":
+            raise self.error(e.span, f"primed variable '{e.name}'' in a guard",
+                             "a guard reads the pre-state; the body may read x' after its assignment to x")
         raise self.error(e.span, f"primed variable '{e.name}'' outside an action body",
                          "primes mark the variable assigned in an action: x' = value")
 

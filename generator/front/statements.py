@@ -1,16 +1,41 @@
-"""Checking the init block and actions: guards, statement blocks, assignments and the frame rules (primes only
-on the left, no location assigned twice in one run, every variable initialised once)."""
+"""Checking the init block and actions: guards, statement blocks, assignments and the frame rules (no location
+assigned twice in one run, every variable initialised once, `x'` read only after the assignments to x on its path)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from .. import ir
+from ..transition import substitute, update_path
 from ..ir import BOOL, BitsType, IntType, MapType, RecordType
 from . import syntax as s
 from .checkbase import POISONED, Abort, CheckerBase, Scope, locations_overlap, modified_vars, show_location
 from .diagnostics import Span
 
 
+@dataclass
+class PostState:
+    """What a read of `x'` sees at a point of an action's body, on the path that reaches it: each variable assigned
+    so far on the path as an expression over the pre-state and the parameters (lets substituted, ifs merged into
+    `Ite`, partial assignments as `Update` chains, as `transition.relation` reads the whole body), and the reads of
+    `x'` made so far (an assignment to x after one of them is an error: the read would not see it)."""
+
+    post: dict[str, ir.Expr] = field(default_factory=dict)
+    lets: list[tuple[int, ir.Expr]] = field(default_factory=list)
+    reads: list[tuple[str, Span]] = field(default_factory=list)
+
+    def copy(self) -> "PostState":
+        return PostState(dict(self.post), list(self.lets), list(self.reads))
+
+    def close(self, e: ir.Expr) -> ir.Expr:
+        for uid, value in reversed(self.lets):
+            e = substitute(e, uid, value)
+        return e
+
+
 class StatementChecker(CheckerBase):
+    _path: PostState | None = None
+
     def init_decls(self) -> tuple[tuple[str, ir.Expr], ...]:
         decls = [d for d in self.root.decls if isinstance(d, s.InitDecl)]
         values: dict[str, ir.Expr] = {}
@@ -59,7 +84,11 @@ class StatementChecker(CheckerBase):
         for g in guards:
             guard = g if isinstance(guard, ir.Lit) and guard.value is True else ir.Op("and", (guard, g), BOOL)
         self._branch = 0
-        body = self.block(d.body, Scope(dict(scope.names), "action"), [])
+        self._path = PostState()
+        try:
+            body = self.block(d.body, Scope(dict(scope.names), "action"), [])
+        finally:
+            self._path = None
         modified = modified_vars(body)
         modifies = tuple(n for n in self.vars if n in modified)
         when = None
@@ -96,6 +125,8 @@ class StatementChecker(CheckerBase):
                         raise
                     uid = self.uid()
                     out.append(ir.LetStmt(st.name, value, st.span, uid=uid))
+                    if self._path is not None:
+                        self._path.lets.append((uid, self._path.close(value)))
                     scope = scope.child(st.name, value.type, uid)
                 elif isinstance(st, s.AssignStmt):
                     out.append(self.assign(st, scope, prior))
@@ -104,8 +135,17 @@ class StatementChecker(CheckerBase):
                     branch = self._branch
                     self._branch += 1
                     then_prior, else_prior = list(prior), list(prior)
-                    then = self.block(st.then, scope, then_prior)
-                    other = self.block(st.else_, scope, else_prior)
+                    before = self._path
+                    if before is not None:
+                        self._path = before.copy()
+                    try:
+                        then = self.block(st.then, scope, then_prior)
+                        then_path, self._path = self._path, (before.copy() if before is not None else None)
+                        other = self.block(st.else_, scope, else_prior)
+                    finally:
+                        else_path, self._path = self._path, before
+                    if before is not None and then_path is not None and else_path is not None:
+                        self._path = self.merged(before, cond, then_path, else_path)
                     for loc in then_prior[len(prior):] + else_prior[len(prior):]:
                         if loc not in prior:
                             prior.append(loc)
@@ -113,6 +153,31 @@ class StatementChecker(CheckerBase):
             except Abort:
                 continue
         return tuple(out)
+
+    def merged(self, before: PostState, cond: ir.Expr, then: PostState, other: PostState) -> PostState:
+        """The post-state after an `if`: each variable either branch assigned as an `Ite` on the condition."""
+        out = before.copy()
+        c = before.close(cond)
+        for var in sorted(set(then.post) | set(other.post)):
+            pre = before.post.get(var, ir.Var(var, self.vars[var].type))
+            t, e = then.post.get(var, pre), other.post.get(var, pre)
+            out.post[var] = t if t == e else ir.Ite(c, t, e, t.type)
+        for read in then.reads + other.reads:
+            if read not in out.reads:
+                out.reads.append(read)
+        return out
+
+    def post_read(self, name: str, span: Span) -> ir.Expr:
+        """`name'` read in an action's body: the value the path so far gives it (the pre-state value when no
+        assignment to it came before)."""
+        path = self._path
+        assert path is not None
+        if name not in self.vars:
+            if name in self.consts:
+                raise self.error(span, f"'{name}' is a constant: it has no post-state value", f"write {name}")
+            raise self.unknown(name, span, "variable", list(self.vars))
+        path.reads.append((name, span))
+        return path.post.get(name, ir.Var(name, self.vars[name].type, span))
 
     def assign(self, st: s.AssignStmt, scope: Scope, prior: list[tuple[tuple, Span]]) -> ir.Assign:
         if st.var not in self.vars:
@@ -159,6 +224,20 @@ class StatementChecker(CheckerBase):
                 raise self.error(st.span, f"'{show_location(location)}' is assigned twice in one run of the action "
                                  f"(also at {where})", "an action's updates are simultaneous: assign each part once")
         prior.append((location, st.span))
+        if self._path is not None:
+            p = self._path
+            for name, where in p.reads:
+                if name == st.var and (where.line, where.column) >= (st.span.line, st.span.column):
+                    raise self.error(where, f"primed variable '{st.var}'' on the right-hand side of its own assignment",
+                                     f"{st.var}' is the value being assigned here: write {st.var} for the pre-state "
+                                     "value")
+                if name == st.var:
+                    raise self.error(st.span, f"'{st.var}' is assigned after {st.var}' is read (at {where}); a read of "
+                                     f"{st.var}' sees only the assignments before it on its path",
+                                     f"move the read of {st.var}' after this assignment")
+            base = p.post.get(st.var, ir.Var(st.var, self.vars[st.var].type))
+            steps = tuple(ir.IndexStep(p.close(q.index)) if isinstance(q, ir.IndexStep) else q for q in path)
+            p.post[st.var] = update_path(base, steps, p.close(value))
         return ir.Assign(st.var, tuple(path), value, t, checked, st.span)
 
     # ------------------------------------------------------------------------------------------------- properties
