@@ -68,6 +68,25 @@ def update_path(base: ir.Expr, path: tuple[ir.PathStep, ...], value: ir.Expr) ->
     return ir.Update(base, step.index, None, value, base.type)
 
 
+def close(e: ir.Expr, lets: list[tuple[int, ir.Expr]]) -> ir.Expr:
+    """`e` with the locals of `lets` (binder uid, value; later ones may read earlier ones) substituted."""
+    for uid, value in reversed(lets):
+        e = substitute(e, uid, value)
+    return e
+
+
+def merge(state: dict[str, ir.Expr], cond: ir.Expr, then_state: dict[str, ir.Expr], else_state: dict[str, ir.Expr],
+          var_types: dict[str, ir.Type]) -> dict[str, ir.Expr]:
+    """The values after an `if` on `cond` whose branches left `then_state` and `else_state`, from `state` before it:
+    a variable either branch assigned becomes an `Ite` (or stays one value when both agree)."""
+    out = dict(state)
+    for var in sorted(set(then_state) | set(else_state)):
+        pre = state.get(var, ir.Var(var, var_types[var]))
+        t, e = then_state.get(var, pre), else_state.get(var, pre)
+        out[var] = t if t == e else ir.Ite(cond, t, e, t.type)
+    return out
+
+
 @dataclass(frozen=True)
 class RangeObligation:
     var: str
@@ -108,19 +127,13 @@ def relation(system: ir.System, action: ir.Action) -> Relation:
             state: dict[str, ir.Expr], system_vars: dict[str, ir.Type]) -> dict[str, ir.Expr]:
         state = dict(state)
         lets = list(lets)
-
-        def close(e: ir.Expr) -> ir.Expr:
-            for uid, value in reversed(lets):
-                e = substitute(e, uid, value)
-            return e
-
         for st in stmts:
             if isinstance(st, ir.LetStmt):
-                lets.append((st.uid, close(st.value)))
+                lets.append((st.uid, close(st.value, lets)))
             elif isinstance(st, ir.Assign):
                 base = state.get(st.var, ir.Var(st.var, system_vars[st.var]))
-                path = tuple(ir.IndexStep(close(p.index)) if isinstance(p, ir.IndexStep) else p for p in st.path)
-                value = close(st.value)
+                path = tuple(ir.IndexStep(close(p.index, lets)) if isinstance(p, ir.IndexStep) else p for p in st.path)
+                value = close(st.value, lets)
                 state[st.var] = update_path(base, path, value)
                 effects.append(Effect(st.var, cond, _part(ir.Var(st.var, system_vars[st.var]), path), value,
                                       st.span))
@@ -128,15 +141,12 @@ def relation(system: ir.System, action: ir.Action) -> Relation:
                     assert isinstance(st.target_type, ir.IntType)
                     obligations.append(RangeObligation(st.var, cond, value, st.target_type, st.span))
             elif isinstance(st, ir.If):
-                c = close(st.cond)
+                c = close(st.cond, lets)
                 then_cond, else_cond = and_(cond, c), and_(cond, not_(c))
                 branches.append((st.branch_id, then_cond, else_cond))
                 then_state = run(st.then, then_cond, lets, state, system_vars)
                 else_state = run(st.else_, else_cond, lets, state, system_vars)
-                for var in set(then_state) | set(else_state):
-                    pre = state.get(var, ir.Var(var, system_vars[var]))
-                    t, e = then_state.get(var, pre), else_state.get(var, pre)
-                    state[var] = t if t == e else ir.Ite(c, t, e, t.type)
+                state = merge(state, c, then_state, else_state, system_vars)
         return state
 
     var_types = {v.name: v.type for v in system.vars}

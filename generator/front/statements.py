@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import ir
-from ..transition import substitute, update_path
+from ..transition import close, merge, update_path
 from ..ir import BOOL, BitsType, IntType, MapType, RecordType
 from . import syntax as s
 from .checkbase import POISONED, Abort, CheckerBase, Scope, locations_overlap, modified_vars, show_location
@@ -28,9 +28,7 @@ class PostState:
         return PostState(dict(self.post), list(self.lets), list(self.reads))
 
     def close(self, e: ir.Expr) -> ir.Expr:
-        for uid, value in reversed(self.lets):
-            e = substitute(e, uid, value)
-        return e
+        return close(e, self.lets)
 
 
 class StatementChecker(CheckerBase):
@@ -157,11 +155,8 @@ class StatementChecker(CheckerBase):
     def merged(self, before: PostState, cond: ir.Expr, then: PostState, other: PostState) -> PostState:
         """The post-state after an `if`: each variable either branch assigned as an `Ite` on the condition."""
         out = before.copy()
-        c = before.close(cond)
-        for var in sorted(set(then.post) | set(other.post)):
-            pre = before.post.get(var, ir.Var(var, self.vars[var].type))
-            t, e = then.post.get(var, pre), other.post.get(var, pre)
-            out.post[var] = t if t == e else ir.Ite(c, t, e, t.type)
+        out.post = merge(before.post, before.close(cond), then.post, other.post,
+                         {name: v.type for name, v in self.vars.items()})
         for read in then.reads + other.reads:
             if read not in out.reads:
                 out.reads.append(read)
