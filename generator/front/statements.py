@@ -123,8 +123,8 @@ class StatementChecker(CheckerBase):
                         raise
                     uid = self.uid()
                     out.append(ir.LetStmt(st.name, value, st.span, uid=uid))
-                    if self._path is not None:
-                        self._path.lets.append((uid, self._path.close(value)))
+                    assert self._path is not None
+                    self._path.lets.append((uid, self._path.close(value)))
                     scope = scope.child(st.name, value.type, uid)
                 elif isinstance(st, s.AssignStmt):
                     out.append(self.assign(st, scope, prior))
@@ -134,16 +134,12 @@ class StatementChecker(CheckerBase):
                     self._branch += 1
                     then_prior, else_prior = list(prior), list(prior)
                     before = self._path
-                    if before is not None:
-                        self._path = before.copy()
-                    try:
-                        then = self.block(st.then, scope, then_prior)
-                        then_path, self._path = self._path, (before.copy() if before is not None else None)
-                        other = self.block(st.else_, scope, else_prior)
-                    finally:
-                        else_path, self._path = self._path, before
-                    if before is not None and then_path is not None and else_path is not None:
-                        self._path = self.merged(before, cond, then_path, else_path)
+                    assert before is not None  # blocks are action bodies
+                    self._path = then_path = before.copy()
+                    then = self.block(st.then, scope, then_prior)
+                    self._path = else_path = before.copy()
+                    other = self.block(st.else_, scope, else_prior)
+                    self._path = self.merged(before, cond, then_path, else_path)
                     for loc in then_prior[len(prior):] + else_prior[len(prior):]:
                         if loc not in prior:
                             prior.append(loc)
@@ -175,6 +171,9 @@ class StatementChecker(CheckerBase):
         return path.post.get(name, ir.Var(name, self.vars[name].type, span))
 
     def assign(self, st: s.AssignStmt, scope: Scope, prior: list[tuple[tuple, Span]]) -> ir.Assign:
+        assert self._path is not None
+        p = self._path
+        own = len(p.reads)  # the reads of x' from here on are inside this assignment
         if st.var not in self.vars:
             if st.var in self.consts:
                 raise self.error(st.span, f"cannot assign to constant '{st.var}'")
@@ -219,20 +218,17 @@ class StatementChecker(CheckerBase):
                 raise self.error(st.span, f"'{show_location(location)}' is assigned twice in one run of the action "
                                  f"(also at {where})", "an action's updates are simultaneous: assign each part once")
         prior.append((location, st.span))
-        if self._path is not None:
-            p = self._path
-            for name, where in p.reads:
-                if name == st.var and (where.line, where.column) >= (st.span.line, st.span.column):
-                    raise self.error(where, f"primed variable '{st.var}'' on the right-hand side of its own assignment",
-                                     f"{st.var}' is the value being assigned here: write {st.var} for the pre-state "
-                                     "value")
-                if name == st.var:
-                    raise self.error(st.span, f"'{st.var}' is assigned after {st.var}' is read (at {where}); a read of "
-                                     f"{st.var}' sees only the assignments before it on its path",
-                                     f"move the read of {st.var}' after this assignment")
-            base = p.post.get(st.var, ir.Var(st.var, self.vars[st.var].type))
-            steps = tuple(ir.IndexStep(p.close(q.index)) if isinstance(q, ir.IndexStep) else q for q in path)
-            p.post[st.var] = update_path(base, steps, p.close(value))
+        for i, (name, where) in enumerate(p.reads):
+            if name == st.var and i >= own:
+                raise self.error(where, f"primed variable '{st.var}'' on the right-hand side of its own assignment",
+                                 f"{st.var}' is the value being assigned here: write {st.var} for the pre-state value")
+            if name == st.var:
+                raise self.error(st.span, f"'{st.var}' is assigned after {st.var}' is read (at {where}); a read of "
+                                 f"{st.var}' sees only the assignments before it on its path",
+                                 f"move the read of {st.var}' after this assignment")
+        base = p.post.get(st.var, ir.Var(st.var, self.vars[st.var].type))
+        steps = tuple(ir.IndexStep(p.close(q.index)) if isinstance(q, ir.IndexStep) else q for q in path)
+        p.post[st.var] = update_path(base, steps, p.close(value))
         return ir.Assign(st.var, tuple(path), value, t, checked, st.span)
 
     # ------------------------------------------------------------------------------------------------- properties
