@@ -135,6 +135,12 @@ class Evaluator:
         return env[e.uid]
 
     def _Op(self, e: ir.Op, state: State, env: Env) -> Any:
+        if e.op in ("and", "or", "implies"):
+            # lazily, as every backend reads them: a guard may keep the right operand's index in range (narrowing)
+            left = bool(self.value(e.args[0], state, env))
+            if left != (e.op != "or"):  # the left decides: `and` false, `or` true, `implies` true
+                return e.op != "and"
+            return bool(self.value(e.args[1], state, env))
         args = tuple(self.value(a, state, env) for a in e.args)
         return operator_reading(e.op, _width(e))(args)
 

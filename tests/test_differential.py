@@ -163,6 +163,11 @@ def _atom(draw, v: dict, index: str) -> str:
                                      f"(match {n} {{ {c} => {index} == 0, else => {n} == {a} }})"]))
     if kind == "bool":
         return draw(st.sampled_from([n, f"not {n}"]))
+    if kind in ("map_bool", "map_range") and index == "p" and draw(st.integers(0, 3)) == 0:
+        guard, at = _narrowed_index(draw, index)
+        read = f"{n}[{at}]" if kind == "map_bool" else f"{n}[{at}] != 0"
+        return draw(st.sampled_from([f"({guard} and {read})", f"(not ({guard}) or {read})",
+                                     f"(if {guard} then {read} else {n}[{index}] == {n}[0])"]))
     if kind in ("range", "map_range"):
         ref = n if kind == "range" else f"{n}[{draw(st.sampled_from(['0', '1', index]))}]"
         k = draw(st.integers(v["lo"], v["hi"]))
@@ -174,6 +179,13 @@ def _atom(draw, v: dict, index: str) -> str:
     if kind == "map_set":
         return draw(st.sampled_from([f"{n}[{draw(st.sampled_from(v['members']))}]", f"(exists k in {v['set']}: {n}[k])"]))
     return f"{n}[{draw(st.sampled_from(['0', '1', index]))}]"
+
+
+def _narrowed_index(draw, index: str) -> tuple[str, str]:
+    """A guard and an index into 0..1 that only the guard keeps in range (narrowing by guards), for a parameter p
+    of 0..1: the guard is read before the index (`and`'s left, a negated `or`'s left, an `if`'s condition)."""
+    return draw(st.sampled_from([(f"{index} + 1 <= 1", f"{index} + 1"), (f"{index} > 0", f"{index} - 1"),
+                                 (f"{index} != 0", f"{index} - 1"), (f"not ({index} >= 1)", f"{index} + 1")]))
 
 
 def _cond(draw, vs: list[dict], index: str, depth: int = 0) -> str:
@@ -215,6 +227,10 @@ def _assign(draw, v: dict, vs: list[dict], q_set: str | None = None) -> str:
     if kind == "bits":
         return draw(st.sampled_from([f"{n}'[{draw(st.integers(0, 3))}] = {draw(st.sampled_from(['true', 'false']))}",
                                      f"{n}' = {n} | bit(p)", f"{n}' = 0", f"{n}'[p] = not {n}[p]"]))
+    if draw(st.integers(0, 4)) == 0:  # a partial assignment whose index only its if's condition keeps in range
+        guard, at = _narrowed_index(draw, "p")
+        value = "true" if kind == "map_bool" else "0"
+        return f"if {guard} {{ {n}'[{at}] = {value} }}"
     index = draw(st.sampled_from(["0", "1", "p"]))
     if kind == "map_bool":
         return f"{n}'[{index}] = {draw(st.sampled_from(['true', 'false', f'not {n}[{index}]']))}"

@@ -13,6 +13,7 @@ Everything is read from the IR, as every backend does; the expression reading is
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -24,6 +25,26 @@ from .tlaexpr import IMPLIES, NOT, HelperSet, TlaExprWriter, tla_names, legal
 # TLC computes with 32-bit integers: an integer expression whose interval leaves them makes TLC stop with an
 # overflow error, which the export says beforehand.
 _TLC_INT = (-(2 ** 31), 2 ** 31 - 1)
+
+
+def _evaluated(e: ir.Expr) -> ir.Expr:
+    """A guard as TLC evaluates it the way every other reading does. TLC computes an action's successors by
+    descending its `/\\`, `\\/`, `\\E`, IF and LET, and takes each disjunct as an alternative of its own: it would
+    evaluate `pend[c]` in `c = 0 \\/ pend[c]` with c = 0, outside the map's domain, which narrowing by guards allows
+    (docs/language.md, "Narrowing"), and stop with an error. `a \\/ b` is written `IF a THEN TRUE ELSE b`, the same
+    predicate, which TLC reads by evaluating `a` first (the rewriting Apalache uses to mimic TLC)."""
+    if isinstance(e, ir.Op) and e.op in ("and", "or"):
+        left, right = (_evaluated(x) for x in e.args)
+        if e.op == "or":
+            return ir.Ite(left, ir.Lit(True, e.type), right, e.type, e.span)
+        return ir.Op("and", (left, right), e.type, e.span)
+    if isinstance(e, ir.Quant) and e.kind == "exists":
+        return dataclasses.replace(e, body=_evaluated(e.body))
+    if isinstance(e, ir.Ite):
+        return ir.Ite(e.cond, _evaluated(e.then), _evaluated(e.else_), e.type, e.span)
+    if isinstance(e, ir.Let):
+        return dataclasses.replace(e, body=_evaluated(e.body))
+    return e
 
 
 @dataclass(frozen=True)
@@ -146,7 +167,8 @@ class _Exporter:
         lets, values = next_values(self.system, a)
         w = self.writer
         head, _ = self._instance(a)
-        guard = [w.render(c) for c in ir.conjuncts(a.guard) if not (isinstance(c, ir.Lit) and c.value is True)]
+        guard = [w.render(_evaluated(c)) for c in ir.conjuncts(a.guard)
+                 if not (isinstance(c, ir.Lit) and c.value is True)]
         items = [text if binds >= NOT else f"({text})" for text, binds in guard]
         definitions = []
         for let in lets:

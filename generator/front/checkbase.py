@@ -6,12 +6,13 @@ from __future__ import annotations
 import collections
 import difflib
 import itertools
-from dataclasses import dataclass
-from typing import Callable, Union
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Union
 
 from .. import ir
 from ..ir import BitsType, BoolType, EnumType, IntType, MapType, RecordType
 from ..semantics import BUILTINS
+from . import narrowing
 from . import syntax as s
 from .diagnostics import Diagnostic, Span
 from .lalr import shadowing_keywords
@@ -53,9 +54,22 @@ class Scope:
 
     names: dict[str, tuple[ir.Type, int]]
     context: str  # "action", "guard", "init", "property", "def", "type"
+    # what the conditions that hold here say about integer expressions (`narrowing`): where a guard, an `if` or the
+    # left operand of `and` keeps a value inside a smaller range
+    facts: Mapping[ir.Expr, tuple[int, int]] = field(default_factory=dict)
 
     def child(self, name: str, typ: ir.Type, uid: int) -> "Scope":
-        return Scope({**self.names, name: (typ, uid)}, self.context)
+        return Scope({**self.names, name: (typ, uid)}, self.context, self.facts)
+
+    def knowing(self, cond: ir.Expr, holds: bool = True) -> "Scope":
+        """This scope where `cond` is known to be `holds`."""
+        more = narrowing.facts_of(cond, holds, self.facts)
+        return Scope(self.names, self.context, narrowing.both(self.facts, more)) if more else self
+
+    def values(self, e: ir.Expr) -> ir.IntType | None:
+        """The values integer expression `e` can take here (None: the facts here contradict, the place is never
+        reached)."""
+        return narrowing.narrowed(e, self.facts)
 
 
 def kind_name(t: ir.Type) -> str:

@@ -25,16 +25,22 @@ class ExpressionChecker(CheckerBase):
             raise self.error(e.span, f"expected a boolean, found {describe(out.type)}")
         return out
 
-    def coerce(self, value: ir.Expr, target: ir.Type, span: Span, strict: bool = False) -> ir.Expr:
+    def coerce(self, value: ir.Expr, target: ir.Type, span: Span, strict: bool = False,
+               scope: Scope | None = None) -> ir.Expr:
         """Check that `value` fits `target`. Integers: a disjoint interval is an error; with `strict`, so is one that
-        only overlaps (used where no run-time check can stand: inits, defs, map entries)."""
+        only overlaps (used where no run-time check can stand: inits, defs, map entries). Given the `scope`, an
+        integer's values are the ones the conditions holding there leave it (`narrowing`)."""
         vt = value.type
         if isinstance(target, IntType) and isinstance(vt, IntType):
-            if not target.overlaps(vt):
-                raise self.error(span, f"value out of range: {describe(vt)} is never inside {describe(target)}")
-            if strict and not target.contains(vt):
-                raise self.error(span, f"value may be out of range: {describe(vt)} is not inside {describe(target)}",
-                                 "narrow the expression, or widen the declared type")
+            values = vt if scope is None else scope.values(value)
+            if values is None:
+                return value  # never evaluated: the conditions that hold here contradict
+            if not target.overlaps(values):
+                raise self.error(span, f"value out of range: {self.values_text(value, values)} is never inside "
+                                 f"{describe(target)}")
+            if strict and not target.contains(values):
+                raise self.error(span, f"value may be out of range: {self.values_text(value, values)} is not "
+                                 f"inside {describe(target)}", "narrow the expression, or widen the declared type")
             return value
         if isinstance(target, MapType) and isinstance(vt, MapType) and isinstance(vt.codomain, IntType) \
                 and isinstance(target.codomain, IntType) and vt.domain == target.domain:
@@ -68,13 +74,25 @@ class ExpressionChecker(CheckerBase):
         if not isinstance(idx.type, IntType):
             raise self.error(e.span, f"type mismatch: this map is indexed by {describe(dom)}, found "
                              f"{describe(idx.type)}")
-        if not dom.overlaps(idx.type):
-            raise self.error(e.span, f"index out of range: {describe(idx.type)} is never inside the map's domain "
-                             f"{dom.values_text()}")
-        if not dom.contains(idx.type):
-            raise self.error(e.span, f"index may be out of range: {describe(idx.type)} is not inside the map's "
-                             f"domain {dom.values_text()}", "index with a value of the domain's type")
+        values = scope.values(idx)
+        if values is None:
+            return idx  # the conditions that hold here contradict: this index is never read
+        if not dom.overlaps(values):
+            raise self.error(e.span, f"index out of range: {self.values_text(idx, values)} is never inside the "
+                             f"map's domain {dom.values_text()}")
+        if not dom.contains(values):
+            raise self.error(e.span, f"index may be out of range: {self.values_text(idx, values)} is not inside "
+                             f"the map's domain {dom.values_text()}",
+                             "index with a value of the domain's type, or guard the index (`requires`, `if`, `and`)")
         return idx
+
+    @staticmethod
+    def values_text(e: ir.Expr, values: IntType) -> str:
+        """An integer expression's values as an error names them: its type, or, where guards narrow it, that."""
+        if values == e.type:
+            return describe(values)
+        assert isinstance(e.type, IntType)
+        return f"{describe(values)} (narrowed from {e.type.values_text()} by the conditions that hold here)"
 
     def bit_index(self, e: s.SExpr, t: BitsType, scope: Scope) -> ir.Expr:
         idx = self.expr(e, scope)
@@ -202,7 +220,11 @@ class ExpressionChecker(CheckerBase):
                              "leading `forall`s, and nowhere else",
                              "declare `liveness NAME: P ~> Q`, or use `implies` for a state formula")
         if e.op in ("and", "or", "implies"):
-            return ir.Op(e.op, (self.expect_bool(e.left, scope), self.expect_bool(e.right, scope)), BOOL, e.span)
+            # the right operand is evaluated only where the left one decides nothing: it is checked knowing that
+            # (`narrowing`)
+            left = self.expect_bool(e.left, scope)
+            right = self.expect_bool(e.right, scope.knowing(left, e.op != "or"))
+            return ir.Op(e.op, (left, right), BOOL, e.span)
         left, right = self.operands(e, scope, expected)
         lt, rt = left.type, right.type
         if e.op in ("==", "!="):
@@ -261,7 +283,7 @@ class ExpressionChecker(CheckerBase):
         args = []
         for a, p in zip(e.args, f.params):
             arg = self.expr(a, scope, p.type)
-            args.append(self.coerce(arg, p.type, a.span, strict=True))
+            args.append(self.coerce(arg, p.type, a.span, strict=True, scope=scope))
         return ir.Call(f.name, tuple(args), f.result, e.span)
 
     def builtin(self, e: s.CallExpr, scope: Scope, expected: ir.Type | None) -> ir.Expr:
@@ -286,13 +308,14 @@ class ExpressionChecker(CheckerBase):
 
     def e_IteExpr(self, e: s.IteExpr, scope: Scope, expected: ir.Type | None) -> ir.Expr:
         cond = self.expect_bool(e.cond, scope)
+        yes, no = scope.knowing(cond), scope.knowing(cond, False)
         if expected is None and needs_context(e.then) and not needs_context(e.else_):
             # `if c then bit(v) else mask`: the else branch tells the then branch its width (or record type)
-            other = self.expr(e.else_, scope)
-            then = self.expr(e.then, scope, other.type if isinstance(other.type, (BitsType, RecordType)) else None)
+            other = self.expr(e.else_, no)
+            then = self.expr(e.then, yes, other.type if isinstance(other.type, (BitsType, RecordType)) else None)
         else:
-            then = self.expr(e.then, scope, expected)
-            other = self.expr(e.else_, scope, expected if expected is not None else
+            then = self.expr(e.then, yes, expected)
+            other = self.expr(e.else_, no, expected if expected is not None else
                               (then.type if not isinstance(then.type, IntType) else None))
         tt, et = then.type, other.type
         if isinstance(tt, IntType) and isinstance(et, IntType):

@@ -74,17 +74,19 @@ class StatementChecker(CheckerBase):
         params = self.params(d.params)
         scope = Scope({p.name: (p.type, p.uid) for p in params}, "guard")
         guards = []
+        known = scope  # each `requires` is evaluated only where the earlier ones hold (`narrowing`)
         for r in d.requires:
-            g = self.guarded(lambda r=r: self.expect_bool(r, scope))
+            g = self.guarded(lambda r=r, known=known: self.expect_bool(r, known))
             if g is not None:
                 guards.append(g)
+                known = known.knowing(g)
         guard: ir.Expr = ir.Lit(True, BOOL)
         for g in guards:
             guard = g if isinstance(guard, ir.Lit) and guard.value is True else ir.Op("and", (guard, g), BOOL)
         self._branch = 0
         self._path = PostState()
         try:
-            body = self.block(d.body, Scope(dict(scope.names), "action"), [])
+            body = self.block(d.body, Scope(dict(scope.names), "action", known.facts), [])
         finally:
             self._path = None
         modified = modified_vars(body)
@@ -136,9 +138,9 @@ class StatementChecker(CheckerBase):
                     before = self._path
                     assert before is not None  # blocks are action bodies
                     self._path = then_path = before.copy()
-                    then = self.block(st.then, scope, then_prior)
+                    then = self.block(st.then, scope.knowing(cond), then_prior)
                     self._path = else_path = before.copy()
-                    other = self.block(st.else_, scope, else_prior)
+                    other = self.block(st.else_, scope.knowing(cond, False), else_prior)
                     self._path = self.merged(before, cond, then_path, else_path)
                     for loc in then_prior[len(prior):] + else_prior[len(prior):]:
                         if loc not in prior:
